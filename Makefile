@@ -1,0 +1,45 @@
+# Two commands: `make run` serves on http://127.0.0.1:8000, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+export HF_HUB_OFFLINE := 1
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+
+.PHONY: run test install install-dev system-deps lint typecheck bench llm clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# torch is pinned to 2.13.0 in pyproject.toml so pip takes the CPU build.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install --quiet "torch==2.13.0"
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PIP) install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(VENV)/bin/interviewer serve
+
+system-deps:
+	bash scripts/system-deps.sh
+
+test: install-dev system-deps
+	$(PY) -m pytest -q -ra
+
+lint: install-dev
+	$(VENV)/bin/ruff check interviewer tests bench scripts
+	$(VENV)/bin/mypy
+
+bench: install-dev
+	$(PY) bench/judge_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

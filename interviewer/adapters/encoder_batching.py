@@ -1,0 +1,98 @@
+"""Micro-batching Encoder: concurrent encode() calls from many threads share one model call."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+import numpy as np
+
+from interviewer.core.ports import Encoder, Vectors
+from interviewer.errors import Busy
+
+
+@dataclass
+class _Request:
+    texts: Sequence[str]
+    future: Future[Vectors]
+
+
+class BatchingEncoder:
+    """Collects requests for up to `max_wait_ms` (or `max_batch` texts) and encodes them together.
+
+    The queue is bounded: when `max_queue` requests wait, `encode` raises `Busy` at once instead of
+    queueing without limit.
+    """
+
+    def __init__(self, inner: Encoder, *, max_batch: int = 256, max_wait_ms: float = 5.0,
+                 max_queue: int = 512) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.max_batch = max_batch
+        self.max_wait = max_wait_ms / 1000.0
+        self._queue: queue.Queue[_Request | None] = queue.Queue(maxsize=max_queue)
+        self.batches = 0
+        self.batched_requests = 0
+        self._worker = threading.Thread(target=self._run, name="encoder-batcher", daemon=True)
+        self._worker.start()
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Blocks the calling thread until its vectors are ready; raises Busy when full."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        req = _Request(list(texts), Future())
+        try:
+            self._queue.put_nowait(req)
+        except queue.Full:
+            raise Busy("the grader is at capacity; retry shortly", retry_after=1.0) from None
+        return req.future.result()
+
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._worker.join(timeout=5)
+
+    def _collect(self, first: _Request) -> list[_Request]:
+        batch, size = [first], len(first.texts)
+        deadline = time.monotonic() + self.max_wait
+        while size < self.max_batch:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                nxt = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if nxt is None:
+                self._queue.put(None)  # let the loop see the stop marker
+                break
+            batch.append(nxt)
+            size += len(nxt.texts)
+        return batch
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = self._collect(first)
+            texts = [t for r in batch for t in r.texts]
+            try:
+                vectors = self.inner.encode(texts)
+            except BaseException as exc:  # hand the failure to every waiting caller
+                for r in batch:
+                    r.future.set_exception(exc)
+                continue
+            self.batches += 1
+            self.batched_requests += len(batch)
+            start = 0
+            for r in batch:
+                r.future.set_result(vectors[start:start + len(r.texts)])
+                start += len(r.texts)

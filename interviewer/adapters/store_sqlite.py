@@ -1,0 +1,161 @@
+"""SessionStore port on SQLite (WAL): one file under the data directory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from interviewer.core.ports import StoredSession
+from interviewer.errors import SessionNotFound, Superseded
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    last_seq INTEGER NOT NULL,
+    resume_token_hash TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    phase TEXT NOT NULL DEFAULT 'asking',
+    owner TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_org_created ON sessions (org_id, created_at);
+CREATE TABLE IF NOT EXISTS messages (
+    session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+"""
+
+
+def _row(r: sqlite3.Row) -> StoredSession:
+    return StoredSession(
+        session_id=r["session_id"], state=json.loads(r["state"]), last_seq=r["last_seq"],
+        resume_token_hash=r["resume_token_hash"], org_id=r["org_id"],
+        created_at=r["created_at"], updated_at=r["updated_at"],
+    )
+
+
+class SqliteSessionStore:
+    """Durable: a commit returns only after SQLite has written the transaction (WAL, synchronous=FULL)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def locked() -> T:
+            with self._lock:
+                return fn(self._db)
+
+        return await asyncio.to_thread(locked)
+
+    async def create(self, session: StoredSession) -> None:
+        def op(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO sessions (session_id, org_id, state, last_seq, resume_token_hash,"
+                " created_at, updated_at, phase) VALUES (?,?,?,?,?,?,?,?)",
+                (session.session_id, session.org_id, json.dumps(session.state), session.last_seq,
+                 session.resume_token_hash, session.created_at, session.updated_at,
+                 session.state.get("phase", "asking")),
+            )
+
+        await self._run(op)
+
+    async def get(self, session_id: str) -> StoredSession | None:
+        def op(db: sqlite3.Connection) -> StoredSession | None:
+            r = db.execute("SELECT * FROM sessions WHERE session_id=?", (session_id,)).fetchone()
+            return _row(r) if r else None
+
+        return await self._run(op)
+
+    async def commit(
+        self,
+        session_id: str,
+        *,
+        state: dict[str, Any],
+        messages: Sequence[dict[str, Any]],
+        last_seq: int,
+        owner: str | None = None,
+    ) -> None:
+        now = time.time()
+
+        def op(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if owner is not None:
+                    row = db.execute("SELECT owner FROM sessions WHERE session_id=?",
+                                     (session_id,)).fetchone()
+                    if row is not None and row["owner"] not in (None, owner):
+                        raise Superseded("another connection holds this session now")
+                cur = db.execute(
+                    "UPDATE sessions SET state=?, last_seq=MAX(last_seq, ?), updated_at=?, phase=?"
+                    " WHERE session_id=?",
+                    (json.dumps(state), last_seq, now, state.get("phase", ""), session_id),
+                )
+                if cur.rowcount != 1:
+                    raise SessionNotFound(f"no session {session_id!r}")
+                db.executemany(
+                    "INSERT OR REPLACE INTO messages (session_id, seq, body) VALUES (?,?,?)",
+                    [(session_id, m["seq"], json.dumps(m)) for m in messages],
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+        await self._run(op)
+
+    async def claim(self, session_id: str, owner: str) -> None:
+        def op(db: sqlite3.Connection) -> None:
+            cur = db.execute("UPDATE sessions SET owner=? WHERE session_id=?", (owner, session_id))
+            if cur.rowcount != 1:
+                raise SessionNotFound(f"no session {session_id!r}")
+
+        await self._run(op)
+
+    async def messages_after(self, session_id: str, last_seq: int) -> list[dict[str, Any]]:
+        def op(db: sqlite3.Connection) -> list[dict[str, Any]]:
+            rows = db.execute(
+                "SELECT body FROM messages WHERE session_id=? AND seq>? ORDER BY seq",
+                (session_id, last_seq),
+            ).fetchall()
+            return [json.loads(r["body"]) for r in rows]
+
+        return await self._run(op)
+
+    async def list_sessions(
+        self, *, org_id: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[StoredSession]:
+        def op(db: sqlite3.Connection) -> list[StoredSession]:
+            where, args = ("WHERE org_id=?", [org_id]) if org_id is not None else ("", [])
+            rows = db.execute(
+                f"SELECT * FROM sessions {where} ORDER BY created_at DESC, session_id LIMIT ? OFFSET ?",
+                (*args, limit, offset),
+            ).fetchall()
+            return [_row(r) for r in rows]
+
+        return await self._run(op)
+
+    async def close(self) -> None:
+        def op(db: sqlite3.Connection) -> None:
+            db.close()
+
+        await self._run(op)

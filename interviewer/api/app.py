@@ -1,0 +1,158 @@
+"""The FastAPI application: routes, error rendering, static chat UI, start-up loading."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from interviewer import __version__
+from interviewer.api import routes_grade, routes_questions, ws
+from interviewer.api.schemas import Health
+from interviewer.errors import InterviewerError, NotFound
+from interviewer.service.container import Services
+from interviewer.service.registry import SessionRegistry
+from interviewer.settings import Settings, get_settings
+
+log = logging.getLogger("interviewer.app")
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def _error_response(exc: InterviewerError) -> JSONResponse:
+    body = {"error": {"code": exc.code, "message": exc.message, "retry_after": exc.retry_after}}
+    headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if exc.retry_after else None
+    return JSONResponse(body, status_code=exc.http_status, headers=headers)
+
+
+async def _load(app: FastAPI, settings: Settings) -> None:
+    from interviewer.wiring import build_services
+
+    try:
+        svc = await asyncio.to_thread(build_services, settings)
+    except InterviewerError as exc:
+        app.state.load_error = exc.message
+        log.error("app.load_failed", extra={"error": exc.message})
+        return
+    _install(app, svc)
+    log.info("app.ready", extra={"questions": len(svc.bank.all())})
+
+
+def _install(app: FastAPI, svc: Services) -> None:
+    app.state.services = svc
+    app.state.registry = SessionRegistry(svc)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """The app; with `services` it is ready at once, otherwise it loads them in the background."""
+    settings = settings or (services.settings if services else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Grading and FAISS run in worker threads that mostly wait on the encoder batcher.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="worker"))
+        loader = None
+        if services is not None:
+            _install(app, services)
+        else:
+            loader = asyncio.create_task(_load(app, settings))
+        yield
+        if loader is not None and not loader.done():
+            loader.cancel()
+        reg: SessionRegistry | None = getattr(app.state, "registry", None)
+        if reg is not None:
+            await reg.drain()
+            await reg.svc.store.close()
+            close = getattr(reg.svc.encoder, "close", None)
+            if close is not None:
+                close()
+
+    app = FastAPI(
+        title="interviewer", version=__version__, lifespan=lifespan,
+        description="Mock interviews for LLM and Transformer engineering roles: questions, "
+        "rubric grading with evidence, follow-ups. Websocket protocol: docs/protocol.md.",
+    )
+    app.state.settings = settings
+    app.state.services = None
+    app.state.registry = None
+    app.state.load_error = None
+
+    @app.exception_handler(InterviewerError)
+    async def _typed(_: Request, exc: InterviewerError) -> JSONResponse:
+        return _error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                   for e in exc.errors()]
+        first = details[0] if details else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
+        body = {"error": {"code": "invalid_request", "message": f"{where}: {first['msg']}",
+                          "details": details}}
+        return JSONResponse(body, status_code=422, headers=None)
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    def healthz() -> Health:
+        """The process is up."""
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Health, tags=["health"],
+             responses={503: {"model": Health}})
+    def readyz(request: Request) -> Response:
+        """200 once the model and the question bank are loaded."""
+        svc: Services | None = request.app.state.services
+        if svc is None:
+            detail = {"error": request.app.state.load_error} if request.app.state.load_error else {}
+            body = Health(status="loading" if not detail else "failed", detail=detail)
+            return JSONResponse(body.model_dump(), status_code=503)
+        body = Health(status="ready", detail={
+            "questions": len(svc.bank.all()), "bank_hash": svc.bank.content_hash,
+            "judge": svc.judge.name, "store": settings.store_kind,
+        })
+        return JSONResponse(body.model_dump())
+
+    app.include_router(routes_questions.router)
+    app.include_router(routes_grade.router)
+    app.include_router(ws.router)
+    _mount_frontend(app, Path(settings.frontend_dir))
+    return app
+
+
+def _mount_frontend(app: FastAPI, root: Path) -> None:
+    def page(name: str) -> Response:
+        path = root / name
+        if not path.is_file():
+            raise NotFound(f"{name} is not installed (frontend dir {root})")
+        return FileResponse(path, headers={"Content-Security-Policy": CSP})
+
+    @app.get("/", include_in_schema=False)
+    def index() -> Response:
+        return page("index.html")
+
+    @app.get("/review", include_in_schema=False)
+    def review() -> Response:
+        return page("review.html")
+
+    if root.is_dir():
+        app.mount("/static", StaticFiles(directory=root), name="static")
+
+    @app.middleware("http")
+    async def _csp(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        if request.url.path.startswith("/static"):
+            response.headers["Content-Security-Policy"] = CSP
+            response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -1,0 +1,94 @@
+"""Question bank routes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from interviewer.api.deps import ServicesDep
+from interviewer.api.schemas import (
+    CriterionRead,
+    ErrorResponse,
+    QuestionList,
+    QuestionRead,
+    RubricRead,
+    SearchItem,
+    SearchResults,
+)
+from interviewer.core.models import Question
+from interviewer.core.planning import matches
+
+router = APIRouter(prefix="/v1/questions", tags=["questions"])
+
+
+def question_read(q: Question, *, include_rubric: bool) -> QuestionRead:
+    out = QuestionRead(
+        id=q.id, text=q.text, topic=q.area, difficulty=q.difficulty.value,
+        companies=list(q.companies), tags=list(q.tags),
+    )
+    if include_rubric and q.rubric is not None:
+        r = q.rubric
+        out.sample_answer = q.sample_answer
+        out.rubric = RubricRead(
+            version=r.version, reviewed=r.reviewed,
+            derivation_method=r.derivation.method if r.derivation else None,
+            criteria=[CriterionRead(
+                id=c.id, concept=c.concept, statement=c.statement, partial=c.partial,
+                misconception=c.misconception, probe=c.probe, why=c.why, weight=c.weight,
+            ) for c in r.criteria],
+        )
+    return out
+
+
+@router.get("", response_model=QuestionList)
+def list_questions(
+    svc: ServicesDep,
+    company: str | None = None,
+    difficulty: Literal["easy", "medium", "hard"] | None = None,
+    topic: str | None = None,
+    tag: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> QuestionList:
+    """Filter the bank; `facets` counts the matches per company, difficulty and topic."""
+    topics = [topic] if topic else []
+    hits = [
+        q for q in svc.bank.all()
+        if matches(q, company=company, difficulty=difficulty, topics=topics)
+        and (tag is None or tag in q.tags)
+    ]
+    facets = {
+        "company": dict(Counter(c for q in hits for c in q.companies)),
+        "difficulty": dict(Counter(q.difficulty.value for q in hits)),
+        "topic": dict(Counter(q.area for q in hits)),
+    }
+    items = [question_read(q, include_rubric=False) for q in hits[offset: offset + limit]]
+    return QuestionList(items=items, total=len(hits), limit=limit, offset=offset, facets=facets)
+
+
+@router.get("/search", response_model=SearchResults)
+async def search_questions(
+    svc: ServicesDep,
+    q: Annotated[str, Query(min_length=2, max_length=500, description="free text")],
+    k: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> SearchResults:
+    """Semantic search over the bank's questions and concepts (rubric criteria)."""
+    items = []
+    for hit in await svc.retriever.search(q, k):
+        question = svc.bank.get(hit.question_id)
+        items.append(SearchItem(
+            kind="concept" if hit.kind == "concept" else "question", question_id=hit.question_id,
+            criterion_id=hit.criterion_id or None, text=hit.text, concept=hit.concept or None,
+            topic=question.area, difficulty=question.difficulty.value, score=round(hit.score, 4),
+        ))
+    return SearchResults(query=q, items=items)
+
+
+@router.get("/{question_id}", response_model=QuestionRead, responses={404: {"model": ErrorResponse}})
+def get_question(
+    question_id: str, svc: ServicesDep, include: Literal["rubric"] | None = None
+) -> QuestionRead:
+    """One question; `include=rubric` adds its sample answer and rubric."""
+    return question_read(svc.bank.get(question_id), include_rubric=include == "rubric")

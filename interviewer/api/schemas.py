@@ -1,0 +1,96 @@
+"""REST request and response schemas (the websocket protocol lives in interviewer.protocol)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    retry_after: float | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class CriterionRead(BaseModel):
+    id: str
+    concept: str
+    statement: str
+    partial: str
+    misconception: str
+    probe: str
+    why: str
+    weight: float
+
+
+class RubricRead(BaseModel):
+    version: int
+    reviewed: bool = False
+    derivation_method: str | None = None
+    criteria: list[CriterionRead]
+
+
+class QuestionRead(BaseModel):
+    id: str
+    text: str
+    topic: str
+    difficulty: Literal["easy", "medium", "hard"]
+    companies: list[str]
+    tags: list[str]
+    sample_answer: str | None = None
+    rubric: RubricRead | None = None
+
+
+class QuestionList(BaseModel):
+    items: list[QuestionRead]
+    total: int
+    limit: int
+    offset: int
+    facets: dict[str, dict[str, int]]
+
+
+class GradeCreate(BaseModel):
+    """Either a bank question (`question_id`) or a partner's own (`question` + `sample_answer`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer: str = Field(description="The candidate's answer (limit: INTERVIEWER_MAX_ANSWER_CHARS)")
+    question_id: str | None = Field(None, max_length=200)
+    question: str | None = Field(None, min_length=3, max_length=4000)
+    sample_answer: str | None = Field(None, min_length=3, max_length=8000)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> GradeCreate:
+        bank = self.question_id is not None
+        adhoc = self.question is not None or self.sample_answer is not None
+        if bank == adhoc:
+            raise ValueError("give either question_id, or question and sample_answer")
+        if adhoc and (self.question is None or self.sample_answer is None):
+            raise ValueError("an ad-hoc question needs both question and sample_answer")
+        return self
+
+
+class Health(BaseModel):
+    status: str
+    detail: dict[str, str | int | bool] = Field(default_factory=dict)
+
+
+class SearchItem(BaseModel):
+    kind: Literal["question", "concept"]
+    question_id: str
+    criterion_id: str | None = None
+    text: str = Field(description="The question text, or the concept's probe question")
+    concept: str | None = None
+    topic: str
+    difficulty: str
+    score: float
+
+
+class SearchResults(BaseModel):
+    query: str
+    items: list[SearchItem]

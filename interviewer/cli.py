@@ -1,0 +1,224 @@
+"""The `interviewer` command line: serve, grade, bank and evaluation tools."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from interviewer.settings import REPO_ROOT, Settings, get_settings
+
+app = typer.Typer(help="Mock interviews for LLM and Transformer roles.", no_args_is_help=True)
+bank_app = typer.Typer(help="Question bank tools.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure the judge.", no_args_is_help=True)
+app.add_typer(bank_app, name="bank")
+app.add_typer(eval_app, name="eval")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (INTERVIEWER_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (INTERVIEWER_PORT)")] = None,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
+) -> None:
+    """Serve the chat UI, the REST API and the websocket on HOST:PORT."""
+    import uvicorn
+
+    from interviewer import logs
+
+    s = get_settings()
+    host = host or s.host
+    port = port or s.port
+    if s.auth == "off" and not _is_loopback(host):
+        typer.echo(
+            f"refusing to bind {host} with INTERVIEWER_AUTH=off: anyone on the network could use "
+            "and read every interview. Set INTERVIEWER_AUTH=on (and create keys) or bind 127.0.0.1.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    logs.setup(s.log_level, json_logs=s.log_json)
+    ws_max = max(1024 * 1024, 4 * s.max_message_bytes)
+    if reload:
+        uvicorn.run("interviewer.api.app:create_app", factory=True, host=host, port=port,
+                    reload=True, ws_max_size=ws_max, log_level=s.log_level.lower())
+        return
+    from interviewer.api.app import create_app
+
+    uvicorn.run(create_app(s), host=host, port=port, ws_max_size=ws_max,
+                log_level=s.log_level.lower(), timeout_graceful_shutdown=20)
+
+
+def _print(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def grade(
+    answer: Annotated[str | None, typer.Option(help="The answer text ('-' reads stdin)")] = None,
+    question_id: Annotated[str | None, typer.Option(help="A bank question id")] = None,
+    question: Annotated[str | None, typer.Option(help="Your own question text")] = None,
+    sample_answer: Annotated[str | None, typer.Option(help="Its sample answer")] = None,
+    file: Annotated[
+        Path | None, typer.Option(help="JSON file with the same fields as POST /v1/grade")
+    ] = None,
+) -> None:
+    """Grade one answer and print the grade as JSON."""
+    from interviewer.api.schemas import GradeCreate
+    from interviewer.service.grading import grade_answer
+    from interviewer.service.messages import grade_body
+    from interviewer.wiring import build_services
+
+    if file is not None:
+        body = GradeCreate.model_validate_json(file.read_text(encoding="utf-8"))
+    else:
+        text = sys.stdin.read() if answer == "-" else answer
+        if text is None:
+            raise typer.BadParameter("give --answer (or --file)")
+        body = GradeCreate(answer=text, question_id=question_id, question=question,
+                           sample_answer=sample_answer)
+    svc = build_services(get_settings())
+    q, g = asyncio.run(grade_answer(svc, answer=body.answer, question_id=body.question_id,
+                                    question=body.question, sample_answer=body.sample_answer))
+    _print(grade_body(g, svc.rubric_for(q)).model_dump(mode="json"))
+
+
+@bank_app.command("validate")
+def bank_validate(
+    path: Annotated[list[Path] | None, typer.Argument(help="Bank roots (default: configured banks)")] = None,
+) -> None:
+    """Validate question and rubric files; exit 1 on any error."""
+    from interviewer.adapters.bank_yaml import YamlQuestionBank
+
+    roots = path or get_settings().bank_roots
+    bank = YamlQuestionBank.load(roots, strict=False)
+    rep = bank.report
+    for e in rep.errors:
+        typer.echo(f"error: {e}", err=True)
+    for w in rep.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    typer.echo(f"{rep.questions} questions, {rep.rubrics} rubrics, {len(rep.errors)} errors")
+    raise typer.Exit(0 if rep.ok else 1)
+
+
+@bank_app.command("schema")
+def bank_schema(
+    kind: Annotated[str, typer.Argument(help="questions | rubric | bank")] = "questions",
+) -> None:
+    """Print the JSON Schema of a bank file, generated from the pydantic models."""
+    from interviewer.adapters.bank_schema import BankFile, QuestionsFile, RubricFile
+
+    models: dict[str, Any] = {"questions": QuestionsFile, "rubric": RubricFile, "bank": BankFile}
+    if kind not in models:
+        raise typer.BadParameter(f"choose one of {sorted(models)}")
+    _print(models[kind].model_json_schema())
+
+
+index_app = typer.Typer(help="The FAISS concept index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+rubrics_app = typer.Typer(help="Rubric tools.", no_args_is_help=True)
+app.add_typer(rubrics_app, name="rubrics")
+
+
+@index_app.command("build")
+def index_build(
+    force: Annotated[bool, typer.Option(help="Rebuild even when the saved index matches")] = False,
+) -> None:
+    """Build (or load) the concept index for the configured banks, as the server does at start."""
+    from interviewer.adapters.bank_yaml import YamlQuestionBank
+    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+    from interviewer.adapters.retriever_faiss import (
+        ConceptIndex,
+        cards_for,
+        index_hash,
+        load_or_build,
+    )
+
+    s = get_settings()
+    bank = YamlQuestionBank.load(s.bank_roots)
+    encoder = SentenceTransformerEncoder(s.encoder_path)
+    directory = Path(s.data_dir) / "index"
+    if force:
+        h = index_hash(bank, encoder)
+        index = ConceptIndex.build(cards_for(bank), encoder)
+        index.save(directory, h)
+        built = True
+    else:
+        index, built = load_or_build(bank, encoder, directory)
+    state = "built" if built else "up to date"
+    typer.echo(f"concept index {state}: {len(index.cards)} cards in {directory}")
+
+
+@eval_app.command("asag")
+def eval_asag(
+    data: Annotated[Path, typer.Option(help="CSV in the ASAG format (see shared/data/asag/README.md)")],
+    limit: Annotated[int | None, typer.Option(help="Grade only the first N answers")] = None,
+    judge: Annotated[str, typer.Option(help="offline | configured (INTERVIEWER_JUDGE_MODEL)")] = "offline",
+) -> None:
+    """Agreement with human grades: Pearson r, Spearman rho, RMSE, overall and per question."""
+    from interviewer.evaluation.asag import as_question, derive_rubrics, load_asag, report
+    from interviewer.wiring import build_services
+
+    svc = build_services(get_settings())
+    chosen = svc.judge if judge == "configured" else _offline(svc.encoder)
+    items = load_asag(data, limit)
+    rubrics = derive_rubrics(items, svc.encoder)
+
+    async def run() -> list[float]:
+        sem = asyncio.Semaphore(8)
+
+        async def one(i: int) -> float:
+            it = items[i]
+            async with sem:
+                g = await chosen.grade(question=as_question(it), rubric=rubrics[it.question_id],
+                                       answer=it.answer)
+            return g.score / 20.0
+
+        return list(await asyncio.gather(*(one(i) for i in range(len(items)))))
+
+    rep = report(items, asyncio.run(run()))
+    o, p = rep.overall, rep.per_question
+    typer.echo(f"judge: {chosen.name}  answers: {o.n}  questions: {p.n}")
+    typer.echo(f"overall       pearson {o.pearson:.3f}  spearman {o.spearman:.3f}  rmse {o.rmse:.3f}")
+    typer.echo(f"per question  pearson {p.pearson:.3f}  spearman {p.spearman:.3f}  rmse {p.rmse:.3f}")
+
+
+def _offline(encoder: Any) -> Any:
+    from interviewer.adapters.judge_offline import OfflineJudge
+
+    return OfflineJudge(encoder)
+
+
+@eval_app.command("robustness")
+def eval_robustness() -> None:
+    """Run the gaming suite (padding, keyword lists, echo, off-topic, injection) over the bank."""
+    from interviewer.adapters.bank_yaml import YamlQuestionBank
+    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+    from interviewer.evaluation.robustness import run_robustness
+
+    s = get_settings()
+    bank = YamlQuestionBank.load(s.bank_roots)
+    rates = run_robustness(list(bank.all()), _offline(SentenceTransformerEncoder(s.encoder_path)))
+    for attack, rate in rates.items():
+        typer.echo(f"{attack:<12} {rate * 100:6.1f} %")
+    raise typer.Exit(0 if all(r == 1.0 for r in rates.values()) else 1)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+__all__ = ["REPO_ROOT", "Settings", "app", "main"]

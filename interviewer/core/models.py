@@ -1,0 +1,157 @@
+"""Domain models of the interview core: frozen dataclasses and enums, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Area(StrEnum):
+    ARCHITECTURE = "architecture"
+    TOKENIZATION = "tokenization"
+    TRAINING = "training"
+    SCALING = "scaling"
+    INFERENCE = "inference"
+    ALIGNMENT = "alignment"
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+COMPANIES: tuple[str, ...] = (
+    "OpenAI",
+    "Anthropic",
+    "Google",
+    "Google DeepMind",
+    "Meta",
+    "Microsoft",
+    "Nvidia",
+    "Mistral",
+)
+
+
+class Verdict(StrEnum):
+    MET = "met"
+    PARTIAL = "partial"
+    MISSED = "missed"
+    CONTRADICTED = "contradicted"
+
+
+class TurnKind(StrEnum):
+    MAIN = "main"
+    FOLLOWUP = "followup"
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One weighted rubric criterion: a concept a complete answer states."""
+
+    id: str
+    concept: str
+    statement: str
+    weight: float
+    partial: str = ""
+    misconception: str = ""
+    probe: str = ""
+    why: str = ""
+    key_terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Derivation:
+    """How a rubric was produced from its sample answer."""
+
+    method: str  # "manual" | "offline" | "llm"
+    sample_answer_sha256: str
+    model: str | None = None
+    derived_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rubric:
+    question_id: str
+    version: int
+    criteria: tuple[Criterion, ...]
+    derivation: Derivation | None = None
+    reviewed: bool = False
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        for c in self.criteria:
+            if c.id == criterion_id:
+                return c
+        raise KeyError(criterion_id)
+
+    def only(self, criterion_id: str) -> Rubric:
+        """A rubric restricted to one criterion (weight 1): used to grade a follow-up."""
+        c = self.criterion(criterion_id)
+        one = Criterion(
+            id=c.id, concept=c.concept, statement=c.statement, weight=1.0, partial=c.partial,
+            misconception=c.misconception, probe=c.probe, why=c.why, key_terms=c.key_terms,
+        )
+        return Rubric(self.question_id, self.version, (one,), self.derivation, self.reviewed)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    text: str
+    area: str
+    difficulty: Difficulty
+    companies: tuple[str, ...]
+    sample_answer: str
+    tags: tuple[str, ...] = ()
+    rubric: Rubric | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A span of the candidate's answer: character offsets [start, end) and the quoted text."""
+
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    criterion_id: str
+    concept: str
+    verdict: Verdict
+    weight: float
+    evidence: Evidence | None = None
+    confidence: float = 0.0
+    note: str = ""
+    # Graded credit inside the verdict's band (see scoring.BANDS); None means the band's default.
+    credit: float | None = None
+    # Set when a follow-up answer later showed the concept: the original verdict stays as is.
+    recovered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    judge: str  # "offline" | "llm" | "ensemble"
+    model: str
+    prompt_version: str
+    rubric_version: int
+    latency_ms: float
+    fallback_used: bool = False
+    fallback_reason: str = ""
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    question_id: str
+    score: int  # 0-100, computed in code from the weighted verdicts
+    criteria: tuple[CriterionResult, ...]
+    judge: str
+    feedback: str
+    provenance: Provenance | None = None
+    flags: tuple[str, ...] = ()
+    insufficient_evidence: bool = False
+    reason: str = ""
+    revision: int = 1

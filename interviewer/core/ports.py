@@ -1,0 +1,175 @@
+"""Ports: what the core needs from the outside world, as Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from interviewer.core.models import Grade, Question, Rubric
+
+FeedbackSink = Callable[[str], Awaitable[None]]
+Vectors = npt.NDArray[np.float32]
+
+
+class Encoder(Protocol):
+    """Sentence embeddings, L2-normalised, one row per text."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str]) -> Vectors: ...
+
+
+class Judge(Protocol):
+    """Grades an answer against a rubric. Implementations must not invent scores."""
+
+    name: str
+
+    async def grade(
+        self,
+        *,
+        question: Question,
+        rubric: Rubric,
+        answer: str,
+        on_feedback: FeedbackSink | None = None,
+    ) -> Grade: ...
+
+
+class QuestionBank(Protocol):
+    def get(self, question_id: str) -> Question: ...
+
+    def all(self) -> Sequence[Question]: ...
+
+    @property
+    def content_hash(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """A follow-up question aimed at one concept of a rubric."""
+
+    question_id: str
+    criterion_id: str
+    concept: str
+    text: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Practice:
+    """A bank question to practise a concept with."""
+
+    question_id: str
+    text: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A semantic search result: a question, or one concept (rubric criterion) of a question."""
+
+    kind: str  # "question" | "concept"
+    question_id: str
+    criterion_id: str
+    text: str
+    concept: str
+    score: float
+
+
+class Retriever(Protocol):
+    async def probe_for(
+        self, *, question: Question, criterion_id: str, answer: str, exclude: frozenset[str]
+    ) -> Probe | None:
+        """The follow-up that best targets a missed criterion, or None."""
+        ...
+
+    async def practice_for(
+        self, *, question: Question, criterion_id: str, exclude: frozenset[str], k: int = 2
+    ) -> list[Practice]:
+        """Bank questions to practise a missed concept with."""
+        ...
+
+    async def search(self, text: str, k: int) -> list[SearchHit]:
+        """Semantic search over questions and concepts, best first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """What a store keeps of a session: the serialised core state and its bookkeeping."""
+
+    session_id: str
+    state: dict[str, Any]
+    last_seq: int
+    resume_token_hash: str
+    org_id: str
+    created_at: float
+    updated_at: float
+
+
+class SessionStore(Protocol):
+    """Durable sessions: the state and the log of replayable server messages."""
+
+    async def create(self, session: StoredSession) -> None: ...
+
+    async def get(self, session_id: str) -> StoredSession | None: ...
+
+    async def commit(
+        self,
+        session_id: str,
+        *,
+        state: dict[str, Any],
+        messages: Sequence[dict[str, Any]],
+        last_seq: int,
+        owner: str | None = None,
+    ) -> None:
+        """Atomically save the state and append messages (each carrying its `seq`).
+
+        With `owner`, the commit fails with `Superseded` unless that owner holds the session.
+        """
+        ...
+
+    async def claim(self, session_id: str, owner: str) -> None:
+        """Make `owner` (one socket on one instance) the session's holder; the newest claim wins."""
+        ...
+
+    async def messages_after(self, session_id: str, last_seq: int) -> list[dict[str, Any]]: ...
+
+    async def list_sessions(
+        self, *, org_id: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[StoredSession]: ...
+
+    async def close(self) -> None: ...
+
+
+class Subscription(Protocol):
+    """Live messages of one session, in publish order; `async with` it to be subscribed on entry."""
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]: ...
+
+    async def __anext__(self) -> dict[str, Any]: ...
+
+    async def __aenter__(self) -> Subscription: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class SessionEvents(Protocol):
+    """Fan-out of a session's live messages between instances: at most once, never stored.
+
+    What must survive goes through `SessionStore.commit`; a subscriber that missed messages
+    catches up with `SessionStore.messages_after`.
+    """
+
+    async def publish(self, session_id: str, message: dict[str, Any]) -> None: ...
+
+    def subscribe(self, session_id: str) -> Subscription:
+        """Messages published on the session from now on (from when `async with` entered it)."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,104 @@
+"""One error hierarchy: each error has a stable code, an HTTP status and a websocket close code."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class InterviewerError(Exception):
+    """Base error; `code` is what clients see in REST bodies and websocket `error` frames."""
+
+    code: ClassVar[str] = "internal_error"
+    http_status: ClassVar[int] = 500
+    # None: the socket stays open after the error frame; otherwise it is closed with this code.
+    ws_close_code: ClassVar[int | None] = None
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class BadRequest(InterviewerError):
+    code = "bad_request"
+    http_status = 400
+
+
+class InvalidMessage(BadRequest):
+    code = "invalid_message"
+
+
+class MalformedJSON(BadRequest):
+    code = "malformed_json"
+
+
+class UnknownType(BadRequest):
+    code = "unknown_type"
+
+
+class MessageTooLarge(BadRequest):
+    code = "message_too_large"
+    http_status = 413
+
+
+class AnswerTooLong(BadRequest):
+    code = "answer_too_long"
+    http_status = 413
+
+
+class NoActiveSession(BadRequest):
+    code = "no_session"
+    http_status = 409
+
+
+class InvalidState(BadRequest):
+    code = "invalid_state"
+    http_status = 409
+
+
+class NotFound(InterviewerError):
+    code = "not_found"
+    http_status = 404
+
+
+class SessionNotFound(NotFound):
+    code = "session_not_found"
+    ws_close_code = None
+
+
+class Unauthorized(InterviewerError):
+    code = "unauthorized"
+    http_status = 401
+    ws_close_code = 4401
+
+
+class Forbidden(InterviewerError):
+    code = "forbidden"
+    http_status = 403
+    ws_close_code = 4403
+
+
+class RateLimited(InterviewerError):
+    code = "rate_limited"
+    http_status = 429
+
+
+class Busy(InterviewerError):
+    code = "busy"
+    http_status = 503
+
+
+class Superseded(InterviewerError):
+    code = "superseded"
+    http_status = 409
+    ws_close_code = 4409
+
+
+class BankError(InterviewerError):
+    code = "bank_invalid"
+    http_status = 500
+
+
+class NoQuestions(BadRequest):
+    code = "no_questions"
+    http_status = 422

@@ -1,0 +1,1 @@
+"""Application services: run interviews and grading over the core, through the ports."""

@@ -1,0 +1,29 @@
+"""JSON-ready dicts of core objects for stores and the wire (pydantic over the core dataclasses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from interviewer.core.models import Grade
+from interviewer.core.state import InterviewState
+
+_state: TypeAdapter[InterviewState] = TypeAdapter(InterviewState)
+_grade: TypeAdapter[Grade] = TypeAdapter(Grade)
+
+
+def state_to_dict(state: InterviewState) -> dict[str, Any]:
+    return _state.dump_python(state, mode="json")  # type: ignore[no-any-return]
+
+
+def state_from_dict(data: dict[str, Any]) -> InterviewState:
+    return _state.validate_python(data)
+
+
+def grade_to_dict(grade: Grade) -> dict[str, Any]:
+    return _grade.dump_python(grade, mode="json")  # type: ignore[no-any-return]
+
+
+def grade_from_dict(data: dict[str, Any]) -> Grade:
+    return _grade.validate_python(data)

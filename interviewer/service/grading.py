@@ -1,0 +1,40 @@
+"""Grading outside an interview: a bank question, or a partner's own question and sample answer."""
+
+from __future__ import annotations
+
+import hashlib
+
+from interviewer.core.models import Difficulty, Grade, Question
+from interviewer.errors import AnswerTooLong
+from interviewer.service.container import Services
+
+
+def adhoc_question(text: str, sample_answer: str) -> Question:
+    """A partner's question, identified by the hash of its text and sample answer."""
+    digest = hashlib.sha256(f"{text}\x00{sample_answer}".encode()).hexdigest()[:16]
+    return Question(
+        id=f"adhoc:{digest}", text=text.strip(), area="custom", difficulty=Difficulty.MEDIUM,
+        companies=(), sample_answer=sample_answer.strip(),
+    )
+
+
+async def grade_answer(
+    svc: Services,
+    *,
+    answer: str,
+    question_id: str | None = None,
+    question: str | None = None,
+    sample_answer: str | None = None,
+) -> tuple[Question, Grade]:
+    """Grade one answer; the rubric is the bank's, or derived from the sample answer (cached)."""
+    limit = svc.settings.max_answer_chars
+    if len(answer) > limit:
+        raise AnswerTooLong(f"answers are limited to {limit} characters (got {len(answer)})")
+    if question_id is not None:
+        q = svc.bank.get(question_id)
+    else:
+        assert question is not None and sample_answer is not None
+        q = adhoc_question(question, sample_answer)
+    rubric = svc.rubric_for(q)
+    grade = await svc.judge.grade(question=q, rubric=rubric, answer=answer)
+    return q, grade

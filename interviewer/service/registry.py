@@ -1,0 +1,75 @@
+"""The sessions this process currently owns, and which socket each one talks to."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+
+from interviewer.errors import SessionNotFound, Superseded, Unauthorized
+from interviewer.service.container import Services
+from interviewer.service.sessions import Outbox, SessionRunner, token_hash
+
+log = logging.getLogger("interviewer.registry")
+
+SUPERSEDED_CLOSE = Superseded.ws_close_code or 4409
+
+
+class SessionRegistry:
+    """One runner per session in this process; a newer socket on a session supersedes the older."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self._runners: dict[str, SessionRunner] = {}
+        self._lock = asyncio.Lock()
+
+    def add(self, runner: SessionRunner) -> None:
+        self._runners[runner.session_id] = runner
+
+    def __len__(self) -> int:
+        return len(self._runners)
+
+    async def attach(self, session_id: str, resume_token: str) -> SessionRunner:
+        """The runner for a stored session, after checking its resume token."""
+        async with self._lock:
+            runner = self._runners.get(session_id)
+            if runner is None or runner.superseded:
+                stored = await self.svc.store.get(session_id)
+                if stored is None:
+                    raise SessionNotFound(f"no session {session_id!r}")
+                runner = SessionRunner(self.svc, stored)
+                self._runners[session_id] = runner
+            expected = (await self._token_hash(runner))
+            if not hmac.compare_digest(expected, token_hash(resume_token)):
+                raise Unauthorized("the resume token does not match this session")
+            return runner
+
+    async def _token_hash(self, runner: SessionRunner) -> str:
+        stored = await self.svc.store.get(runner.session_id)
+        if stored is None:
+            raise SessionNotFound(f"no session {runner.session_id!r}")
+        return stored.resume_token_hash
+
+    async def supersede(self, runner: SessionRunner, new: Outbox) -> None:
+        """Tell the socket that held the session that a newer one took it, and close it."""
+        old = runner.outbox
+        if old is None or old is new:
+            return
+        log.info("ws.superseded", extra={"session_id": runner.session_id})
+        try:
+            await old.send({"type": "error", "seq": 0, "code": Superseded.code,
+                            "message": "this session was opened in another connection"})
+            await old.close(SUPERSEDED_CLOSE, "superseded")
+        except (ConnectionError, RuntimeError):
+            pass  # the old socket is already gone; nothing to tell it
+        await runner.detach(old)
+
+    async def release(self, runner: SessionRunner) -> None:
+        """Forget a runner that has no socket and no background work (its state is stored)."""
+        async with self._lock:
+            if runner.idle and self._runners.get(runner.session_id) is runner:
+                del self._runners[runner.session_id]
+
+    async def drain(self) -> None:
+        """Finish in-flight grading (graceful shutdown)."""
+        await asyncio.gather(*(r.wait_idle() for r in list(self._runners.values())))

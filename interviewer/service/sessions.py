@@ -1,0 +1,310 @@
+"""Runs one interview: feeds events to the core, carries out its actions, persists, then sends."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+import time
+from typing import Any, Protocol
+
+from interviewer.core import interview
+from interviewer.core.models import Grade, Question, TurnKind
+from interviewer.core.ports import StoredSession
+from interviewer.core.state import (
+    AcceptAnswer,
+    Action,
+    AskQuestion,
+    EmitGrade,
+    Event,
+    Finish,
+    FollowUpChosen,
+    GradeAnswer,
+    GradeReady,
+    InterviewConfig,
+    InterviewState,
+    Phase,
+    PlannedQuestion,
+    Reject,
+    SelectFollowUp,
+    Summary,
+)
+from interviewer.errors import Busy, Superseded
+from interviewer.protocol import (
+    AnswerAcceptedMsg,
+    ConceptOut,
+    ErrorMsg,
+    FeedbackDeltaMsg,
+    SessionMsg,
+    dump,
+)
+from interviewer.service import messages
+from interviewer.service.codec import state_from_dict, state_to_dict
+from interviewer.service.container import Services
+
+log = logging.getLogger("interviewer.session")
+
+INSTANCE_ID = secrets.token_hex(4)
+BUSY_RETRIES = 30
+
+
+class Outbox(Protocol):
+    """Where a session's messages go: a live socket, or nowhere while disconnected."""
+
+    async def send(self, message: dict[str, Any]) -> None: ...
+
+    async def close(self, code: int, reason: str) -> None: ...
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionRunner:
+    """Owns one session in this process; all state changes go through `handle` under a lock."""
+
+    def __init__(self, svc: Services, stored: StoredSession) -> None:
+        self.svc = svc
+        self.session_id = stored.session_id
+        self.org_id = stored.org_id
+        self.state: InterviewState = state_from_dict(stored.state)
+        self.seq = stored.last_seq
+        self.outbox: Outbox | None = None
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._initial_actions: list[Action] = []
+        # Who holds the session in the store: this runner on this instance. A newer holder
+        # (another instance) makes our commits fail with Superseded.
+        self.owner = f"{INSTANCE_ID}:{secrets.token_hex(6)}"
+        self.superseded = False
+
+    # ---- lifecycle ----
+
+    @classmethod
+    async def create(
+        cls, svc: Services, config: InterviewConfig, plan: tuple[PlannedQuestion, ...], org_id: str
+    ) -> tuple[SessionRunner, str]:
+        """A new stored session; returns the runner and the resume token (shown once)."""
+        session_id = secrets.token_hex(12)
+        token = secrets.token_urlsafe(24)
+        now = time.time()
+        state, actions = interview.start(session_id, config, plan, now)
+        stored = StoredSession(session_id, state_to_dict(state), 0, token_hash(token), org_id, now, now)
+        await svc.store.create(stored)
+        runner = cls(svc, stored)
+        await svc.store.claim(session_id, runner.owner)
+        runner._initial_actions = actions
+        return runner, token
+
+    async def begin(self, outbox: Outbox, token: str) -> None:
+        """Send `session` and run the first actions (ask the first question)."""
+        self.outbox = outbox
+        async with self._lock:
+            msg = SessionMsg(
+                seq=self._next(), session_id=self.session_id, resume_token=token,
+                total=len(self.state.plan), limits=self.limits(),
+            )
+            await self._commit([dump(msg)])
+            await self._send(dump(msg))
+            await self._apply(self._initial_actions)
+
+    def limits(self) -> dict[str, float]:
+        s = self.svc.settings
+        return {
+            "max_message_bytes": s.max_message_bytes, "max_answer_chars": s.max_answer_chars,
+            "rate_per_second": s.ws_rate_per_second, "rate_burst": s.ws_rate_burst,
+        }
+
+    async def resume(self, outbox: Outbox, last_seq: int) -> None:
+        """Replay what the client missed, then continue where the session stood."""
+        async with self._lock:
+            await self.svc.store.claim(self.session_id, self.owner)
+            self.outbox = outbox
+            self.seq = max(self.seq, last_seq)
+            for m in await self.svc.store.messages_after(self.session_id, last_seq):
+                await self._send(m)
+            if not self._tasks:
+                await self._restart_pending()
+
+    async def detach(self, outbox: Outbox) -> None:
+        """The socket went away: keep the draft, keep grading in the background."""
+        async with self._lock:
+            if self.outbox is outbox:
+                self.outbox = None
+                if not self.superseded:
+                    try:
+                        await self._commit([])
+                    except Superseded:
+                        log.info("session.superseded", extra={"session_id": self.session_id})
+
+    @property
+    def idle(self) -> bool:
+        return self.outbox is None and not self._tasks
+
+    async def wait_idle(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # ---- events ----
+
+    async def handle(self, event: Event) -> None:
+        async with self._lock:
+            self.state, actions = interview.step(self.state, event)
+            await self._apply(actions)
+
+    async def ephemeral(self, msg: dict[str, Any]) -> None:
+        """Send a message that is not replayed (pong, error, feedback.delta) with a fresh seq."""
+        msg["seq"] = self._next()
+        await self._send(msg)
+
+    def _next(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    async def _send(self, msg: dict[str, Any]) -> None:
+        if self.outbox is not None:
+            try:
+                await self.outbox.send(msg)
+            except (ConnectionError, RuntimeError) as exc:
+                log.info("ws.send_failed", extra={"session_id": self.session_id, "error": str(exc)})
+                self.outbox = None
+
+    async def _commit(self, durable: list[dict[str, Any]]) -> None:
+        try:
+            await self.svc.store.commit(
+                self.session_id, state=state_to_dict(self.state), messages=durable,
+                last_seq=self.seq, owner=self.owner,
+            )
+        except Superseded:
+            self.superseded = True
+            raise
+
+    async def _apply(self, actions: list[Action]) -> None:
+        """Persist the new state with the durable messages, then send; start background work."""
+        durable: list[dict[str, Any]] = []
+        ephemeral: list[dict[str, Any]] = []
+        later: list[GradeAnswer | SelectFollowUp] = []
+        for a in actions:
+            match a:
+                case AskQuestion():
+                    durable.append(dump(messages.question_msg(self._next(), a.turn, a.total)))
+                case AcceptAnswer():
+                    durable.append(dump(AnswerAcceptedMsg(
+                        seq=self._next(), question_id=a.question_id, turn=a.turn_index, chars=a.chars)))
+                case EmitGrade():
+                    turn = self.state.turns[a.turn_index]
+                    rubric = self._question(turn.question_id).rubric
+                    durable.append(dump(messages.grade_msg(self._next(), turn, a.grade, rubric)))
+                case Finish():
+                    durable.append(await self._summary(a.summary))
+                case Reject():
+                    ephemeral.append(dump(ErrorMsg(seq=self._next(), code=a.code, message=a.message)))
+                case GradeAnswer() | SelectFollowUp():
+                    later.append(a)
+        await self._commit(durable)
+        for m in durable + ephemeral:
+            await self._send(m)
+        for a in later:
+            self._spawn(a)
+
+    async def _restart_pending(self) -> None:
+        """After a crash or on a new owner: redo grading or selection that never completed."""
+        turn = self.state.current
+        if turn is None:
+            return
+        if self.state.phase is Phase.GRADING and turn.answer is not None:
+            self._spawn(GradeAnswer(turn.index, turn.question_id, turn.answer, turn.criterion_id))
+        elif self.state.phase is Phase.SELECTING:
+            self.state, actions = interview.retry_selection(self.state, time.time())
+            await self._apply(actions)
+
+    def _spawn(self, action: GradeAnswer | SelectFollowUp) -> None:
+        coro = self._grade(action) if isinstance(action, GradeAnswer) else self._select(action)
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- background work ----
+
+    def _question(self, question_id: str) -> Question:
+        return self.svc.bank.get(question_id)
+
+    async def _grade(self, a: GradeAnswer) -> None:
+        question = self._question(a.question_id)
+        rubric = self.svc.rubric_for(question)
+        if a.criterion_id is not None:
+            rubric = rubric.only(a.criterion_id)
+
+        async def on_feedback(text: str) -> None:
+            msg = FeedbackDeltaMsg(question_id=a.question_id, turn=a.turn_index, text=text)
+            await self.ephemeral(dump(msg))
+
+        grade: Grade | None = None
+        for _ in range(BUSY_RETRIES):
+            try:
+                grade = await self.svc.judge.grade(
+                    question=question, rubric=rubric, answer=a.answer, on_feedback=on_feedback
+                )
+                break
+            except Busy as exc:  # back-pressure: tell the client, wait, try again
+                await self.ephemeral(dump(ErrorMsg(
+                    code=exc.code, message="the grader is busy; your answer is stored and will be "
+                    "graded shortly", retry_after=exc.retry_after)))
+                await asyncio.sleep(exc.retry_after or 1.0)
+            except Exception as exc:  # the answer stays stored and ungraded; resume retries
+                log.exception("judge.failed", extra={"session_id": self.session_id})
+                err = ErrorMsg(code="grading_failed", message=f"grading failed "
+                               f"({type(exc).__name__}); the answer is stored and will be graded "
+                               "on resume")
+                await self.ephemeral(dump(err))
+                return
+        if grade is None:
+            return
+        await self._handle_background(GradeReady(a.turn_index, grade, time.time()))
+
+    async def _handle_background(self, event: Event) -> None:
+        """Apply an event from background work; a newer holder elsewhere ends this runner."""
+        try:
+            await self.handle(event)
+        except Superseded as exc:
+            log.info("session.superseded", extra={"session_id": self.session_id})
+            out, self.outbox = self.outbox, None
+            if out is not None:
+                await out.send(dump(ErrorMsg(code=exc.code, message=exc.message)))
+                await out.close(exc.ws_close_code or 4409, "superseded")
+
+    async def _select(self, a: SelectFollowUp) -> None:
+        question = self._question(a.question_id)
+        chosen = FollowUpChosen(a.turn_index, time.time())
+        for criterion_id in a.candidates:
+            probe = await self.svc.retriever.probe_for(
+                question=question, criterion_id=criterion_id, answer=a.answer, exclude=a.exclude
+            )
+            if probe is not None:
+                chosen = FollowUpChosen(
+                    a.turn_index, time.time(), probe.criterion_id, probe.concept, probe.text,
+                    probe.question_id,
+                )
+                break
+        await self._handle_background(chosen)
+
+    async def _summary(self, summary: Summary) -> dict[str, Any]:
+        whys: dict[str, str] = {}
+        for t in self.state.turns:
+            if t.kind is TurnKind.MAIN:
+                rubric = self._question(t.question_id).rubric
+                for c in rubric.criteria if rubric else ():
+                    whys[f"{t.question_id}/{c.id}"] = c.why
+        asked = frozenset(t.question_id for t in self.state.turns)
+        gaps: list[ConceptOut] = []
+        for note in summary.gaps:
+            practice = await self.svc.retriever.practice_for(
+                question=self._question(note.question_id), criterion_id=note.criterion_id,
+                exclude=asked, k=2,
+            )
+            gaps.append(messages.concept_out(
+                note, whys.get(f"{note.question_id}/{note.criterion_id}", ""),
+                [{"question_id": p.question_id, "text": p.text} for p in practice],
+            ))
+        return dump(messages.summary_msg(self._next(), self.session_id, summary, gaps, whys))

@@ -1,0 +1,85 @@
+"""All configuration: one pydantic-settings class, env prefix INTERVIEWER_, `.env` supported."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every setting, documented in the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="INTERVIEWER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    data_dir: Path = Path("./data")
+    builtin_bank: bool = True
+    bank_paths: CommaList = Field(default_factory=list)
+    frontend_dir: Path = REPO_ROOT / "frontend"
+
+    store: Literal["auto", "sqlite", "redis"] = "auto"
+    redis_url: str | None = None
+
+    judge_model: str | None = None
+    judge_api_base: str | None = None
+    judge_api_key: SecretStr | None = None
+    judge_timeout: float = Field(30.0, gt=0)
+    judge_max_retries: int = Field(2, ge=0, le=10)
+    judge_fallbacks: CommaList = Field(default_factory=list)
+    judge_mode: Literal["single", "ensemble"] = "single"
+    judge_max_concurrency: int = Field(8, ge=1)
+    judge_disagreement: int = Field(25, ge=0, le=100)
+    encoder_path: str | None = None
+    encoder_batch_max: int = Field(256, ge=1)
+    encoder_batch_wait_ms: float = Field(5.0, ge=0)
+    grading_queue_max: int = Field(512, ge=1)
+    worker_threads: int = Field(64, ge=4)
+
+    max_message_bytes: int = Field(64 * 1024, ge=1024)
+    max_answer_chars: int = Field(8000, ge=100)
+    max_questions: int = Field(20, ge=1)
+    default_num_questions: int = Field(3, ge=1)
+    default_max_followups: int = Field(1, ge=0)
+    ws_rate_per_second: float = Field(20.0, gt=0)
+    ws_rate_burst: int = Field(60, ge=1)
+    grade_batch_max: int = Field(100, ge=1)
+
+    auth: Literal["on", "off"] = "off"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("bank_paths", "judge_fallbacks", mode="before")
+    @classmethod
+    def _split_commas(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [part.strip() for part in v.split(",") if part.strip()]
+        return v
+
+    @property
+    def bank_roots(self) -> list[Path]:
+        """The built-in bank (repo root) first, then the configured extra banks."""
+        roots = [REPO_ROOT] if self.builtin_bank else []
+        return roots + [Path(p) for p in self.bank_paths]
+
+    @property
+    def store_kind(self) -> Literal["sqlite", "redis"]:
+        if self.store == "auto":
+            return "redis" if self.redis_url else "sqlite"
+        return self.store
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment and `.env`."""
+    return Settings()

@@ -1,0 +1,77 @@
+"""The composition root: build the adapters the settings ask for and put them in a Services."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from interviewer.adapters.bank_yaml import YamlQuestionBank
+from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+from interviewer.core.models import Rubric
+from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever, SessionStore
+from interviewer.service.container import Services
+from interviewer.settings import Settings
+
+log = logging.getLogger("interviewer.wiring")
+
+
+def build_store(settings: Settings) -> SessionStore:
+    if settings.store_kind == "redis":
+        from interviewer.adapters.store_redis import RedisSessionStore
+
+        assert settings.redis_url, "INTERVIEWER_REDIS_URL is required for the redis store"
+        return RedisSessionStore.from_url(settings.redis_url)
+    from interviewer.adapters.store_sqlite import SqliteSessionStore
+
+    return SqliteSessionStore(Path(settings.data_dir) / "interviewer.sqlite3")
+
+
+def build_judge(settings: Settings, encoder: Encoder) -> Judge:
+    from interviewer.adapters.judge_offline import OfflineJudge
+
+    offline = OfflineJudge(encoder)
+    if not settings.judge_model:
+        return offline
+    from interviewer.adapters.judge_factory import build_judge as build_llm
+
+    key = settings.judge_api_key.get_secret_value() if settings.judge_api_key else None
+    return build_llm(
+        model=settings.judge_model, api_base=settings.judge_api_base, api_key=key,
+        timeout=settings.judge_timeout, fallbacks=list(settings.judge_fallbacks),
+        mode=settings.judge_mode, max_concurrency=settings.judge_max_concurrency, offline=offline,
+        max_retries=settings.judge_max_retries, disagreement_threshold=settings.judge_disagreement,
+    )
+
+
+def build_services(
+    settings: Settings, *, encoder: Encoder | None = None, bank: QuestionBank | None = None
+) -> Services:
+    """Everything the app needs; `encoder`/`bank` can be passed in to share them (tests, CLI)."""
+    from interviewer.adapters.encoder_batching import BatchingEncoder
+    from interviewer.core.rubric_derive import derive_rubric
+
+    bank = bank or YamlQuestionBank.load(settings.bank_roots)
+    base = encoder or SentenceTransformerEncoder(settings.encoder_path)
+    encoder = enc = BatchingEncoder(
+        base, max_batch=settings.encoder_batch_max, max_wait_ms=settings.encoder_batch_wait_ms,
+        max_queue=settings.grading_queue_max,
+    )
+
+    def derive(question_id: str, text: str, sample_answer: str) -> Rubric:
+        return derive_rubric(question_id=question_id, question_text=text,
+                             sample_answer=sample_answer, encoder=enc)
+
+    return Services(
+        settings=settings, bank=bank, encoder=encoder, judge=build_judge(settings, encoder),
+        store=build_store(settings), retriever=build_retriever(settings, bank, encoder),
+        derive=derive,
+    )
+
+
+def build_retriever(settings: Settings, bank: QuestionBank, encoder: Encoder) -> Retriever:
+    """The FAISS concept index, loaded when the bank's hash matches, else rebuilt and saved."""
+    from interviewer.adapters.retriever_faiss import FaissRetriever, load_or_build
+
+    index, built = load_or_build(bank, encoder, Path(settings.data_dir) / "index")
+    log.info("index.ready", extra={"cards": len(index.cards), "built": built})
+    return FaissRetriever(bank, encoder, index)

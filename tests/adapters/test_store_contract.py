@@ -1,0 +1,114 @@
+"""The SessionStore contract, run against every implementation with real backends."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from interviewer.core.ports import SessionStore, StoredSession
+from interviewer.errors import SessionNotFound
+
+KINDS = ["sqlite", "redis"]
+
+
+@pytest.fixture(params=KINDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
+    if request.param == "sqlite":
+        from interviewer.adapters.store_sqlite import SqliteSessionStore
+
+        s: SessionStore = SqliteSessionStore(tmp_path / "s.sqlite3")
+    else:
+        pytest.importorskip("interviewer.adapters.store_redis")
+        from interviewer.adapters.store_redis import RedisSessionStore
+
+        server = request.getfixturevalue("redis_server")
+        s = RedisSessionStore.from_url(server.url)
+    yield s
+    await s.close()
+
+
+def make_session(sid: str = "s1", org: str = "default", created: float | None = None) -> StoredSession:
+    now = created if created is not None else time.time()
+    return StoredSession(sid, {"phase": "asking", "turns": []}, 0, "hash", org, now, now)
+
+
+async def test_create_get_roundtrip(store: SessionStore) -> None:
+    s = make_session()
+    await store.create(s)
+    got = await store.get("s1")
+    assert got is not None
+    assert got.state == s.state and got.org_id == "default" and got.resume_token_hash == "hash"
+    assert await store.get("nope") is None
+
+
+async def test_commit_saves_state_and_appends_messages_in_order(store: SessionStore) -> None:
+    await store.create(make_session())
+    await store.commit("s1", state={"phase": "grading", "n": 1},
+                       messages=[{"seq": 1, "type": "session"}, {"seq": 2, "type": "question"}], last_seq=2)
+    await store.commit("s1", state={"phase": "asking", "n": 2},
+                       messages=[{"seq": 5, "type": "grade"}], last_seq=7)
+    got = await store.get("s1")
+    assert got is not None and got.state == {"phase": "asking", "n": 2} and got.last_seq == 7
+    assert [m["seq"] for m in await store.messages_after("s1", 0)] == [1, 2, 5]
+    assert [m["type"] for m in await store.messages_after("s1", 2)] == ["grade"]
+    assert await store.messages_after("s1", 5) == []
+
+
+async def test_last_seq_never_goes_back(store: SessionStore) -> None:
+    await store.create(make_session())
+    await store.commit("s1", state={"phase": "asking"}, messages=[], last_seq=10)
+    await store.commit("s1", state={"phase": "asking"}, messages=[], last_seq=4)
+    got = await store.get("s1")
+    assert got is not None and got.last_seq == 10
+
+
+async def test_commit_to_unknown_session_fails(store: SessionStore) -> None:
+    with pytest.raises(SessionNotFound):
+        await store.commit("ghost", state={}, messages=[{"seq": 1}], last_seq=1)
+    assert await store.messages_after("ghost", 0) == []
+
+
+async def test_list_by_org_newest_first(store: SessionStore) -> None:
+    for i, org in enumerate(["a", "b", "a", "a"]):
+        await store.create(make_session(f"s{i}", org, created=1000.0 + i))
+    listed = await store.list_sessions(org_id="a", limit=10)
+    assert [s.session_id for s in listed] == ["s3", "s2", "s0"]
+    page = await store.list_sessions(org_id="a", limit=1, offset=1)
+    assert [s.session_id for s in page] == ["s2"]
+    assert len(await store.list_sessions(limit=10)) == 4
+
+
+async def test_concurrent_commits_keep_every_message(store: SessionStore) -> None:
+    await store.create(make_session())
+
+    async def write(seq: int) -> None:
+        await store.commit("s1", state={"phase": "asking", "seq": seq},
+                           messages=[{"seq": seq, "type": "x"}], last_seq=seq)
+
+    await asyncio.gather(*(write(i) for i in range(1, 41)))
+    assert [m["seq"] for m in await store.messages_after("s1", 0)] == list(range(1, 41))
+    got = await store.get("s1")
+    assert got is not None and got.last_seq == 40
+
+
+async def test_newest_claim_wins(store: SessionStore) -> None:
+    from interviewer.errors import Superseded
+
+    await store.create(make_session())
+    await store.claim("s1", "A")
+    await store.commit("s1", state={"phase": "asking", "by": "A"}, messages=[{"seq": 1}],
+                       last_seq=1, owner="A")
+    await store.claim("s1", "B")
+    with pytest.raises(Superseded):
+        await store.commit("s1", state={"phase": "asking", "by": "A-stale"},
+                           messages=[{"seq": 2}], last_seq=2, owner="A")
+    got = await store.get("s1")
+    assert got is not None and got.state["by"] == "A" and got.last_seq == 1
+    assert [m["seq"] for m in await store.messages_after("s1", 0)] == [1]
+    await store.commit("s1", state={"phase": "asking", "by": "B"}, messages=[], last_seq=3, owner="B")
+    with pytest.raises(SessionNotFound):
+        await store.claim("ghost", "A")

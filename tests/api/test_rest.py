@@ -1,0 +1,89 @@
+"""REST endpoints against a real server: health, questions, grading (bank and ad-hoc)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from interviewer.client import ApiError, Client
+from tests.api.conftest import LiveServer
+
+
+@pytest.fixture
+def api(live_server: LiveServer) -> Client:
+    return Client(live_server.base_url)
+
+
+def test_health_and_ready(live_server: LiveServer) -> None:
+    assert httpx.get(live_server.base_url + "/healthz").json()["status"] == "ok"
+    ready = httpx.get(live_server.base_url + "/readyz")
+    assert ready.status_code == 200 and ready.json()["detail"]["questions"] >= 6
+
+
+def test_openapi_lists_routes(live_server: LiveServer) -> None:
+    paths = httpx.get(live_server.base_url + "/openapi.json").json()["paths"]
+    assert {"/v1/questions", "/v1/questions/{question_id}", "/v1/grade", "/readyz"} <= set(paths)
+
+
+def test_question_filters_and_paging(api: Client) -> None:
+    everything = api.questions(limit=200)
+    assert everything["total"] == len(everything["items"]) >= 6
+    topics = {q["topic"] for q in everything["items"]}
+    assert topics == {"architecture", "tokenization", "training", "scaling", "inference", "alignment"}
+    hard = api.questions(difficulty="hard", limit=200)
+    assert hard["items"] and all(q["difficulty"] == "hard" for q in hard["items"])
+    assert hard["total"] == everything["facets"]["difficulty"]["hard"]
+    page = api.questions(limit=2, offset=1)
+    assert [q["id"] for q in page["items"]] == [q["id"] for q in everything["items"][1:3]]
+    nvidia = api.questions(company="Nvidia", limit=200)
+    assert all("Nvidia" in q["companies"] for q in nvidia["items"])
+    assert "sample_answer" not in everything["items"][0] or everything["items"][0]["sample_answer"] is None
+
+
+def test_question_with_rubric(api: Client) -> None:
+    qid = api.questions(limit=1)["items"][0]["id"]
+    q = api.question(qid, include_rubric=True)
+    assert q["sample_answer"] and q["rubric"]["criteria"]
+    assert abs(sum(c["weight"] for c in q["rubric"]["criteria"]) - 1) < 1e-6
+    assert set(q["rubric"]["criteria"][0]) >= {"id", "concept", "statement", "partial",
+                                              "misconception", "probe", "why", "weight"}
+    with pytest.raises(ApiError) as e:
+        api.question("no-such-question")
+    assert e.value.status == 404 and e.value.code == "not_found"
+
+
+def test_grade_bank_question(api: Client) -> None:
+    qid = api.questions(limit=1)["items"][0]["id"]
+    sample = api.question(qid, include_rubric=True)["sample_answer"]
+    good = api.grade(sample, question_id=qid)
+    bad = api.grade("I like turtles and sunny weather at the beach.", question_id=qid)
+    assert good["question_id"] == qid and good["score"] > bad["score"]
+    assert good["provenance"]["judge"] == "offline"
+    assert all(c["evidence"] is None or c["evidence"]["quote"] in sample for c in good["criteria"])
+
+
+def test_grade_adhoc_question_never_seen(api: Client) -> None:
+    question = "Why do databases use write-ahead logging?"
+    sample = ("A write-ahead log records every change durably before the data pages are modified. "
+              "After a crash the database replays the log to redo committed transactions. "
+              "Sequential log appends are much faster than random page writes, so commits are cheap.")
+    good = api.grade(
+        "Changes are appended to a log and flushed before pages change; after a crash the log is "
+        "replayed to recover committed work, and sequential appends make commits fast.",
+        question=question, sample_answer=sample)
+    off = api.grade("Bananas are yellow and grow in bunches.", question=question, sample_answer=sample)
+    assert good["criteria"] and good["score"] > off["score"]
+    assert good["question_id"].startswith("adhoc:")
+
+
+def test_grade_errors_are_typed(api: Client, live_server: LiveServer) -> None:
+    with pytest.raises(ApiError) as e:
+        api.grade("x", question_id="missing-id")
+    assert e.value.status == 404
+    r = httpx.post(live_server.base_url + "/v1/grade", json={"answer": "x"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_request"
+    long = "word " * (live_server.services.settings.max_answer_chars // 5 + 10)
+    qid = api.questions(limit=1)["items"][0]["id"]
+    with pytest.raises(ApiError) as e:
+        api.grade(long, question_id=qid)
+    assert e.value.status == 413 and e.value.code == "answer_too_long"
