@@ -1,0 +1,56 @@
+"""Assembles the configured judge: a cached LLM chain ending offline, or the offline judge."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import SecretStr
+
+from interviewer.adapters.judge_litellm import PROMPT_VERSION, LiteLLMJudge
+from interviewer.core.judging import CachingJudge, EnsembleJudge, FallbackJudge, GradeCache
+from interviewer.core.ports import Judge
+
+MODES = ("single", "ensemble")
+
+
+def build_judge(
+    *,
+    model: str | None,
+    offline: Judge,
+    api_base: str | None = None,
+    api_key: SecretStr | str | None = None,
+    timeout: float = 30.0,
+    fallbacks: Sequence[str] = (),
+    mode: str = "single",
+    max_concurrency: int = 4,
+    max_retries: int = 2,
+    disagreement_threshold: int = 25,
+    cache: GradeCache | None = None,
+) -> Judge:
+    """The offline judge when no model is set; else a cached LLM chain that ends offline."""
+    if mode not in MODES:
+        raise ValueError(f"judge mode must be one of {MODES}, not {mode!r}")
+    if not model:
+        return offline
+    # Fallback models use their provider's own settings (e.g. OPENAI_API_KEY, OLLAMA_API_BASE):
+    # the primary's base URL and key belong to the primary's server.
+    llms: list[Judge] = [
+        LiteLLMJudge(
+            model, api_base=api_base, api_key=api_key, timeout=timeout,
+            max_retries=max_retries, max_concurrency=max_concurrency,
+        ),
+        *(
+            LiteLLMJudge(
+                name, timeout=timeout, max_retries=max_retries, max_concurrency=max_concurrency
+            )
+            for name in fallbacks
+            if name.strip()
+        ),
+    ]
+    inner: Judge
+    if mode == "ensemble":
+        primary = llms[0] if len(llms) == 1 else FallbackJudge(llms)
+        inner = EnsembleJudge(primary, offline, threshold=disagreement_threshold)
+    else:
+        inner = FallbackJudge([*llms, offline])
+    return CachingJudge(inner, model=model, prompt_version=PROMPT_VERSION, cache=cache)
