@@ -4,6 +4,10 @@ set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# `docker compose config` validates docker-compose.yml without an engine (tests/deploy)
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+  need+=(docker-compose)
+fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

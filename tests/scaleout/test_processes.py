@@ -1,0 +1,248 @@
+"""Crash safety with real processes: two `interviewer serve` instances sharing one redis-server.
+
+The servers are shared across the cases, which run in file order: (a) a session moves from A to
+B; (b) A is killed with SIGKILL right after an answer is accepted and restarted; (c) redis-server
+is restarted in the middle of an interview.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from interviewer.adapters.bank_yaml import YamlQuestionBank
+from interviewer.adapters.store_redis import RedisSessionStore
+from interviewer.client import InterviewSocket, interview
+from tests.conftest import REPO, RedisServer, free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio, pytest.mark.timeout(600)]
+
+DURABLE = {"session", "question", "answer.accepted", "grade", "summary"}
+READY_TIMEOUT = 240.0  # the first start builds the concept index: ~15 s idle, far more on a busy box
+
+
+class AppProcess:
+    """`interviewer serve --port P` in a child process, logging to a file."""
+
+    def __init__(self, name: str, workdir: Path, redis_url: str, data_dir: Path) -> None:
+        self.name, self.workdir, self.redis_url, self.data_dir = name, workdir, redis_url, data_dir
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = workdir / f"{name}.log"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/v1/interviews/ws"
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INTERVIEWER_")}
+        env.update(INTERVIEWER_REDIS_URL=self.redis_url, INTERVIEWER_STORE="redis",
+                   INTERVIEWER_DATA_DIR=str(self.data_dir), HF_HUB_OFFLINE="1",
+                   LITELLM_LOCAL_MODEL_COST_MAP="True", INTERVIEWER_LOG_LEVEL="INFO")
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", "from interviewer.cli import app; app()",
+                 "serve", "--port", str(self.port)],
+                env=env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT,
+            )
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> float:
+        """Block until GET /readyz is 200; return the seconds it took."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited {self.proc.returncode}: {self.tail()}")
+            try:
+                with urllib.request.urlopen(self.base_url + "/readyz", timeout=1) as r:
+                    if r.status == 200:
+                        return time.monotonic() - t0
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} not ready after {timeout}s: {self.tail()}")
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+            self.proc = None
+
+    def tail(self, n: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-n:] if self.log.exists() else ""
+
+
+@dataclass
+class Cluster:
+    redis: RedisServer
+    a: AppProcess
+    b: AppProcess
+    bank: YamlQuestionBank
+    ready_seconds: dict[str, float]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    root = tmp_path_factory.mktemp("scaleout")
+    redis = RedisServer(root / "redis")
+    redis.start()
+    # One data dir: A builds the concept index there once, B and A's restart load it.
+    a = AppProcess("a", root / "a", redis.url, root / "data")
+    b = AppProcess("b", root / "b", redis.url, root / "data")
+    try:
+        a.start()
+        ready = {"a": a.wait_ready()}
+        b.start()
+        ready["b"] = b.wait_ready()
+        yield Cluster(redis, a, b, YamlQuestionBank.load([REPO]), ready)
+    finally:
+        a.stop()
+        b.stop()
+        redis.stop()
+
+
+def answer_for(c: Cluster, question: dict[str, Any]) -> str:
+    return c.bank.get(question["question_id"]).sample_answer
+
+
+async def stored_log(c: Cluster, session_id: str) -> list[dict[str, Any]]:
+    store = RedisSessionStore.from_url(c.redis.url)
+    try:
+        return await store.messages_after(session_id, 0)
+    finally:
+        await store.close()
+
+
+def durable(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The replayable messages, each once (a replay after resume may repeat one)."""
+    out: dict[int, dict[str, Any]] = {}
+    for m in messages:
+        if m["type"] in DURABLE:
+            out.setdefault(m["seq"], m)
+    return [out[s] for s in sorted(out)]
+
+
+def assert_strictly_increasing(messages: list[dict[str, Any]]) -> None:
+    seqs = [m["seq"] for m in messages if m["type"] != "error" or m["seq"]]
+    assert all(b > a for a, b in itertools.pairwise(seqs)), seqs
+
+
+def assert_complete(log: list[dict[str, Any]], questions: int) -> None:
+    """session, then per question: question, answer.accepted, grade; then summary."""
+    expected = ["session"] + ["question", "answer.accepted", "grade"] * questions + ["summary"]
+    assert [m["type"] for m in log] == expected
+    assert log[-1]["answered"] == questions
+
+
+async def finish(ws: InterviewSocket, c: Cluster, question: dict[str, Any]) -> dict[str, Any]:
+    await ws.answer(answer_for(c, question))
+    return await ws.recv_until("summary")
+
+
+async def test_a_session_moves_between_instances(cluster: Cluster) -> None:
+    async with interview(cluster.a.ws_url) as on_a:
+        q1 = await on_a.start(num_questions=2, max_followups=0)
+        await on_a.answer(answer_for(cluster, q1))
+        q2 = await on_a.recv_until("question")
+        sid, token, last = on_a.session_id, on_a.resume_token, on_a.last_seq
+        assert sid and token
+    async with interview(cluster.b.ws_url) as on_b:
+        await on_b.resume(sid, token, last_seq=last)
+        summary = await finish(on_b, cluster, q2)
+    transcript = on_a.received + on_b.received
+    assert_strictly_increasing(transcript)
+    assert summary["session_id"] == sid and summary["answered"] == 2
+    log = await stored_log(cluster, sid)
+    assert_complete(log, 2)
+    assert durable(transcript) == log  # the client saw every durable message, exactly as stored
+
+
+async def test_sigkill_after_an_answer_is_accepted(cluster: Cluster) -> None:
+    async with interview(cluster.a.ws_url) as ws:
+        q1 = await ws.start(num_questions=2, max_followups=0)
+        await ws.send("answer.submit", text=answer_for(cluster, q1))
+        await ws.recv_until("answer.accepted")
+        cluster.a.kill9()
+        sid, token, last = ws.session_id, ws.resume_token, ws.last_seq
+        before = list(ws.received)
+        assert sid and token
+    graded_before_kill = any(m["type"] == "grade" for m in before)
+    cluster.a.start()
+    cluster.ready_seconds["a_restart"] = cluster.a.wait_ready()
+    async with interview(cluster.a.ws_url) as ws2:
+        await ws2.resume(sid, token, last_seq=last)
+        if not graded_before_kill:
+            grade = await ws2.recv_until("grade")
+            assert grade["question_id"] == q1["question_id"]
+        q2 = await ws2.recv_until("question")
+        assert q2["index"] == 2
+        summary = await finish(ws2, cluster, q2)
+    assert summary["answered"] == 2
+    transcript = before + ws2.received
+    assert_strictly_increasing(transcript)
+    log = await stored_log(cluster, sid)
+    assert_complete(log, 2)
+    assert durable(transcript) == log
+    print(f"\nsigkill: grade {'before' if graded_before_kill else 'after'} the kill; "
+          f"ready times {cluster.ready_seconds}")
+
+
+async def test_redis_restart_mid_interview(cluster: Cluster) -> None:
+    async with interview(cluster.b.ws_url) as ws:
+        q1 = await ws.start(num_questions=2, max_followups=0)
+        await ws.answer(answer_for(cluster, q1))
+        q2 = await ws.recv_until("question")
+        sid, token = ws.session_id, ws.resume_token
+        assert sid and token
+        cluster.redis.stop()  # SIGTERM: the AOF is flushed before it exits
+        t0 = time.monotonic()
+        restart = threading.Timer(1.0, cluster.redis.start)
+        restart.start()
+        # answered while Redis is down: the commit waits for the reconnect, then goes through
+        await ws.send("answer.submit", text=answer_for(cluster, q2))
+        await ws.recv_until("answer.accepted")
+        accepted_after = time.monotonic() - t0
+        grade = await ws.recv_until("grade")
+        graded_after = time.monotonic() - t0
+        restart.join()
+        assert grade["question_id"] == q2["question_id"]
+        summary = await ws.recv_until("summary")
+        assert summary["answered"] == 2
+    assert_strictly_increasing(ws.received)
+    log = await stored_log(cluster, sid)
+    assert_complete(log, 2)
+    assert durable(ws.received) == log
+    # and the other instance, whose pooled connections died too, serves a replay of it all
+    async with interview(cluster.a.ws_url) as again:
+        await again.resume(sid, token, last_seq=0)
+        replay = [await again.recv() for _ in range(len(log))]
+    assert replay == log
+    print(f"\nredis down 1 s: answer accepted {accepted_after:.2f}s, graded {graded_after:.2f}s "
+          "after it went down")
