@@ -1,0 +1,374 @@
+// The candidate chat: wires storage, the socket, the pure state and the views together.
+
+import { byId, h, replaceChildren } from "./js/dom.js";
+import { ChatView } from "./js/render.js";
+import { Connection, socketUrl } from "./js/socket.js";
+import { setupStart } from "./js/start.js";
+import { addToLog, buildState } from "./js/state.js";
+import * as store from "./js/store.js";
+import { renderSummary } from "./js/summary.js";
+
+const DELTA_DEBOUNCE_MS = 150;
+const STATUS_TEXT = {
+  idle: "Not connected", connecting: "Connecting…", connected: "Connected",
+  reconnecting: "Reconnecting…", offline: "Offline", closed: "Disconnected", finished: "Interview finished",
+};
+
+const data = store.load(); // {log, answers, draft, pendingStart, resume}
+let state = buildState(data.log, data.answers);
+let chat;
+let conn;
+let deltaTimer = null;
+let saveTimer = null;
+let focusedTurn = null;
+let submitRetried = false;
+let shownSummary = false;
+
+// The draft of the open question and how much of it the server has as deltas. `broken` means
+// the server's copy can no longer be trusted (a reconnect, a reload, an edit before the end), so
+// the submit carries the full text.
+function draftFor(turn) {
+  if (!data.draft || data.draft.turn !== turn) data.draft = { turn, text: "", sent: "", broken: false };
+  return data.draft;
+}
+
+function saveSoon() {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => store.save(data), 120);
+}
+
+function saveNow() {
+  clearTimeout(saveTimer);
+  store.save(data);
+}
+
+// ---- status and notices ----
+
+function setConnection(status) {
+  const el = byId("connection");
+  el.dataset.state = status;
+  byId("connection-text").textContent = STATUS_TEXT[status] || status;
+}
+
+function notice(text, actions = []) {
+  const el = byId("notice");
+  if (!text) {
+    el.hidden = true;
+    replaceChildren(el);
+    return;
+  }
+  replaceChildren(el, h("p", {}, text), actions.length ? h("p", { class: "actions" }, actions) : null);
+  el.hidden = false;
+}
+
+function composerStatus(text) {
+  byId("composer-status").textContent = text || "";
+}
+
+// ---- views ----
+
+function show(view) {
+  byId("start-view").hidden = view !== "start";
+  byId("chat-view").hidden = view === "start";
+}
+
+function render() {
+  show("chat");
+  const pending = state.phase === "answering" && data.answers[String(state.openTurn)] !== undefined
+    ? state.openTurn : null;
+  chat.render(state, pending);
+  renderProgress();
+  renderComposer(pending !== null);
+  if (state.summary && !shownSummary) {
+    shownSummary = true;
+    const view = byId("summary-view");
+    const heading = renderSummary(view, state.summary, { onDownload: downloadTranscript, onRestart: restart });
+    view.hidden = false;
+    byId("composer").hidden = true;
+    byId("transcript-title").hidden = false;
+    setConnection("finished");
+    heading.focus();
+  }
+}
+
+function renderProgress() {
+  const p = state.progress;
+  let text = "";
+  if (state.summary) text = "Finished";
+  else if (p) text = `Question ${p.index} of ${p.total}${state.latest?.kind === "followup" ? " · follow-up" : ""}`;
+  else if (state.session || data.pendingStart) text = "Starting…";
+  byId("progress").textContent = text;
+}
+
+function renderComposer(submitting) {
+  const box = byId("answer");
+  const answering = state.phase === "answering" && !submitting;
+  box.disabled = !answering;
+  byId("submit-button").disabled = !answering;
+  byId("skip-button").disabled = !answering;
+  byId("end-button").disabled = state.phase === "finished" || !state.session;
+  const composer = byId("composer");
+  composer.dataset.turn = answering ? String(state.openTurn) : "";
+  const limit = state.session?.limits?.max_answer_chars;
+  if (limit) box.maxLength = limit;
+  if (answering) {
+    const d = draftFor(state.openTurn);
+    if (box.value !== d.text && focusedTurn !== state.openTurn) box.value = d.text;
+    if (focusedTurn !== state.openTurn) {
+      focusedTurn = state.openTurn;
+      composerStatus("");
+      box.focus();
+    }
+  } else if (state.phase === "grading" || submitting) {
+    composerStatus(submitting ? "Sending your answer…" : "Grading your answer…");
+  } else if (state.phase === "waiting") {
+    composerStatus(state.session ? "Preparing the next question…" : "Starting the interview…");
+  }
+}
+
+// ---- server messages ----
+
+function onMessage(msg) {
+  const seq = typeof msg.seq === "number" ? msg.seq : 0;
+  if (data.resume && seq > data.resume.last_seq) data.resume.last_seq = seq;
+  if (msg.type === "pong") return saveSoon();
+  if (msg.type === "error") return onError(msg);
+  if (msg.type === "session") {
+    data.resume = { session_id: msg.session_id, resume_token: msg.resume_token, last_seq: seq };
+    data.pendingStart = null;
+  }
+  if (!addToLog(data.log, msg)) return;
+  if (msg.type === "grade") gradingFailures = 0;
+  const before = state.latest?.turn;
+  state = buildState(data.log, data.answers);
+  if (msg.type === "answer.accepted" && data.draft && data.draft.turn === msg.turn) {
+    data.draft = null;
+    byId("answer").value = "";
+  }
+  if (msg.type === "question" && state.latest?.turn !== before) notice("");
+  render();
+  if (msg.type === "feedback.delta") saveSoon();
+  else saveNow();
+}
+
+const ERROR_TEXT = {
+  empty_answer: "Type an answer first, or skip the question.",
+  answer_too_long: null,
+  rate_limited: "You are typing faster than the server accepts; your draft is kept.",
+};
+
+function onError(msg) {
+  switch (msg.code) {
+    case "session_not_found":
+    case "unauthorized":
+      conn.drop({ stop: true });
+      notice("This interview can no longer be resumed.", [
+        h("button", { type: "button", onclick: restart }, "Start a new interview")]);
+      return;
+    case "superseded":
+      return onFinalClose(4409);
+    case "no_questions":
+    case "bad_request":
+      conn.drop({ stop: true });
+      data.pendingStart = null;
+      saveNow();
+      show("start");
+      notice(msg.message);
+      return;
+    case "invalid_state":
+      if (submitRetried) return; // our re-sent submit after a reconnect: already accepted
+      composerStatus(msg.message);
+      return;
+    case "grading_failed":
+      return onGradingFailed();
+    case "finished":
+      return;
+    default:
+      if (msg.code === "answer_too_long" && data.draft) data.draft.broken = true;
+      composerStatus(ERROR_TEXT[msg.code] || msg.message);
+      if (state.phase === "answering" && data.answers[String(state.openTurn)] !== undefined
+          && ["empty_answer", "answer_too_long", "invalid_message", "message_too_large"].includes(msg.code)) {
+        delete data.answers[String(state.openTurn)]; // not accepted: let the candidate edit and retry
+        state = buildState(data.log, data.answers);
+        focusedTurn = null;
+        render();
+        saveNow();
+      }
+  }
+}
+
+// A resume makes the server grade a stored, ungraded answer again: retry a few times with backoff,
+// then leave it to the candidate.
+let gradingFailures = 0;
+const GRADING_RETRIES = 3;
+
+function onGradingFailed() {
+  gradingFailures += 1;
+  if (gradingFailures > GRADING_RETRIES) {
+    composerStatus("");
+    notice("Grading failed. Your answer is stored; try again in a moment.", [
+      h("button", { type: "button", onclick: () => { gradingFailures = 0; notice(""); conn.drop(); } }, "Retry grading")]);
+    return;
+  }
+  composerStatus("Grading failed; retrying…");
+  setTimeout(() => conn.drop(), 2000 * 2 ** (gradingFailures - 1));
+}
+
+function onOpen(opens) {
+  submitRetried = false;
+  if (data.resume) {
+    conn.send({ type: "resume", ...data.resume });
+    const open = state.phase === "answering" ? state.openTurn : null;
+    if (open !== null) {
+      const d = draftFor(open);
+      if (d.sent) d.broken = true; // the server may hold only part of what we streamed
+      const submitted = data.answers[String(open)];
+      if (submitted !== undefined) {
+        submitRetried = true;
+        conn.send({ type: "answer.submit", text: submitted });
+      }
+    }
+    saveNow();
+  } else if (data.pendingStart) {
+    conn.send(data.pendingStart);
+  }
+  if (opens > 1) notice("");
+}
+
+function onFinalClose(code) {
+  if (code === 4409) {
+    setConnection("closed");
+    notice("This interview was opened in another tab or window, which now has it.", [
+      h("button", { type: "button", onclick: () => { notice(""); conn.connect(); } }, "Continue here")]);
+  } else {
+    setConnection("closed");
+    notice("This interview can no longer be resumed.", [
+      h("button", { type: "button", onclick: restart }, "Start a new interview")]);
+  }
+}
+
+// ---- candidate actions ----
+
+function sendDelta() {
+  clearTimeout(deltaTimer);
+  if (state.phase !== "answering" || data.answers[String(state.openTurn)] !== undefined) return;
+  const d = draftFor(state.openTurn);
+  if (d.broken) return;
+  if (!d.text.startsWith(d.sent)) {
+    d.broken = true; // an edit before the end: the submit will carry the full text
+    return;
+  }
+  const add = d.text.slice(d.sent.length);
+  if (add && conn.send({ type: "answer.delta", text: add })) d.sent = d.text;
+}
+
+function onInput() {
+  if (state.phase !== "answering") return;
+  draftFor(state.openTurn).text = byId("answer").value;
+  saveSoon();
+  clearTimeout(deltaTimer);
+  deltaTimer = setTimeout(sendDelta, DELTA_DEBOUNCE_MS);
+}
+
+function submitAnswer() {
+  if (state.phase !== "answering" || data.answers[String(state.openTurn)] !== undefined) return;
+  const turn = state.openTurn;
+  const d = draftFor(turn);
+  d.text = byId("answer").value;
+  if (!d.text.trim()) {
+    composerStatus(ERROR_TEXT.empty_answer);
+    byId("answer").focus();
+    return;
+  }
+  sendDelta();
+  const full = d.broken || d.sent !== d.text;
+  data.answers[String(turn)] = d.text;
+  submitRetried = false;
+  // When the socket is down the answer is kept and sent (with its text) after the resume.
+  if (conn.send(full ? { type: "answer.submit", text: d.text } : { type: "answer.submit" })) {
+    composerStatus("Sending your answer…");
+  } else {
+    composerStatus("Offline: your answer is saved and will be sent when the connection is back.");
+  }
+  state = buildState(data.log, data.answers);
+  render();
+  saveNow();
+}
+
+function simple(type, confirmText) {
+  if (!conn.send({ type })) {
+    composerStatus("Not connected: try again when the connection is back.");
+    return;
+  }
+  composerStatus(confirmText);
+}
+
+function downloadTranscript() {
+  const body = {
+    session_id: data.resume?.session_id || null, exported_at: new Date().toISOString(),
+    messages: data.log, answers: data.answers,
+  };
+  const blob = new Blob([JSON.stringify(body, null, 2)], { type: "application/json" });
+  const url = URL.createObjectURL(blob);
+  const a = h("a", { href: url, download: `interview-${body.session_id || "transcript"}.json`, hidden: true });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function restart() {
+  if (conn) conn.drop({ stop: true });
+  store.clear();
+  window.location.assign("/");
+}
+
+function startInterview(msg) {
+  data.pendingStart = msg;
+  data.log = [];
+  data.answers = {};
+  data.draft = null;
+  data.resume = null;
+  saveNow();
+  state = buildState(data.log, data.answers);
+  notice("");
+  render();
+  conn.connect();
+}
+
+// ---- boot ----
+
+function boot() {
+  chat = new ChatView(byId("chat"));
+  conn = new Connection(socketUrl(), {
+    onOpen, onMessage, onFinalClose,
+    onStatus: (s) => { if (!state.summary) setConnection(s); },
+  });
+  window.__interviewer = { conn, data, get state() { return state; } }; // for tests and debugging
+
+  const box = byId("answer");
+  box.addEventListener("input", onInput);
+  box.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
+      ev.preventDefault();
+      submitAnswer();
+    }
+  });
+  byId("composer").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitAnswer();
+  });
+  byId("skip-button").addEventListener("click", () => simple("skip", "Skipped."));
+  byId("end-button").addEventListener("click", () => simple("end", "Ending the interview…"));
+  window.addEventListener("pagehide", saveNow);
+
+  setupStart(startInterview);
+  if (data.resume || data.pendingStart) {
+    render(); // restore the whole chat from storage at once, then resume
+    if (!state.summary) conn.connect();
+  } else {
+    show("start");
+  }
+}
+
+boot();

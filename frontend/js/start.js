@@ -1,0 +1,103 @@
+// The start screen: choices, the live count of matching questions, and the `start` message.
+
+import { byId, h, replaceChildren } from "./dom.js";
+
+export const COMPANIES = ["OpenAI", "Anthropic", "Google", "Google DeepMind", "Meta", "Microsoft", "Nvidia", "Mistral"];
+export const TOPICS = ["architecture", "tokenization", "training", "scaling", "inference", "alignment"];
+const MAX_QUESTIONS = 20;
+
+function cap(s) {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** The current choices as the fields of a `start` message. */
+export function readChoices() {
+  const company = byId("company").value || null;
+  const difficulty = byId("difficulty").value || null;
+  const topics = TOPICS.filter((t) => byId(`topic-${t}`).checked);
+  const n = Math.round(Number(byId("num-questions").value));
+  const num = Number.isFinite(n) ? Math.min(MAX_QUESTIONS, Math.max(1, n)) : 3;
+  const msg = { type: "start", num_questions: num, max_followups: byId("followups").checked ? 1 : 0 };
+  if (company) msg.company = company;
+  if (difficulty) msg.difficulty = difficulty;
+  if (topics.length) msg.topics = topics;
+  return msg;
+}
+
+/** "Nvidia · hard · 7 questions" for the current choice. */
+export function describe(choice, total) {
+  const parts = [choice.company || "Any company", choice.difficulty || "any difficulty"];
+  if (choice.topics) parts.push(choice.topics.join(", "));
+  parts.push(`${total} question${total === 1 ? "" : "s"}`);
+  return parts.join(" · ");
+}
+
+/** GET /v1/questions for the choice: the number of matching questions. */
+export async function countAvailable(choice, signal) {
+  const params = new URLSearchParams({ limit: "1" });
+  if (choice.company) params.set("company", choice.company);
+  if (choice.difficulty) params.set("difficulty", choice.difficulty);
+  const res = await fetch(`/v1/questions?${params}`, { signal, headers: { Accept: "application/json" } });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const err = new Error(body?.error?.message || `HTTP ${res.status}`);
+    err.code = body?.error?.code || "http_error";
+    throw err;
+  }
+  if (!choice.topics) return body.total;
+  const perTopic = body.facets?.topic || {};
+  return choice.topics.reduce((sum, t) => sum + (perTopic[t] || 0), 0);
+}
+
+/** Build the form's options (no markup strings) and wire the live count. */
+export function setupStart(onStart) {
+  const company = byId("company");
+  for (const c of COMPANIES) company.appendChild(h("option", { value: c }, c));
+  const topics = byId("topics");
+  for (const t of TOPICS) {
+    topics.appendChild(h("div", { class: "check" },
+      h("input", { type: "checkbox", id: `topic-${t}`, name: "topics", value: t }),
+      h("label", { for: `topic-${t}` }, cap(t))));
+  }
+  const form = byId("start-form");
+  const button = byId("start-button");
+  const out = byId("available");
+  let controller = null;
+  let retry = null;
+
+  async function refresh() {
+    clearTimeout(retry);
+    if (controller) controller.abort();
+    controller = new AbortController();
+    const choice = readChoices();
+    // The button keeps its state while counting: disabling it here would swallow a click that
+    // blurs the number field (blur fires `change`, which refreshes).
+    out.setAttribute("aria-busy", "true");
+    try {
+      const total = await countAvailable(choice, controller.signal);
+      out.textContent = describe(choice, total);
+      out.dataset.total = String(total);
+      out.removeAttribute("aria-busy");
+      button.disabled = total === 0;
+      const num = byId("num-questions");
+      const note = byId("num-note");
+      replaceChildren(note, total > 0 && Number(num.value) > total ? `Only ${total} available: the interview will have ${total}.` : "");
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      button.disabled = true;
+      out.dataset.total = "";
+      out.textContent = err.code === "not_ready"
+        ? "The server is still loading its question bank…" : `Could not count questions: ${err.message}`;
+      retry = setTimeout(refresh, 2000);
+    }
+  }
+
+  form.addEventListener("change", refresh);
+  byId("num-questions").addEventListener("input", refresh);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (!button.disabled) onStart(readChoices());
+  });
+  refresh();
+  return { refresh };
+}
