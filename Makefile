@@ -41,5 +41,10 @@ lint: install-dev
 bench: install-dev
 	$(PY) bench/judge_bench.py
 
+# A local LLM judge: builds llama-cpp-python once (cached wheel), serves Gemma 3 270M on :8081.
+llm: install
+	bash scripts/llm_wheel.sh $(VENV)
+	$(PY) scripts/llm_serve.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

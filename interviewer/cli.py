@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from interviewer.settings import REPO_ROOT, Settings, get_settings
+from interviewer.settings import REPO_ROOT, Settings, get_settings, is_loopback
 
 app = typer.Typer(help="Mock interviews for LLM and Transformer roles.", no_args_is_help=True)
 bank_app = typer.Typer(help="Question bank tools.", no_args_is_help=True)
@@ -21,12 +20,7 @@ app.add_typer(eval_app, name="eval")
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(host)
 
 
 @app.command()
@@ -215,6 +209,79 @@ def eval_robustness() -> None:
     for attack, rate in rates.items():
         typer.echo(f"{attack:<12} {rate * 100:6.1f} %")
     raise typer.Exit(0 if all(r == 1.0 for r in rates.values()) else 1)
+
+
+keys_app = typer.Typer(help="API keys (stored hashed; INTERVIEWER_AUTH=on requires them).",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _admin_call(fn: Any) -> Any:
+    """Run `fn(admin_store)` against the configured store (SQLite in the data dir, or Redis)."""
+    from interviewer.wiring_admin import build_admin_store
+
+    async def run() -> Any:
+        admin = build_admin_store(get_settings())
+        try:
+            return await fn(admin)
+        finally:
+            await admin.close()
+
+    return asyncio.run(run())
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin | recruiter | partner")],
+    org: Annotated[str, typer.Option(help="The organisation the key belongs to")],
+    name: Annotated[str, typer.Option(help="A label to recognise the key by")] = "",
+) -> None:
+    """Create a key; it is printed once, alone on the last line (capture it with `| tail -n1`)."""
+    from interviewer.errors import BadRequest
+    from interviewer.service.auth import create_key
+
+    try:
+        record, key = _admin_call(lambda a: create_key(a, role=role, org_id=org, name=name))
+    except BadRequest as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"created key {record.key_id} (role {record.role}, org {record.org_id}); "
+               "it is shown only now:")
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list(
+    org: Annotated[str | None, typer.Option(help="Only this organisation's keys")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """List keys (ids, roles, orgs, created, last used, revoked); never the keys themselves."""
+    from dataclasses import asdict
+
+    keys = _admin_call(lambda a: a.list_keys(org_id=org))
+    if as_json:
+        _print([{k: v for k, v in asdict(r).items() if k != "key_hash"} for r in keys])
+        return
+    from datetime import UTC, datetime
+
+    def when(ts: float | None) -> str:
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M") if ts else "-"
+
+    typer.echo(f"{'KEY ID':<14}{'ROLE':<11}{'ORG':<18}{'CREATED':<18}{'LAST USED':<18}REVOKED")
+    for r in keys:
+        typer.echo(f"{r.key_id:<14}{r.role:<11}{r.org_id:<18}{when(r.created_at):<18}"
+                   f"{when(r.last_used_at):<18}{when(r.revoked_at)}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id (from `keys list`)")]) -> None:
+    """Revoke a key: every instance refuses it from the next request on."""
+    import time
+
+    if not _admin_call(lambda a: a.revoke_key(key_id, at=time.time())):
+        typer.echo(f"error: no key {key_id!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {key_id}")
 
 
 def main() -> None:  # pragma: no cover

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -37,15 +40,23 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, method: str, path: str, **kw: Any) -> Any:
-        r = self._http.request(method, path, **kw)
+    def _raw(
+        self, method: str, path: str, *, idempotency_key: str | None = None, **kw: Any
+    ) -> httpx.Response:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        r = self._http.request(method, path, headers=headers, **kw)
         if r.status_code >= 400:
             try:
                 err = r.json()["error"]
-                raise ApiError(r.status_code, err["code"], err["message"])
+                code, message = err["code"], err["message"]
             except (ValueError, KeyError, TypeError):
                 raise ApiError(r.status_code, "http_error", r.text) from None
-        return r.json()
+            raise ApiError(r.status_code, code, message)
+        return r
+
+    def _call(self, method: str, path: str, **kw: Any) -> Any:
+        r = self._raw(method, path, **kw)
+        return None if r.status_code == 204 else r.json()
 
     def questions(self, **filters: Any) -> dict[str, Any]:
         """GET /v1/questions with filters (company, difficulty, topic, tag, limit, offset)."""
@@ -57,11 +68,92 @@ class Client:
         return self._call("GET", f"/v1/questions/{question_id}", params=params)  # type: ignore[no-any-return]
 
     def grade(self, answer: str, *, question_id: str | None = None, question: str | None = None,
-              sample_answer: str | None = None) -> dict[str, Any]:
+              sample_answer: str | None = None, idempotency_key: str | None = None) -> dict[str, Any]:
         """POST /v1/grade: a bank question, or your own question and sample answer."""
         body = {"answer": answer, "question_id": question_id, "question": question,
                 "sample_answer": sample_answer}
-        return self._call("POST", "/v1/grade", json={k: v for k, v in body.items() if v is not None})  # type: ignore[no-any-return]
+        return self._call("POST", "/v1/grade", json={k: v for k, v in body.items() if v is not None},  # type: ignore[no-any-return]
+                          idempotency_key=idempotency_key)
+
+    def grade_batch(
+        self, items: list[dict[str, Any]], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """POST /v1/grade/batch: up to 100 items shaped like `grade`'s arguments."""
+        return self._call("POST", "/v1/grade/batch", json={"items": items},  # type: ignore[no-any-return]
+                          idempotency_key=idempotency_key)
+
+    # ---- interviews (partners and recruiters) ----
+
+    def create_interview(self, *, idempotency_key: str | None = None, **fields: Any) -> dict[str, Any]:
+        """POST /v1/interviews: question_ids, questions (inline), or company/difficulty/topics;
+        candidate_ref. Returns {session_id, candidate_token, ws_url, total}."""
+        body = {k: v for k, v in fields.items() if v is not None}
+        return self._call("POST", "/v1/interviews", json=body, idempotency_key=idempotency_key)  # type: ignore[no-any-return]
+
+    def interviews(self, **filters: Any) -> dict[str, Any]:
+        """GET /v1/interviews: one page ({items, next_cursor}) filtered by company, topic,
+        difficulty, min_score, max_score, status, flagged, created_from, created_to, candidate_ref."""
+        params = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in filters.items()
+                  if v is not None}
+        return self._call("GET", "/v1/interviews", params=params)  # type: ignore[no-any-return]
+
+    def all_interviews(self, **filters: Any) -> list[dict[str, Any]]:
+        """Every page of `interviews`, following `next_cursor`."""
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page = self.interviews(**filters, cursor=cursor)
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return items
+
+    def interview(self, session_id: str) -> dict[str, Any]:
+        """GET /v1/interviews/{id}: the full transcript."""
+        return self._call("GET", f"/v1/interviews/{session_id}")  # type: ignore[no-any-return]
+
+    def override(self, session_id: str, *, question_id: str, reason: str, criterion_id: str | None = None,
+                 verdict: str | None = None, score: int | None = None,
+                 turn: int | None = None) -> dict[str, Any]:
+        """POST /v1/interviews/{id}/overrides: a criterion verdict, or a whole grade's score."""
+        body = {"question_id": question_id, "reason": reason, "criterion_id": criterion_id,
+                "verdict": verdict, "score": score, "turn": turn}
+        return self._call("POST", f"/v1/interviews/{session_id}/overrides",  # type: ignore[no-any-return]
+                          json={k: v for k, v in body.items() if v is not None})
+
+    def audit(self, session_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/interviews/{session_id}/audit")  # type: ignore[no-any-return]
+
+    def export(self, session_id: str, format: str = "json") -> bytes:
+        """GET /v1/interviews/{id}/export?format=json|csv|html|pdf: the file's bytes."""
+        return self._raw("GET", f"/v1/interviews/{session_id}/export", params={"format": format}).content
+
+    # ---- webhooks and keys ----
+
+    def create_webhook(self, url: str, events: list[str]) -> dict[str, Any]:
+        """POST /v1/webhooks: returns {id, secret, ...}; keep the secret to verify deliveries."""
+        return self._call("POST", "/v1/webhooks", json={"url": url, "events": events})  # type: ignore[no-any-return]
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/webhooks")["items"]  # type: ignore[no-any-return]
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self._call("DELETE", f"/v1/webhooks/{webhook_id}")
+
+    def test_webhook(self, webhook_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/v1/webhooks/{webhook_id}/test")  # type: ignore[no-any-return]
+
+    def deliveries(self, webhook_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        return self._call("GET", f"/v1/webhooks/{webhook_id}/deliveries", params={"limit": limit})["items"]  # type: ignore[no-any-return]
+
+    def create_key(self, role: str, name: str = "") -> dict[str, Any]:
+        return self._call("POST", "/v1/keys", json={"role": role, "name": name})  # type: ignore[no-any-return]
+
+    def keys(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/keys")["items"]  # type: ignore[no-any-return]
+
+    def revoke_key(self, key_id: str) -> None:
+        self._call("DELETE", f"/v1/keys/{key_id}")
 
     def ws_url(self) -> str:
         return self.base_url.replace("http", "ws", 1) + "/v1/interviews/ws"
@@ -76,6 +168,7 @@ class InterviewSocket:
         self.resume_token: str | None = None
         self.last_seq = 0
         self.received: list[dict[str, Any]] = []
+        self.total = 0
 
     async def send(self, type: str, **fields: Any) -> None:
         await self.conn.send(json.dumps({"type": type, **fields}))
@@ -88,6 +181,7 @@ class InterviewSocket:
         self.last_seq = max(self.last_seq, int(msg.get("seq", 0)))
         if msg.get("type") == "session":
             self.session_id, self.resume_token = msg["session_id"], msg["resume_token"]
+            self.total = int(msg.get("total", 0))
         return msg
 
     async def recv_until(self, *types: str, timeout: float = 60.0) -> dict[str, Any]:
@@ -100,6 +194,11 @@ class InterviewSocket:
     async def start(self, **filters: Any) -> dict[str, Any]:
         """Send `start` and return the first question."""
         await self.send("start", **filters)
+        return await self.recv_until("question")
+
+    async def join(self) -> dict[str, Any]:
+        """Join a partner-created session (connected with its `ws_url`); returns the first question."""
+        await self.send("start")
         return await self.recv_until("question")
 
     async def answer(self, text: str, *, stream: bool = True) -> dict[str, Any]:
@@ -117,7 +216,24 @@ class InterviewSocket:
 
 
 @asynccontextmanager
-async def interview(url: str, *, max_size: int | None = 2**20) -> AsyncIterator[InterviewSocket]:
-    """Connect to `ws(s)://host/v1/interviews/ws`."""
-    async with websockets.connect(url, max_size=max_size) as conn:
+async def interview(
+    url: str, *, api_key: str | None = None, max_size: int | None = 2**20
+) -> AsyncIterator[InterviewSocket]:
+    """Connect to `ws(s)://host/v1/interviews/ws` (or a partner's complete `ws_url`)."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
+    async with websockets.connect(url, max_size=max_size, additional_headers=headers) as conn:
         yield InterviewSocket(conn)
+
+
+def verify_signature(secret: str, header: str, body: bytes, *, tolerance: float = 300.0,
+                     now: float | None = None) -> bool:
+    """Check an `Interviewer-Signature: t=<unix>,v1=<hex>` header against the raw request body."""
+    try:
+        parts = dict(p.split("=", 1) for p in header.split(","))
+        t = int(parts["t"])
+    except (ValueError, KeyError):
+        return False
+    if abs((time.time() if now is None else now) - t) > tolerance:
+        return False
+    expected = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, parts.get("v1", ""))

@@ -102,3 +102,15 @@ class BankError(InterviewerError):
 class NoQuestions(BadRequest):
     code = "no_questions"
     http_status = 422
+
+
+class IdempotencyConflict(InterviewerError):
+    """The idempotency key was used with a different body, or its first request is still running."""
+
+    code = "idempotency_conflict"
+    http_status = 409
+
+
+class PayloadTooLarge(BadRequest):
+    code = "payload_too_large"
+    http_status = 413

@@ -24,6 +24,8 @@ class Start(_ClientMsg):
     max_followups: int | None = Field(None, ge=0, le=3)
     question_ids: list[str] | None = Field(None, max_length=50)
     token: str | None = Field(None, max_length=512)  # API key or candidate token (never logged)
+    # With a candidate token: join the session a partner created (as `?session_id=` in ws_url).
+    session_id: str | None = Field(None, max_length=64)
 
 
 class AnswerDeltaMsg(_ClientMsg):
@@ -73,6 +75,7 @@ class SessionMsg(_ServerMsg):
     type: Literal["session"] = "session"
     session_id: str
     resume_token: str
+    candidate_token: str | None = None  # the same token, under the name partners know it by
     protocol: int = PROTOCOL_VERSION
     total: int
     resumed: bool = False
@@ -124,6 +127,7 @@ class CriterionOut(BaseModel):
     recovered: bool = False
     note: str = ""
     why: str = ""
+    ai_verdict: Literal["met", "partial", "missed", "contradicted"] | None = None  # set once overridden
 
 
 class ProvenanceOut(BaseModel):
@@ -151,6 +155,8 @@ class GradeBody(BaseModel):
     reason: str = ""
     revision: int = 1
     provenance: ProvenanceOut | None = None
+    ai_score: int | None = None  # the judge's score, set once a reviewer overrode the grade
+    overridden: bool = False
 
 
 class GradeMsg(_ServerMsg, GradeBody):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -56,10 +57,23 @@ class Settings(BaseSettings):
     grade_batch_max: int = Field(100, ge=1)
 
     auth: Literal["on", "off"] = "off"
+    default_org: str = Field("default", min_length=1, max_length=64)
+    # Rate limits in the `limits` notation ("120/minute", "10/second;1000/hour"); "" disables one.
+    rate_limit: str = "300/minute"  # REST requests per API key
+    rate_limit_ip: str = "600/minute"  # REST requests per client IP
+    ws_rate_limit: str = "3000/minute"  # websocket messages per API key and per client IP
+    public_url: str | None = None  # base URL put in `ws_url` (default: the request's own URL)
+    # Hosts webhook URLs may point at (empty: any). Set it to keep partners off internal hosts.
+    webhook_allowed_hosts: CommaList = Field(default_factory=list)
+    webhook_timeout: float = Field(10.0, gt=0)
+    webhook_max_attempts: int = Field(8, ge=1, le=30)
+    webhook_backoff_base: float = Field(2.0, gt=0)  # seconds; doubles after each failed attempt
+    webhook_backoff_max: float = Field(600.0, gt=0)
+    idempotency_ttl: float = Field(24 * 3600.0, gt=0)
     log_level: str = "INFO"
     log_json: bool = True
 
-    @field_validator("bank_paths", "judge_fallbacks", mode="before")
+    @field_validator("bank_paths", "judge_fallbacks", "webhook_allowed_hosts", mode="before")
     @classmethod
     def _split_commas(cls, v: object) -> object:
         if isinstance(v, str):
@@ -83,3 +97,13 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment and `.env`."""
     return Settings()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding `host` keeps the server on this machine (auth may then be off)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

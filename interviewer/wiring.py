@@ -61,10 +61,13 @@ def build_services(
         return derive_rubric(question_id=question_id, question_text=text,
                              sample_answer=sample_answer, encoder=enc)
 
+    from interviewer.wiring_admin import build_admin_store, build_dispatcher
+
+    admin = build_admin_store(settings)
     return Services(
         settings=settings, bank=bank, encoder=encoder, judge=build_judge(settings, encoder),
         store=build_store(settings), retriever=build_retriever(settings, bank, encoder),
-        derive=derive,
+        derive=derive, admin=admin, webhooks=build_dispatcher(settings, admin),
     )
 
 

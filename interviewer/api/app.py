@@ -15,12 +15,21 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from interviewer import __version__
-from interviewer.api import routes_grade, routes_questions, ws
+from interviewer.api import (
+    routes_grade,
+    routes_interviews,
+    routes_keys,
+    routes_questions,
+    routes_review,
+    routes_webhooks,
+    ws,
+)
 from interviewer.api.schemas import Health
 from interviewer.errors import InterviewerError, NotFound
 from interviewer.service.container import Services
+from interviewer.service.limiter import Limiter
 from interviewer.service.registry import SessionRegistry
-from interviewer.settings import Settings, get_settings
+from interviewer.settings import Settings, get_settings, is_loopback
 
 log = logging.getLogger("interviewer.app")
 
@@ -42,15 +51,20 @@ async def _load(app: FastAPI, settings: Settings) -> None:
 
     try:
         svc = await asyncio.to_thread(build_services, settings)
-    except InterviewerError as exc:
-        app.state.load_error = exc.message
-        log.error("app.load_failed", extra={"error": exc.message})
+    except Exception as exc:  # reported by /readyz instead of "loading" forever
+        message = exc.message if isinstance(exc, InterviewerError) else f"{type(exc).__name__}: {exc}"
+        app.state.load_error = message
+        log.exception("app.load_failed", extra={"error": message})
         return
     _install(app, svc)
     log.info("app.ready", extra={"questions": len(svc.bank.all())})
 
 
 def _install(app: FastAPI, svc: Services) -> None:
+    from interviewer.wiring_admin import ensure_admin
+
+    ensure_admin(svc)
+    app.state.limiter = Limiter(svc.settings)
     app.state.services = svc
     app.state.registry = SessionRegistry(svc)
 
@@ -58,6 +72,11 @@ def _install(app: FastAPI, svc: Services) -> None:
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The app; with `services` it is ready at once, otherwise it loads them in the background."""
     settings = settings or (services.settings if services else get_settings())
+    if settings.auth == "off" and not is_loopback(settings.host):
+        raise RuntimeError(
+            f"refusing to serve on {settings.host} with INTERVIEWER_AUTH=off: anyone on the network "
+            "could use and read every interview. Set INTERVIEWER_AUTH=on (and create keys with "
+            "`interviewer keys create`) or bind 127.0.0.1.")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,7 +94,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         reg: SessionRegistry | None = getattr(app.state, "registry", None)
         if reg is not None:
             await reg.drain()
+            if reg.svc.webhooks is not None:
+                await reg.svc.webhooks.wait_idle(timeout=5.0)
+                await reg.svc.webhooks.close()
             await reg.svc.store.close()
+            if reg.svc.admin is not None:
+                await reg.svc.admin.close()
             close = getattr(reg.svc.encoder, "close", None)
             if close is not None:
                 close()
@@ -89,6 +113,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = None
     app.state.registry = None
     app.state.load_error = None
+    app.state.limiter = None
 
     @app.exception_handler(InterviewerError)
     async def _typed(_: Request, exc: InterviewerError) -> JSONResponse:
@@ -126,6 +151,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.include_router(routes_questions.router)
     app.include_router(routes_grade.router)
+    app.include_router(routes_ops.router)
+    app.include_router(routes_interviews.router)
+    app.include_router(routes_review.router)
+    app.include_router(routes_webhooks.router)
+    app.include_router(routes_keys.router)
     app.include_router(ws.router)
     _mount_frontend(app, Path(settings.frontend_dir))
     return app

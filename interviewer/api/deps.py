@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Header
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
+from interviewer.core.ports import AdminStore
 from interviewer.errors import InterviewerError
+from interviewer.service.auth import Action, Principal, authenticate, local_principal
 from interviewer.service.container import Services
+from interviewer.service.limiter import Limiter
 from interviewer.service.registry import SessionRegistry
 
 
@@ -31,5 +36,67 @@ def get_registry(request: HTTPConnection) -> SessionRegistry:
     return reg
 
 
+def get_admin(request: HTTPConnection) -> AdminStore:
+    admin = get_services(request).admin
+    if admin is None:
+        raise NotReady("the service is still loading")
+    return admin
+
+
+def get_limiter(request: HTTPConnection) -> Limiter:
+    limiter: Limiter | None = getattr(request.app.state, "limiter", None)
+    if limiter is None:
+        raise NotReady("the service is still loading")
+    return limiter
+
+
+def client_ip(conn: HTTPConnection) -> str | None:
+    return conn.client.host if conn.client else None
+
+
+async def principal_of(conn: HTTPConnection, key: str | None, scope: str) -> Principal:
+    """Rate-limit by IP, authenticate (or act as the local admin with auth off), rate-limit by key."""
+    svc, limiter = get_services(conn), get_limiter(conn)
+    await limiter.check(scope, key_id=None, ip=client_ip(conn))
+    if svc.settings.auth == "off":
+        return local_principal(svc.settings.default_org)
+    principal = await authenticate(get_admin(conn), key)
+    await limiter.check(scope, key_id=principal.key_id, ip=None)
+    return principal
+
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer iv_...`")
+
+
+async def get_principal(
+    request: HTTPConnection,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    return await principal_of(request, creds.credentials if creds else None, "rest")
+
+
+def allow(action: Action) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the caller, who must hold a role allowed to do `action`."""
+
+    async def dep(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        principal.require(action)
+        return principal
+
+    return dep
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 RegistryDep = Annotated[SessionRegistry, Depends(get_registry)]
+AdminDep = Annotated[AdminStore, Depends(get_admin)]
+QuestionReader = Annotated[Principal, Depends(allow(Action.QUESTIONS_READ))]
+Grader = Annotated[Principal, Depends(allow(Action.GRADE))]
+InterviewCreator = Annotated[Principal, Depends(allow(Action.INTERVIEWS_CREATE))]
+InterviewReader = Annotated[Principal, Depends(allow(Action.INTERVIEWS_READ))]
+Overrider = Annotated[Principal, Depends(allow(Action.INTERVIEWS_OVERRIDE))]
+WebhookManager = Annotated[Principal, Depends(allow(Action.WEBHOOKS_MANAGE))]
+KeyManager = Annotated[Principal, Depends(allow(Action.KEYS_MANAGE))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200,
+           description="Repeat a request safely: the same key and body return the first response"),
+]

@@ -1,29 +1,58 @@
-"""Grading route for partners: a bank question or their own question and sample answer."""
+"""Grading routes for partners: a bank question or their own question and sample answer."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
 
-from interviewer.api.deps import ServicesDep
-from interviewer.api.schemas import ErrorResponse, GradeCreate
+from interviewer.api.deps import Grader, IdempotencyKey, ServicesDep
+from interviewer.api.schemas import ErrorBody, GradeCreate, errors
+from interviewer.api.schemas_interviews import GradeBatchCreate, GradeBatchItem, GradeBatchRead
 from interviewer.protocol import GradeBody
-from interviewer.service.grading import grade_answer
+from interviewer.service.grading import GradeItem, grade_answer, grade_many
+from interviewer.service.idempotency import Outcome, idempotent
 from interviewer.service.messages import grade_body
 
 router = APIRouter(prefix="/v1", tags=["grading"])
 
-ERRORS = {
-    404: {"model": ErrorResponse, "description": "unknown question_id"},
-    413: {"model": ErrorResponse, "description": "answer longer than the limit"},
-    422: {"model": ErrorResponse, "description": "invalid body"},
-}
+
+def _reply(out: Outcome) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if out.replayed else None
+    return JSONResponse(out.body, status_code=out.status_code, headers=headers)
 
 
-@router.post("/grade", response_model=GradeBody, responses=ERRORS)  # type: ignore[arg-type]
-async def grade(body: GradeCreate, svc: ServicesDep) -> GradeBody:
+@router.post("/grade", response_model=GradeBody, responses=errors(404, 409, 413))
+async def grade(
+    body: GradeCreate, svc: ServicesDep, principal: Grader, idempotency_key: IdempotencyKey = None
+) -> Response:
     """Grade one answer; the response has the same shape as the websocket `grade` message."""
-    q, g = await grade_answer(
-        svc, answer=body.answer, question_id=body.question_id, question=body.question,
-        sample_answer=body.sample_answer,
-    )
-    return grade_body(g, svc.rubric_for(q))
+
+    async def run() -> Outcome:
+        q, g = await grade_answer(
+            svc, answer=body.answer, question_id=body.question_id, question=body.question,
+            sample_answer=body.sample_answer,
+        )
+        return Outcome(200, grade_body(g, svc.rubric_for(q)).model_dump(mode="json"))
+
+    return _reply(await idempotent(svc, principal=principal, endpoint="grade", key=idempotency_key,
+                                   request=body.model_dump(mode="json"), run=run))
+
+
+@router.post("/grade/batch", response_model=GradeBatchRead, responses=errors(400, 409))
+async def grade_batch(
+    body: GradeBatchCreate, svc: ServicesDep, principal: Grader, idempotency_key: IdempotencyKey = None
+) -> Response:
+    """Grade up to 100 answers; each item has its grade or its own error, in request order."""
+
+    async def run() -> Outcome:
+        items = [GradeItem(i.answer, i.question_id, i.question, i.sample_answer) for i in body.items]
+        out: list[GradeBatchItem] = []
+        for n, r in enumerate(await grade_many(svc, items=items)):
+            if isinstance(r, tuple):
+                out.append(GradeBatchItem(index=n, grade=grade_body(r[1], svc.rubric_for(r[0]))))
+            else:
+                out.append(GradeBatchItem(index=n, error=ErrorBody(code=r.code, message=r.message)))
+        return Outcome(200, GradeBatchRead(items=out).model_dump(mode="json"))
+
+    return _reply(await idempotent(svc, principal=principal, endpoint="grade.batch",
+                                   key=idempotency_key, request=body.model_dump(mode="json"), run=run))

@@ -7,15 +7,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from interviewer.api.deps import ServicesDep
+from interviewer.api.deps import QuestionReader, ServicesDep
 from interviewer.api.schemas import (
     CriterionRead,
-    ErrorResponse,
     QuestionList,
     QuestionRead,
     RubricRead,
     SearchItem,
     SearchResults,
+    errors,
 )
 from interviewer.core.models import Question
 from interviewer.core.planning import matches
@@ -42,9 +42,10 @@ def question_read(q: Question, *, include_rubric: bool) -> QuestionRead:
     return out
 
 
-@router.get("", response_model=QuestionList)
+@router.get("", response_model=QuestionList, responses=errors())
 def list_questions(
     svc: ServicesDep,
+    principal: QuestionReader,
     company: str | None = None,
     difficulty: Literal["easy", "medium", "hard"] | None = None,
     topic: str | None = None,
@@ -68,9 +69,10 @@ def list_questions(
     return QuestionList(items=items, total=len(hits), limit=limit, offset=offset, facets=facets)
 
 
-@router.get("/search", response_model=SearchResults)
+@router.get("/search", response_model=SearchResults, responses=errors())
 async def search_questions(
     svc: ServicesDep,
+    principal: QuestionReader,
     q: Annotated[str, Query(min_length=2, max_length=500, description="free text")],
     k: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SearchResults:
@@ -86,9 +88,11 @@ async def search_questions(
     return SearchResults(query=q, items=items)
 
 
-@router.get("/{question_id}", response_model=QuestionRead, responses={404: {"model": ErrorResponse}})
-def get_question(
-    question_id: str, svc: ServicesDep, include: Literal["rubric"] | None = None
+@router.get("/{question_id}", response_model=QuestionRead, responses=errors(404))
+async def get_question(
+    question_id: str, svc: ServicesDep, principal: QuestionReader,
+    include: Literal["rubric"] | None = None,
 ) -> QuestionRead:
-    """One question; `include=rubric` adds its sample answer and rubric."""
-    return question_read(svc.bank.get(question_id), include_rubric=include == "rubric")
+    """One question (the bank's, or your organisation's own); `include=rubric` adds its rubric."""
+    q = await svc.question_for(principal.org_id, question_id)
+    return question_read(q, include_rubric=include == "rubric")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -11,10 +11,34 @@ class ErrorBody(BaseModel):
     code: str
     message: str
     retry_after: float | None = None
+    details: list[dict[str, Any]] | None = None
 
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+ERROR_TEXT = {
+    400: "bad request (e.g. an invalid cursor or a filter value)",
+    401: "missing, unknown or revoked API key (INTERVIEWER_AUTH=on)",
+    403: "the key's role may not do this",
+    404: "not found, or belongs to another organisation",
+    409: "conflict: idempotency key reused with another body, or still running; invalid state",
+    413: "payload or answer too large",
+    422: "invalid body or parameters",
+    429: "rate limited; see the Retry-After header",
+    503: "the service is still loading, or the grader is busy",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses a route can return (every route: 401, 403, 429, 503)."""
+    wanted = sorted({401, 403, 422, 429, 503, *codes})
+    return {c: {"model": ErrorResponse, "description": ERROR_TEXT[c],
+                **({"headers": {"Retry-After": {"schema": {"type": "integer"},
+                                                "description": "seconds to wait"}}}
+                   if c in (429, 503) else {})}
+            for c in wanted}
 
 
 class CriterionRead(BaseModel):

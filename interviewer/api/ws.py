@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from interviewer.api.deps import get_registry, get_services
-from interviewer.core.models import COMPANIES, Area
-from interviewer.core.planning import plan_questions, planned
+from interviewer.api.deps import client_ip, get_admin, get_limiter, get_registry, get_services
 from interviewer.core.state import AnswerDelta, AnswerSubmitted, Ended, InterviewConfig, Skipped
 from interviewer.errors import (
-    BadRequest,
     InterviewerError,
     InvalidMessage,
     InvalidState,
     MalformedJSON,
     MessageTooLarge,
     NoActiveSession,
-    NoQuestions,
     RateLimited,
     UnknownType,
 )
@@ -41,7 +36,9 @@ from interviewer.protocol import (
     client_adapter,
     dump,
 )
+from interviewer.service.auth import Action, Principal, authenticate, bearer, local_principal, parse_key_id
 from interviewer.service.container import Services
+from interviewer.service.interviews import build_config, new_session, plan_for
 from interviewer.service.ratelimit import TokenBucket
 from interviewer.service.registry import SessionRegistry
 from interviewer.service.sessions import SessionRunner
@@ -84,34 +81,20 @@ def parse(raw: str, max_bytes: int) -> Any:
 
 
 def config_from(msg: Start, svc: Services) -> InterviewConfig:
-    s = svc.settings
-    if msg.company is not None and msg.company not in COMPANIES:
-        raise BadRequest(f"unknown company {msg.company!r}; choose from {list(COMPANIES)}")
-    areas = {a.value for a in Area}
-    bad = [t for t in msg.topics or [] if t not in areas]
-    if bad:
-        raise BadRequest(f"unknown topics {bad}; choose from {sorted(areas)}")
-    n = msg.num_questions or (len(msg.question_ids) if msg.question_ids else s.default_num_questions)
-    return InterviewConfig(
-        company=msg.company, difficulty=msg.difficulty, topics=tuple(msg.topics or ()),
-        num_questions=min(n, s.max_questions),
-        max_followups=s.default_max_followups if msg.max_followups is None else msg.max_followups,
-        max_answer_chars=s.max_answer_chars,
+    return build_config(
+        svc, company=msg.company, difficulty=msg.difficulty, topics=msg.topics,
+        num_questions=msg.num_questions, max_followups=msg.max_followups,
+        fixed=len(msg.question_ids or []),
     )
 
 
-async def start_session(msg: Start, svc: Services, reg: SessionRegistry, out: SocketOutbox) -> SessionRunner:
+async def start_session(
+    msg: Start, svc: Services, reg: SessionRegistry, out: SocketOutbox, principal: Principal
+) -> SessionRunner:
+    principal.require(Action.INTERVIEWS_CREATE)
     config = config_from(msg, svc)
-    if msg.question_ids:
-        plan = tuple(planned(svc.bank.get(qid)) for qid in msg.question_ids[: config.num_questions])
-    else:
-        plan = plan_questions(svc.bank.all(), config, seed=secrets.randbits(32))
-    if not plan:
-        raise NoQuestions("no question matches these filters; widen company, difficulty or topics")
-    runner, token = await SessionRunner.create(svc, config, plan, org_id="default")
-    reg.add(runner)
-    log.info("session.started", extra={"session_id": runner.session_id, "questions": len(plan)})
-    await runner.begin(out, token)
+    plan = await plan_for(svc, principal.org_id, config, question_ids=msg.question_ids)
+    runner, _ = await new_session(svc, reg, principal=principal, config=config, plan=plan, outbox=out)
     return runner
 
 
@@ -119,10 +102,44 @@ class Connection:
     """One socket's loop state: its runner (once started or resumed) and its rate limit."""
 
     def __init__(self, ws: WebSocket, svc: Services, reg: SessionRegistry) -> None:
+        self.ws = ws
         self.out = SocketOutbox(ws)
         self.svc, self.reg = svc, reg
         self.runner: SessionRunner | None = None
         self.bucket = TokenBucket(svc.settings.ws_rate_per_second, svc.settings.ws_rate_burst)
+        self.principal: Principal | None = None
+        # Credentials are read here and never logged: an API key in the Authorization header,
+        # or a partner-created session's `?session_id=&token=` (the candidate token).
+        self.header_key = bearer(ws.headers.get("authorization"))
+        self.query_session = ws.query_params.get("session_id")
+        self.query_token = ws.query_params.get("token")
+
+    async def check_rate(self) -> None:
+        wait = self.bucket.take(time.monotonic())
+        if wait > 0:
+            raise RateLimited("too many messages; slow down", retry_after=round(wait, 3))
+        key_id = self.principal.key_id if self.principal else None
+        await get_limiter(self.ws).check("ws", key_id=key_id, ip=client_ip(self.ws))
+
+    async def authenticate(self, token: str | None) -> Principal:
+        s = self.svc.settings
+        if s.auth == "off":
+            self.principal = local_principal(s.default_org)
+        else:
+            self.principal = await authenticate(get_admin(self.ws), token or self.header_key)
+        return self.principal
+
+    async def start(self, msg: Start) -> SessionRunner:
+        """A new session with an API key, or the candidate joining a partner-created session."""
+        session_id = msg.session_id or self.query_session
+        token = msg.token or self.query_token
+        if session_id and token and parse_key_id(token) is None:
+            runner = await self.reg.attach(session_id, token)
+            await self.reg.supersede(runner, self.out)
+            await runner.resume(self.out, 0)
+            return runner
+        principal = await self.authenticate(msg.token if msg.token and parse_key_id(msg.token) else None)
+        return await start_session(msg, self.svc, self.reg, self.out, principal)
 
     async def error(self, exc: InterviewerError) -> None:
         msg = dump(ErrorMsg(code=exc.code, message=exc.message, retry_after=exc.retry_after))
@@ -141,7 +158,7 @@ class Connection:
             case Start():
                 if runner is not None:
                     raise InvalidState("this connection already has a session; send end first")
-                self.runner = await start_session(msg, self.svc, self.reg, self.out)
+                self.runner = await self.start(msg)
             case ResumeMsg():
                 if runner is not None:
                     await self.release()
@@ -187,9 +204,7 @@ async def interview_socket(ws: WebSocket) -> None:
             if raw is None:
                 raw = (frame.get("bytes") or b"").decode("utf-8", errors="replace")
             try:
-                wait = conn.bucket.take(time.monotonic())
-                if wait > 0:
-                    raise RateLimited("too many messages; slow down", retry_after=round(wait, 3))
+                await conn.check_rate()
                 await conn.dispatch(parse(raw, svc.settings.max_message_bytes))
             except InterviewerError as exc:
                 await conn.error(exc)

@@ -128,6 +128,8 @@ class CriterionResult:
     credit: float | None = None
     # Set when a follow-up answer later showed the concept: the original verdict stays as is.
     recovered: bool = False
+    # Set by a human override: the judge's verdict as it was first given (None: never overridden).
+    ai_verdict: Verdict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,3 +157,6 @@ class Grade:
     insufficient_evidence: bool = False
     reason: str = ""
     revision: int = 1
+    # Human review: the judge's score before the first override, and whether a human changed it.
+    ai_score: int | None = None
+    overridden: bool = False

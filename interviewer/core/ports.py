@@ -173,3 +173,146 @@ class SessionEvents(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+# ---- administration: keys, audit, webhooks, deliveries, idempotency, session metadata ----
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    """An API key as stored: only the SHA-256 of the key, never the key itself."""
+
+    key_id: str
+    org_id: str
+    role: str  # "admin" | "recruiter" | "partner"
+    key_hash: str
+    created_at: float
+    name: str = ""
+    last_used_at: float | None = None
+    revoked_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One human change to a session's grades; entries are only ever appended."""
+
+    entry_id: str
+    session_id: str
+    org_id: str
+    at: float
+    actor: str  # key id (or "local" with auth off)
+    action: str  # "override.criterion" | "override.grade"
+    question_id: str
+    reason: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    criterion_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRecord:
+    webhook_id: str
+    org_id: str
+    url: str
+    events: tuple[str, ...]
+    secret: str  # used to sign deliveries, so it is kept (shown to the partner once)
+    created_at: float
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One event sent (or being sent) to one webhook, with its attempts so far."""
+
+    delivery_id: str
+    webhook_id: str
+    org_id: str
+    event_id: str
+    event_type: str
+    status: str  # "pending" | "delivered" | "failed"
+    attempts: int
+    created_at: float
+    updated_at: float
+    last_status_code: int | None = None
+    last_error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """A request seen under an idempotency key: in flight (`done` False) or its stored response."""
+
+    request_hash: str
+    done: bool = False
+    status_code: int = 0
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionMeta:
+    """Who a session belongs to beyond its org: the candidate reference and the creating key."""
+
+    session_id: str
+    org_id: str
+    created_at: float
+    candidate_ref: str | None = None
+    created_by: str | None = None
+
+
+class AdminStore(Protocol):
+    """Durable administration data shared by every instance (SQLite alone, Redis when scaled out)."""
+
+    async def create_key(self, key: ApiKeyRecord) -> None: ...
+
+    async def get_key(self, key_id: str) -> ApiKeyRecord | None: ...
+
+    async def list_keys(self, *, org_id: str | None = None) -> list[ApiKeyRecord]: ...
+
+    async def revoke_key(self, key_id: str, *, at: float) -> bool:
+        """Mark a key revoked; False when there is no such key."""
+        ...
+
+    async def touch_key(self, key_id: str, *, at: float) -> None: ...
+
+    async def append_audit(self, entry: AuditEntry) -> None: ...
+
+    async def list_audit(self, session_id: str) -> list[AuditEntry]:
+        """The session's audit entries, oldest first."""
+        ...
+
+    async def create_webhook(self, hook: WebhookRecord) -> None: ...
+
+    async def get_webhook(self, webhook_id: str) -> WebhookRecord | None: ...
+
+    async def list_webhooks(self, *, org_id: str) -> list[WebhookRecord]: ...
+
+    async def delete_webhook(self, webhook_id: str) -> bool: ...
+
+    async def save_delivery(self, delivery: DeliveryRecord) -> None:
+        """Insert or update a delivery (by id)."""
+        ...
+
+    async def list_deliveries(self, webhook_id: str, *, limit: int = 50) -> list[DeliveryRecord]:
+        """The webhook's deliveries, newest first."""
+        ...
+
+    async def idem_reserve(
+        self, scope: str, key: str, request_hash: str, *, ttl: float
+    ) -> IdempotencyRecord | None:
+        """Reserve `key` in `scope` for a request; None when reserved now, else what was there."""
+        ...
+
+    async def idem_complete(self, scope: str, key: str, record: IdempotencyRecord, *, ttl: float) -> None: ...
+
+    async def idem_release(self, scope: str, key: str) -> None: ...
+
+    async def put_session_meta(self, meta: SessionMeta) -> None: ...
+
+    async def get_session_metas(self, session_ids: Sequence[str]) -> dict[str, SessionMeta]: ...
+
+    async def put_question(self, org_id: str, question_id: str, doc: dict[str, Any]) -> None:
+        """An org's own question (a JSON document), visible to that org only."""
+        ...
+
+    async def get_question(self, org_id: str, question_id: str) -> dict[str, Any] | None: ...
+
+    async def close(self) -> None: ...

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from interviewer.core.models import Grade
+from interviewer.core.models import Grade, Question
 from interviewer.core.state import InterviewState
 
 _state: TypeAdapter[InterviewState] = TypeAdapter(InterviewState)
@@ -27,3 +27,14 @@ def grade_to_dict(grade: Grade) -> dict[str, Any]:
 
 def grade_from_dict(data: dict[str, Any]) -> Grade:
     return _grade.validate_python(data)
+
+
+_question: TypeAdapter[Question] = TypeAdapter(Question)
+
+
+def question_to_dict(question: Question) -> dict[str, Any]:
+    return _question.dump_python(question, mode="json")  # type: ignore[no-any-return]
+
+
+def question_from_dict(data: dict[str, Any]) -> Question:
+    return _question.validate_python(data)

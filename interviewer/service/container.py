@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from interviewer.core.models import Question, Rubric
-from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever, SessionStore
+from interviewer.core.ports import AdminStore, Encoder, Judge, QuestionBank, Retriever, SessionStore
+from interviewer.errors import NotFound
+from interviewer.service.webhooks import WebhookDispatcher
 from interviewer.settings import Settings
 
 RubricDeriver = Callable[[str, str, str], Rubric]  # (question_id, question_text, sample_answer)
@@ -23,6 +25,9 @@ class Services:
     store: SessionStore
     retriever: Retriever
     derive: RubricDeriver
+    # Keys, audit, webhooks (built by wiring; the app builds them from settings when missing).
+    admin: AdminStore | None = None
+    webhooks: WebhookDispatcher | None = None
     _adhoc: OrderedDict[str, Rubric] = field(default_factory=OrderedDict)
 
     def rubric_for(self, question: Question) -> Rubric:
@@ -41,3 +46,18 @@ class Services:
         else:
             self._adhoc.move_to_end(key)
         return rubric
+
+    async def question_for(self, org_id: str, question_id: str) -> Question:
+        """A bank question, else the org's own question (with its derived rubric attached)."""
+        try:
+            return self.bank.get(question_id)
+        except NotFound:
+            if self.admin is None:
+                raise
+        from interviewer.service.codec import question_from_dict
+
+        doc = await self.admin.get_question(org_id, question_id)
+        if doc is None:
+            raise NotFound(f"no question {question_id!r}")
+        q = question_from_dict(doc)
+        return q if q.rubric is not None else replace(q, rubric=self.rubric_for(q))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from interviewer.core.models import Difficulty, Grade, Question
-from interviewer.errors import AnswerTooLong
+from interviewer.errors import AnswerTooLong, BadRequest, InterviewerError
 from interviewer.service.container import Services
 
 
@@ -38,3 +41,30 @@ async def grade_answer(
     rubric = svc.rubric_for(q)
     grade = await svc.judge.grade(question=q, rubric=rubric, answer=answer)
     return q, grade
+
+
+@dataclass(frozen=True, slots=True)
+class GradeItem:
+    answer: str
+    question_id: str | None = None
+    question: str | None = None
+    sample_answer: str | None = None
+
+
+async def grade_many(
+    svc: Services, *, items: Sequence[GradeItem], concurrency: int = 8
+) -> list[tuple[Question, Grade] | InterviewerError]:
+    """Grade up to `grade_batch_max` answers concurrently; one failure does not fail the others."""
+    if len(items) > svc.settings.grade_batch_max:
+        raise BadRequest(f"a batch holds at most {svc.settings.grade_batch_max} items (got {len(items)})")
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(it: GradeItem) -> tuple[Question, Grade] | InterviewerError:
+        async with sem:
+            try:
+                return await grade_answer(svc, answer=it.answer, question_id=it.question_id,
+                                          question=it.question, sample_answer=it.sample_answer)
+            except InterviewerError as exc:
+                return exc
+
+    return list(await asyncio.gather(*(one(it) for it in items)))

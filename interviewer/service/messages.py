@@ -26,6 +26,7 @@ def grade_body(grade: Grade, rubric: Rubric | None = None) -> GradeBody:
             if r.evidence else None,
             weight=r.weight, confidence=round(r.confidence, 3), recovered=r.recovered, note=r.note,
             why=whys.get(r.criterion_id, "") if r.verdict.value != "met" else "",
+            ai_verdict=r.ai_verdict.value if r.ai_verdict is not None else None,
         )
         for r in grade.criteria
     ]
@@ -40,7 +41,7 @@ def grade_body(grade: Grade, rubric: Rubric | None = None) -> GradeBody:
         question_id=grade.question_id, score=grade.score, criteria=criteria, judge=grade.judge,
         feedback=grade.feedback, flags=list(grade.flags),
         insufficient_evidence=grade.insufficient_evidence, reason=grade.reason,
-        revision=grade.revision, provenance=prov,
+        revision=grade.revision, provenance=prov, ai_score=grade.ai_score, overridden=grade.overridden,
     )
 
 

@@ -29,6 +29,11 @@ class SessionRegistry:
     def __len__(self) -> int:
         return len(self._runners)
 
+    def local(self, session_id: str) -> SessionRunner | None:
+        """The live runner of a session in this process, if any."""
+        runner = self._runners.get(session_id)
+        return None if runner is None or runner.superseded else runner
+
     async def attach(self, session_id: str, resume_token: str) -> SessionRunner:
         """The runner for a stored session, after checking its resume token."""
         async with self._lock:

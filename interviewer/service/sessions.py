@@ -7,6 +7,7 @@ import hashlib
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from interviewer.core import interview
@@ -30,7 +31,7 @@ from interviewer.core.state import (
     SelectFollowUp,
     Summary,
 )
-from interviewer.errors import Busy, Superseded
+from interviewer.errors import Busy, NotFound, Superseded
 from interviewer.protocol import (
     AnswerAcceptedMsg,
     ConceptOut,
@@ -74,10 +75,12 @@ class SessionRunner:
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._initial_actions: list[Action] = []
+        self._custom: dict[str, Question] = {}
         # Who holds the session in the store: this runner on this instance. A newer holder
         # (another instance) makes our commits fail with Superseded.
         self.owner = f"{INSTANCE_ID}:{secrets.token_hex(6)}"
         self.superseded = False
+        self._durable: InterviewState = self.state  # the last state the store accepted
 
     # ---- lifecycle ----
 
@@ -97,13 +100,17 @@ class SessionRunner:
         runner._initial_actions = actions
         return runner, token
 
-    async def begin(self, outbox: Outbox, token: str) -> None:
-        """Send `session` and run the first actions (ask the first question)."""
+    async def begin(self, outbox: Outbox | None, token: str) -> None:
+        """Send `session` and run the first actions (ask the first question).
+
+        Without an outbox (a partner creating the interview) both are only committed, for the
+        candidate's socket to replay.
+        """
         self.outbox = outbox
         async with self._lock:
             msg = SessionMsg(
                 seq=self._next(), session_id=self.session_id, resume_token=token,
-                total=len(self.state.plan), limits=self.limits(),
+                candidate_token=token, total=len(self.state.plan), limits=self.limits(),
             )
             await self._commit([dump(msg)])
             await self._send(dump(msg))
@@ -120,6 +127,12 @@ class SessionRunner:
         """Replay what the client missed, then continue where the session stood."""
         async with self._lock:
             await self.svc.store.claim(self.session_id, self.owner)
+            # Another instance may have moved the session on since we loaded it: reload.
+            stored = await self.svc.store.get(self.session_id)
+            if stored is not None:
+                self.state = self._durable = state_from_dict(stored.state)
+                self.seq = max(self.seq, stored.last_seq)
+            self.superseded = False
             self.outbox = outbox
             self.seq = max(self.seq, last_seq)
             for m in await self.svc.store.messages_after(self.session_id, last_seq):
@@ -132,7 +145,8 @@ class SessionRunner:
         async with self._lock:
             if self.outbox is outbox:
                 self.outbox = None
-                if not self.superseded:
+                # A finished session has no draft to keep; never overwrite a reviewer's change.
+                if not self.superseded and self.state.phase is not Phase.FINISHED:
                     try:
                         await self._commit([])
                     except Superseded:
@@ -150,8 +164,19 @@ class SessionRunner:
 
     async def handle(self, event: Event) -> None:
         async with self._lock:
+            before = self.state
             self.state, actions = interview.step(self.state, event)
-            await self._apply(actions)
+            try:
+                await self._apply(actions, changed=self.state is not before)
+            except BaseException:
+                self.state = self._durable  # in memory is never ahead of the store
+                raise
+
+    async def change_state(self, fn: Callable[[InterviewState], InterviewState]) -> None:
+        """Apply an outside change (a reviewer's override) to the live state and commit it."""
+        async with self._lock:
+            self.state = fn(self.state)
+            await self._commit([])
 
     async def ephemeral(self, msg: dict[str, Any]) -> None:
         """Send a message that is not replayed (pong, error, feedback.delta) with a fresh seq."""
@@ -171,20 +196,23 @@ class SessionRunner:
                 self.outbox = None
 
     async def _commit(self, durable: list[dict[str, Any]]) -> None:
+        state = self.state
         try:
             await self.svc.store.commit(
-                self.session_id, state=state_to_dict(self.state), messages=durable,
+                self.session_id, state=state_to_dict(state), messages=durable,
                 last_seq=self.seq, owner=self.owner,
             )
         except Superseded:
             self.superseded = True
             raise
+        self._durable = state
 
-    async def _apply(self, actions: list[Action]) -> None:
+    async def _apply(self, actions: list[Action], *, changed: bool = True) -> None:
         """Persist the new state with the durable messages, then send; start background work."""
         durable: list[dict[str, Any]] = []
         ephemeral: list[dict[str, Any]] = []
         later: list[GradeAnswer | SelectFollowUp] = []
+        events: list[tuple[str, dict[str, Any]]] = []
         for a in actions:
             match a:
                 case AskQuestion():
@@ -194,19 +222,29 @@ class SessionRunner:
                         seq=self._next(), question_id=a.question_id, turn=a.turn_index, chars=a.chars)))
                 case EmitGrade():
                     turn = self.state.turns[a.turn_index]
-                    rubric = self._question(turn.question_id).rubric
-                    durable.append(dump(messages.grade_msg(self._next(), turn, a.grade, rubric)))
+                    rubric = (await self._question(turn.question_id)).rubric
+                    msg = dump(messages.grade_msg(self._next(), turn, a.grade, rubric))
+                    durable.append(msg)
+                    events.append(("grade.created", {"session_id": self.session_id, "grade": msg}))
                 case Finish():
-                    durable.append(await self._summary(a.summary))
+                    summary = await self._summary(a.summary)
+                    durable.append(summary)
+                    events.append(("interview.completed", {
+                        "session_id": self.session_id, "finished_at": self.state.finished_at,
+                        "summary": summary}))
                 case Reject():
                     ephemeral.append(dump(ErrorMsg(seq=self._next(), code=a.code, message=a.message)))
                 case GradeAnswer() | SelectFollowUp():
                     later.append(a)
-        await self._commit(durable)
+        if durable or changed:
+            await self._commit(durable)
         for m in durable + ephemeral:
             await self._send(m)
         for a in later:
             self._spawn(a)
+        if self.svc.webhooks is not None:
+            for type_, data in events:
+                self.svc.webhooks.emit(self.org_id, type_, data)
 
     async def _restart_pending(self) -> None:
         """After a crash or on a new owner: redo grading or selection that never completed."""
@@ -227,11 +265,18 @@ class SessionRunner:
 
     # ---- background work ----
 
-    def _question(self, question_id: str) -> Question:
-        return self.svc.bank.get(question_id)
+    async def _question(self, question_id: str) -> Question:
+        """A bank question, or one of the org's own (cached for the runner's life)."""
+        q = self._custom.get(question_id)
+        if q is None:
+            try:
+                return self.svc.bank.get(question_id)
+            except NotFound:
+                q = self._custom[question_id] = await self.svc.question_for(self.org_id, question_id)
+        return q
 
     async def _grade(self, a: GradeAnswer) -> None:
-        question = self._question(a.question_id)
+        question = await self._question(a.question_id)
         rubric = self.svc.rubric_for(question)
         if a.criterion_id is not None:
             rubric = rubric.only(a.criterion_id)
@@ -265,17 +310,27 @@ class SessionRunner:
 
     async def _handle_background(self, event: Event) -> None:
         """Apply an event from background work; a newer holder elsewhere ends this runner."""
-        try:
-            await self.handle(event)
-        except Superseded as exc:
-            log.info("session.superseded", extra={"session_id": self.session_id})
-            out, self.outbox = self.outbox, None
-            if out is not None:
-                await out.send(dump(ErrorMsg(code=exc.code, message=exc.message)))
-                await out.close(exc.ws_close_code or 4409, "superseded")
+        for _ in range(BUSY_RETRIES):
+            try:
+                await self.handle(event)
+                return
+            except Busy as exc:  # the store is briefly unavailable (e.g. Redis restarting)
+                log.warning("session.store_busy", extra={"session_id": self.session_id})
+                await asyncio.sleep(exc.retry_after or 1.0)
+            except Superseded as exc:
+                await self._superseded(exc)
+                return
+
+    async def _superseded(self, exc: Superseded) -> None:
+        """This runner lost the session to a newer holder: tell its socket and close it."""
+        log.info("session.superseded", extra={"session_id": self.session_id})
+        out, self.outbox = self.outbox, None
+        if out is not None:
+            await out.send(dump(ErrorMsg(code=exc.code, message=exc.message)))
+            await out.close(exc.ws_close_code or 4409, "superseded")
 
     async def _select(self, a: SelectFollowUp) -> None:
-        question = self._question(a.question_id)
+        question = await self._question(a.question_id)
         chosen = FollowUpChosen(a.turn_index, time.time())
         for criterion_id in a.candidates:
             probe = await self.svc.retriever.probe_for(
@@ -293,14 +348,14 @@ class SessionRunner:
         whys: dict[str, str] = {}
         for t in self.state.turns:
             if t.kind is TurnKind.MAIN:
-                rubric = self._question(t.question_id).rubric
+                rubric = (await self._question(t.question_id)).rubric
                 for c in rubric.criteria if rubric else ():
                     whys[f"{t.question_id}/{c.id}"] = c.why
         asked = frozenset(t.question_id for t in self.state.turns)
         gaps: list[ConceptOut] = []
         for note in summary.gaps:
             practice = await self.svc.retriever.practice_for(
-                question=self._question(note.question_id), criterion_id=note.criterion_id,
+                question=await self._question(note.question_id), criterion_id=note.criterion_id,
                 exclude=asked, k=2,
             )
             gaps.append(messages.concept_out(

@@ -1,0 +1,91 @@
+"""Offline judge throughput and latency against the raw encoder on the same texts, in one run.
+
+Usage: python bench/judge_bench.py [--answers 200]
+
+Baseline: for every answer, one encoder call on exactly the units the judge encodes (sentences and
+windows). Judge: `OfflineJudge.grade_sync` on the same answers. Both start from the same warm cache of
+rubric embeddings (criteria are encoded once, as in the server), so the ratio shows the judge's own
+overhead on top of the model. Target: judge throughput >= 0.85 x encoder throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+
+import interviewer  # noqa: F401  (offline environment)
+from interviewer.adapters.bank_yaml import YamlQuestionBank
+from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+from interviewer.adapters.judge_offline import OfflineJudge, answer_units
+from interviewer.evaluation.robustness import attack_variants
+from interviewer.settings import REPO_ROOT
+
+
+def reset_cache(encoder: SentenceTransformerEncoder, keep: set[str]) -> None:
+    for key in [k for k in encoder._cache if k not in keep]:
+        del encoder._cache[key]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--answers", type=int, default=200)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    bank = YamlQuestionBank.load([REPO_ROOT])
+    encoder = SentenceTransformerEncoder()
+    judge = OfflineJudge(encoder)
+    cases = []
+    for q in bank.all():
+        assert q.rubric is not None
+        cases.append((q, q.sample_answer))
+        cases += [(q, text) for text in attack_variants(q, q.rubric).values()]
+    cases = cases[: args.answers]
+    for q, _ in cases:  # warm: rubric embeddings are computed once in the server too
+        judge.grade_sync(question=q, rubric=q.rubric, answer="warm up sentence.")  # type: ignore[arg-type]
+    keep = set(encoder._cache)
+    units = [[u.text for u in answer_units(text).spans] for _, text in cases]
+
+    def run_encoder() -> list[float]:
+        reset_cache(encoder, keep)
+        lat = []
+        for texts in units:
+            t = time.perf_counter()
+            if texts:
+                encoder.encode(texts)
+            lat.append(time.perf_counter() - t)
+        return lat
+
+    def run_judge() -> list[float]:
+        reset_cache(encoder, keep)
+        lat = []
+        for q, text in cases:
+            t = time.perf_counter()
+            judge.grade_sync(question=q, rubric=q.rubric, answer=text)  # type: ignore[arg-type]
+            lat.append(time.perf_counter() - t)
+        return lat
+
+    enc_runs, judge_runs = [], []
+    for _ in range(args.repeats):  # interleaved, so machine load hits both alike
+        enc_runs.append(run_encoder())
+        judge_runs.append(run_judge())
+    enc_tp = [len(r) / sum(r) for r in enc_runs]
+    judge_tp = [len(r) / sum(r) for r in judge_runs]
+    ratio = statistics.median(judge_tp) / statistics.median(enc_tp)
+
+    def ms(xs: list[float], p: float) -> float:
+        s = sorted(xs)
+        return 1000 * s[min(len(s) - 1, int(p * len(s)))]
+
+    print(f"machine: {platform.machine()} python {platform.python_version()}; "
+          f"{len(cases)} answers, {sum(map(len, units))} units, {args.repeats} interleaved repeats")
+    print(f"raw encoder : {statistics.median(enc_tp):7.1f} answers/s  "
+          f"p50 {ms(enc_runs[-1], .5):6.1f} ms  p99 {ms(enc_runs[-1], .99):6.1f} ms")
+    print(f"offline judge: {statistics.median(judge_tp):7.1f} answers/s  "
+          f"p50 {ms(judge_runs[-1], .5):6.1f} ms  p99 {ms(judge_runs[-1], .99):6.1f} ms")
+    print(f"judge / encoder throughput: {ratio:.2f}x (target >= 0.85x)")
+
+
+if __name__ == "__main__":
+    main()

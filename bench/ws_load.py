@@ -1,0 +1,183 @@
+"""Concurrent websocket interviews against a real server, with same-run baselines.
+
+Usage: python bench/ws_load.py [--sessions 200] [--questions 2] [--url ws://...]
+
+Without --url it starts `interviewer serve` on a free port with a fresh data directory. Reports:
+messages/s, p50/p99 answer-to-grade latency, errors, server RSS; grading throughput under
+concurrency as a ratio of the raw encoder's batched throughput on the same answers (target >= 0.7x);
+websocket ping round-trip p99 against a bare echo socket in the same run (target <= 2x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import websockets
+
+import interviewer  # noqa: F401  (offline environment)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pct(xs: list[float], p: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(p * len(s)))] if s else float("nan")
+
+
+async def ping_rtt(url: str, n: int, kind: str) -> list[float]:
+    out = []
+    async with websockets.connect(url, max_size=2**20) as ws:
+        for _ in range(n):
+            t = time.perf_counter()
+            await ws.send(json.dumps({"type": "ping"}) if kind == "app" else "ping")
+            while True:
+                msg = await ws.recv()
+                if kind == "echo" or json.loads(msg).get("type") == "pong":
+                    break
+            out.append(time.perf_counter() - t)
+            await asyncio.sleep(0.005)  # stay under the per-socket rate limit
+    return out
+
+
+async def echo_server(port: int) -> websockets.asyncio.server.Server:
+    async def echo(ws: websockets.asyncio.server.ServerConnection) -> None:
+        async for msg in ws:
+            await ws.send(msg)
+
+    return await websockets.serve(echo, "127.0.0.1", port)
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.messages = 0
+        self.errors: list[str] = []
+        self.grades = 0
+
+
+async def one_session(url: str, answers: dict[str, str], n_questions: int, stats: Stats) -> None:
+    try:
+        async with websockets.connect(url, max_size=2**20, open_timeout=60) as ws:
+            await ws.send(json.dumps({"type": "start", "num_questions": n_questions, "max_followups": 0}))
+            while True:
+                msg = json.loads(await asyncio.wait_for(ws.recv(), 300))
+                stats.messages += 1
+                kind = msg["type"]
+                if kind == "error":
+                    stats.errors.append(msg["code"])
+                elif kind == "question":
+                    text = answers[msg["question_id"]]
+                    third = max(1, len(text) // 3)
+                    for i in range(0, len(text), third):
+                        await ws.send(json.dumps({"type": "answer.delta", "text": text[i:i + third]}))
+                    sent = time.perf_counter()
+                    await ws.send(json.dumps({"type": "answer.submit"}))
+                elif kind == "grade":
+                    stats.latencies.append(time.perf_counter() - sent)
+                    stats.grades += 1
+                elif kind == "summary":
+                    return
+    except Exception as exc:  # counted and reported, the run goes on
+        stats.errors.append(type(exc).__name__)
+
+
+def raw_encoder_throughput(texts: list[str]) -> float:
+    """Answers per second when the raw encoder embeds the same answers' units in big batches."""
+    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+    from interviewer.adapters.judge_offline import answer_units
+
+    enc = SentenceTransformerEncoder()
+    units = [u.text for t in texts for u in answer_units(t).spans]
+    enc.encode_uncached(units[:64])
+    t = time.perf_counter()
+    enc.encode_uncached(units, batch_size=256)
+    return len(texts) / (time.perf_counter() - t)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    proc = None
+    if args.url:
+        base = args.url
+    else:
+        port = free_port()
+        data = tempfile.mkdtemp(prefix="ws-load-")
+        env = {**os.environ, "INTERVIEWER_DATA_DIR": data, "INTERVIEWER_LOG_LEVEL": "WARNING",
+               "INTERVIEWER_WS_RATE_BURST": "1000", "INTERVIEWER_RATE_LIMIT": "100000/minute"}
+        proc = subprocess.Popen([sys.executable, "-c", "from interviewer.cli import app; app()",
+                                 "serve", "--port", str(port)], env=env)
+        base = f"http://127.0.0.1:{port}"
+    http = httpx.Client(base_url=base, timeout=30)
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            if http.get("/readyz").status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit("server not ready")
+        await asyncio.sleep(0.5)
+    ws_url = base.replace("http", "ws", 1) + "/v1/interviews/ws"
+    items = http.get("/v1/questions", params={"limit": 200}).json()["items"]
+    answers = {q["id"]: http.get(f"/v1/questions/{q['id']}", params={"include": "rubric"}).json()["sample_answer"]
+               for q in items}
+    echo_port = free_port()
+    echo = await echo_server(echo_port)
+    app_rtt = await ping_rtt(ws_url, args.pings, "app")
+    echo_rtt = await ping_rtt(f"ws://127.0.0.1:{echo_port}", args.pings, "echo")
+    echo.close()
+    stats = Stats()
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one_session(ws_url, answers, args.questions, stats) for _ in range(args.sessions)))
+    elapsed = time.perf_counter() - t0
+    rss = rss_mb(proc.pid) if proc else float("nan")
+    if proc:
+        proc.terminate()
+        proc.wait(timeout=30)
+    grade_tp = stats.grades / elapsed
+    raw_tp = raw_encoder_throughput(list(answers.values()))
+    print(f"machine: {platform.machine()} {os.cpu_count()} cpus, python {platform.python_version()}")
+    print(f"sessions {args.sessions} x {args.questions} questions in {elapsed:.1f} s; "
+          f"messages {stats.messages} ({stats.messages / elapsed:.0f}/s); grades {stats.grades}; "
+          f"errors {len(stats.errors)} {sorted(set(stats.errors))}")
+    print(f"answer->grade latency p50 {pct(stats.latencies, .5) * 1000:.0f} ms, "
+          f"p99 {pct(stats.latencies, .99) * 1000:.0f} ms; server RSS {rss:.0f} MB")
+    print(f"grading throughput {grade_tp:.1f} answers/s vs raw batched encoder {raw_tp:.1f} answers/s: "
+          f"{grade_tp / raw_tp:.2f}x (target >= 0.7x)")
+    print(f"ping rtt p99 app {pct(app_rtt, .99) * 1000:.2f} ms vs bare echo {pct(echo_rtt, .99) * 1000:.2f} ms: "
+          f"{pct(app_rtt, .99) / pct(echo_rtt, .99):.2f}x (target <= 2x)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sessions", type=int, default=200)
+    ap.add_argument("--questions", type=int, default=2)
+    ap.add_argument("--pings", type=int, default=300)
+    ap.add_argument("--url", default=None, help="http://host:port of a running server")
+    asyncio.run(main_async(ap.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""AdminStore port on SQLite: keys, audit, webhooks, deliveries, idempotency, in one file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import astuple
+from pathlib import Path
+from typing import Any, TypeVar
+
+from interviewer.core.ports import (
+    ApiKeyRecord,
+    AuditEntry,
+    DeliveryRecord,
+    IdempotencyRecord,
+    SessionMeta,
+    WebhookRecord,
+)
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, role TEXT NOT NULL, key_hash TEXT NOT NULL,
+    created_at REAL NOT NULL, name TEXT NOT NULL, last_used_at REAL, revoked_at REAL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    n INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT UNIQUE NOT NULL, session_id TEXT NOT NULL,
+    org_id TEXT NOT NULL, at REAL NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    question_id TEXT NOT NULL, reason TEXT NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL,
+    criterion_id TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_session ON audit (session_id, n);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS webhooks (
+    webhook_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, url TEXT NOT NULL, events TEXT NOT NULL,
+    secret TEXT NOT NULL, created_at REAL NOT NULL, active INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    delivery_id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL, org_id TEXT NOT NULL,
+    event_id TEXT NOT NULL, event_type TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL, last_status_code INTEGER, last_error TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_hook ON deliveries (webhook_id, created_at);
+CREATE TABLE IF NOT EXISTS idempotency (
+    scope TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, done INTEGER NOT NULL,
+    status_code INTEGER NOT NULL, body TEXT NOT NULL, expires_at REAL NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+CREATE TABLE IF NOT EXISTS session_meta (
+    session_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, created_at REAL NOT NULL,
+    candidate_ref TEXT, created_by TEXT
+);
+CREATE TABLE IF NOT EXISTS org_questions (
+    org_id TEXT NOT NULL, question_id TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (org_id, question_id)
+);
+"""
+
+
+def _key(r: sqlite3.Row) -> ApiKeyRecord:
+    return ApiKeyRecord(r["key_id"], r["org_id"], r["role"], r["key_hash"], r["created_at"],
+                        r["name"], r["last_used_at"], r["revoked_at"])
+
+
+def _audit(r: sqlite3.Row) -> AuditEntry:
+    return AuditEntry(r["entry_id"], r["session_id"], r["org_id"], r["at"], r["actor"], r["action"],
+                      r["question_id"], r["reason"], json.loads(r["before"]), json.loads(r["after"]),
+                      r["criterion_id"])
+
+
+def _hook(r: sqlite3.Row) -> WebhookRecord:
+    return WebhookRecord(r["webhook_id"], r["org_id"], r["url"], tuple(json.loads(r["events"])),
+                         r["secret"], r["created_at"], bool(r["active"]))
+
+
+def _delivery(r: sqlite3.Row) -> DeliveryRecord:
+    return DeliveryRecord(*(r[k] for k in r.keys()))  # noqa: SIM118  (sqlite3.Row has no iterator of keys)
+
+
+class SqliteAdminStore:
+    """Every call runs in a worker thread on one connection guarded by a lock (WAL, synchronous=FULL)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def locked() -> T:
+            with self._lock:
+                return fn(self._db)
+
+        return await asyncio.to_thread(locked)
+
+    async def _exec(self, sql: str, args: Sequence[Any] = ()) -> int:
+        return await self._run(lambda db: db.execute(sql, tuple(args)).rowcount)
+
+    async def _all(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return await self._run(lambda db: db.execute(sql, tuple(args)).fetchall())
+
+    # ---- keys ----
+
+    async def create_key(self, key: ApiKeyRecord) -> None:
+        await self._exec("INSERT INTO api_keys VALUES (?,?,?,?,?,?,?,?)", (
+            key.key_id, key.org_id, key.role, key.key_hash, key.created_at, key.name,
+            key.last_used_at, key.revoked_at))
+
+    async def get_key(self, key_id: str) -> ApiKeyRecord | None:
+        rows = await self._all("SELECT * FROM api_keys WHERE key_id=?", (key_id,))
+        return _key(rows[0]) if rows else None
+
+    async def list_keys(self, *, org_id: str | None = None) -> list[ApiKeyRecord]:
+        where, args = ("WHERE org_id=?", (org_id,)) if org_id is not None else ("", ())
+        rows = await self._all(f"SELECT * FROM api_keys {where} ORDER BY created_at, key_id", args)
+        return [_key(r) for r in rows]
+
+    async def revoke_key(self, key_id: str, *, at: float) -> bool:
+        n = await self._exec("UPDATE api_keys SET revoked_at=COALESCE(revoked_at, ?) WHERE key_id=?",
+                             (at, key_id))
+        return n == 1
+
+    async def touch_key(self, key_id: str, *, at: float) -> None:
+        await self._exec("UPDATE api_keys SET last_used_at=? WHERE key_id=?", (at, key_id))
+
+    # ---- audit ----
+
+    async def append_audit(self, entry: AuditEntry) -> None:
+        await self._exec(
+            "INSERT INTO audit (entry_id, session_id, org_id, at, actor, action, question_id, reason,"
+            " before, after, criterion_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (entry.entry_id, entry.session_id, entry.org_id, entry.at, entry.actor, entry.action,
+             entry.question_id, entry.reason, json.dumps(entry.before), json.dumps(entry.after),
+             entry.criterion_id))
+
+    async def list_audit(self, session_id: str) -> list[AuditEntry]:
+        rows = await self._all("SELECT * FROM audit WHERE session_id=? ORDER BY n", (session_id,))
+        return [_audit(r) for r in rows]
+
+    # ---- webhooks and deliveries ----
+
+    async def create_webhook(self, hook: WebhookRecord) -> None:
+        await self._exec("INSERT INTO webhooks VALUES (?,?,?,?,?,?,?)", (
+            hook.webhook_id, hook.org_id, hook.url, json.dumps(list(hook.events)), hook.secret,
+            hook.created_at, int(hook.active)))
+
+    async def get_webhook(self, webhook_id: str) -> WebhookRecord | None:
+        rows = await self._all("SELECT * FROM webhooks WHERE webhook_id=?", (webhook_id,))
+        return _hook(rows[0]) if rows else None
+
+    async def list_webhooks(self, *, org_id: str) -> list[WebhookRecord]:
+        rows = await self._all("SELECT * FROM webhooks WHERE org_id=? ORDER BY created_at, webhook_id",
+                               (org_id,))
+        return [_hook(r) for r in rows]
+
+    async def delete_webhook(self, webhook_id: str) -> bool:
+        return await self._exec("DELETE FROM webhooks WHERE webhook_id=?", (webhook_id,)) == 1
+
+    async def save_delivery(self, delivery: DeliveryRecord) -> None:
+        await self._exec("INSERT OR REPLACE INTO deliveries VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                         astuple(delivery))
+
+    async def list_deliveries(self, webhook_id: str, *, limit: int = 50) -> list[DeliveryRecord]:
+        rows = await self._all(
+            "SELECT * FROM deliveries WHERE webhook_id=? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            (webhook_id, limit))
+        return [_delivery(r) for r in rows]
+
+    # ---- idempotency ----
+
+    async def idem_reserve(
+        self, scope: str, key: str, request_hash: str, *, ttl: float
+    ) -> IdempotencyRecord | None:
+        now = time.time()
+
+        def op(db: sqlite3.Connection) -> IdempotencyRecord | None:
+            db.execute("DELETE FROM idempotency WHERE scope=? AND key=? AND expires_at<?", (scope, key, now))
+            cur = db.execute("INSERT OR IGNORE INTO idempotency VALUES (?,?,?,?,?,?,?)",
+                             (scope, key, request_hash, 0, 0, "", now + ttl))
+            if cur.rowcount == 1:
+                return None
+            r = db.execute("SELECT * FROM idempotency WHERE scope=? AND key=?", (scope, key)).fetchone()
+            return IdempotencyRecord(r["request_hash"], bool(r["done"]), r["status_code"], r["body"])
+
+        return await self._run(op)
+
+    async def idem_complete(self, scope: str, key: str, record: IdempotencyRecord, *, ttl: float) -> None:
+        await self._exec("INSERT OR REPLACE INTO idempotency VALUES (?,?,?,?,?,?,?)", (
+            scope, key, record.request_hash, int(record.done), record.status_code, record.body,
+            time.time() + ttl))
+
+    async def idem_release(self, scope: str, key: str) -> None:
+        await self._exec("DELETE FROM idempotency WHERE scope=? AND key=?", (scope, key))
+
+    # ---- sessions' metadata and org questions ----
+
+    async def put_session_meta(self, meta: SessionMeta) -> None:
+        await self._exec("INSERT OR REPLACE INTO session_meta VALUES (?,?,?,?,?)", astuple(meta))
+
+    async def get_session_metas(self, session_ids: Sequence[str]) -> dict[str, SessionMeta]:
+        ids = list(session_ids)
+        out: dict[str, SessionMeta] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in await self._all(f"SELECT * FROM session_meta WHERE session_id IN ({marks})", chunk):
+                out[r["session_id"]] = SessionMeta(*(r[k] for k in r.keys()))  # noqa: SIM118
+        return out
+
+    async def put_question(self, org_id: str, question_id: str, doc: dict[str, Any]) -> None:
+        await self._exec("INSERT OR REPLACE INTO org_questions VALUES (?,?,?)",
+                         (org_id, question_id, json.dumps(doc)))
+
+    async def get_question(self, org_id: str, question_id: str) -> dict[str, Any] | None:
+        rows = await self._all("SELECT doc FROM org_questions WHERE org_id=? AND question_id=?",
+                               (org_id, question_id))
+        return json.loads(rows[0]["doc"]) if rows else None
+
+    async def close(self) -> None:
+        await self._run(lambda db: db.close())

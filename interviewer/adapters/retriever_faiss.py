@@ -1,0 +1,213 @@
+"""Retriever port on FAISS: concept cards from every rubric criterion, inner product on unit vectors."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+from tqdm import tqdm
+
+from interviewer.core.models import Question
+from interviewer.core.ports import Encoder, Practice, Probe, QuestionBank, SearchHit, Vectors
+
+log = logging.getLogger("interviewer.index")
+
+INDEX_VERSION = 1
+# How much of the candidate's own answer is taken out of the query, so that the probe aims at
+# the part of the concept that was not said rather than at the topic as a whole.
+ANSWER_WEIGHT = 0.3
+# The question's own probe wins when its score is within this margin of the best card.
+OWN_PROBE_MARGIN = 0.05
+SEARCH_K = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One searchable item: a rubric criterion (concept) or a whole question."""
+
+    kind: str  # "concept" | "question"
+    question_id: str
+    criterion_id: str
+    concept: str
+    statement: str
+    probe: str
+    why: str
+    area: str
+    difficulty: str
+
+    @property
+    def text(self) -> str:
+        if self.kind == "question":
+            return self.statement
+        return f"{self.concept}. {self.statement}"
+
+
+def cards_for(bank: QuestionBank) -> list[Card]:
+    """A concept card per rubric criterion and a question card per question."""
+    cards: list[Card] = []
+    for q in bank.all():
+        d = q.difficulty.value
+        cards.append(Card("question", q.id, "", "", q.text, "", "", q.area, d))
+        for c in q.rubric.criteria if q.rubric else ():
+            cards.append(Card("concept", q.id, c.id, c.concept, c.statement, c.probe, c.why, q.area, d))
+    return cards
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return (v / n).astype(np.float32) if n > 0 else v.astype(np.float32)
+
+
+class ConceptIndex:
+    """A flat inner-product FAISS index over card embeddings (exact search)."""
+
+    def __init__(self, cards: Sequence[Card], vectors: Vectors) -> None:
+        self.cards = list(cards)
+        self.index: faiss.Index = faiss.IndexFlatIP(vectors.shape[1])
+        if len(vectors):
+            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    @classmethod
+    def build(cls, cards: Sequence[Card], encoder: Encoder, *, batch: int = 64,
+              progress: bool = True) -> ConceptIndex:
+        """Embed every card (with a progress bar) and index them."""
+        chunks = []
+        for i in tqdm(range(0, len(cards), batch), desc="concept index", unit="batch",
+                      disable=not progress):
+            chunks.append(encoder.encode([c.text for c in cards[i:i + batch]]))
+        vectors = np.vstack(chunks) if chunks else np.zeros((0, 384), dtype=np.float32)
+        return cls(cards, vectors)
+
+    def search(self, query: Vectors, k: int) -> list[tuple[float, Card]]:
+        """Top-k cards for one unit query vector, best first."""
+        if not self.cards:
+            return []
+        scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1)), min(k, len(self.cards)))
+        return [(float(s), self.cards[i]) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
+
+    def save(self, directory: Path, content_hash: str) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        faiss.write_index(self.index, str(directory / f"concepts-{content_hash}.faiss"))
+        meta = {"version": INDEX_VERSION, "hash": content_hash, "cards": [asdict(c) for c in self.cards]}
+        (directory / f"concepts-{content_hash}.json").write_text(json.dumps(meta), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, content_hash: str) -> ConceptIndex | None:
+        """The saved index for this content hash, or None when absent or stale."""
+        meta_path = directory / f"concepts-{content_hash}.json"
+        index_path = directory / f"concepts-{content_hash}.faiss"
+        if not (meta_path.exists() and index_path.exists()):
+            return None
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("version") != INDEX_VERSION or meta.get("hash") != content_hash:
+            return None
+        self = cls.__new__(cls)
+        self.cards = [Card(**c) for c in meta["cards"]]
+        self.index = faiss.read_index(str(index_path))
+        if self.index.ntotal != len(self.cards):
+            return None
+        return self
+
+
+def index_hash(bank: QuestionBank, encoder: Encoder) -> str:
+    return hashlib.sha256(f"{bank.content_hash}:{encoder.name}:{INDEX_VERSION}".encode()).hexdigest()[:16]
+
+
+def load_or_build(bank: QuestionBank, encoder: Encoder, directory: Path, *,
+                  progress: bool = True) -> tuple[ConceptIndex, bool]:
+    """Load the index saved for this bank's content hash, or rebuild and save it. Returns (index, built)."""
+    h = index_hash(bank, encoder)
+    found = ConceptIndex.load(directory, h)
+    if found is not None:
+        return found, False
+    log.info("index.rebuild", extra={"hash": h})
+    index = ConceptIndex.build(cards_for(bank), encoder, progress=progress)
+    index.save(directory, h)
+    return index, True
+
+
+class FaissRetriever:
+    """Retriever port: follow-up probes and practice questions from the concept index."""
+
+    def __init__(self, bank: QuestionBank, encoder: Encoder, index: ConceptIndex) -> None:
+        self.bank, self.encoder, self.index = bank, encoder, index
+        self._own = {(c.question_id, c.criterion_id): i for i, c in enumerate(index.cards)
+                     if c.kind == "concept"}
+
+    def _gap_query(self, question: Question, criterion_id: str, answer: str) -> Vectors:
+        assert question.rubric is not None
+        c = question.rubric.criterion(criterion_id)
+        texts = [f"{c.concept}. {c.statement}"] + ([answer] if answer.strip() else [])
+        vecs = self.encoder.encode(texts)
+        query = vecs[0] - ANSWER_WEIGHT * vecs[1] if len(vecs) > 1 else vecs[0]
+        return _unit(query)
+
+    def select_probe(self, question: Question, criterion_id: str, answer: str,
+                     exclude: frozenset[str]) -> Probe | None:
+        """The best probe for the gap; the question's own probe when it ranks well (sync)."""
+        if question.rubric is None:
+            return None
+        try:
+            c = question.rubric.criterion(criterion_id)
+        except KeyError:
+            return None
+        query = self._gap_query(question, criterion_id, answer)
+
+        def allowed(card: Card) -> bool:
+            return (card.kind == "concept" and bool(card.probe) and card.probe not in exclude
+                    and f"{card.question_id}/{card.criterion_id}" not in exclude)
+
+        hits = [(s, card) for s, card in self.index.search(query, SEARCH_K) if allowed(card)]
+        own_i = self._own.get((question.id, criterion_id))
+        own = self.index.cards[own_i] if own_i is not None else None
+        if own is not None and own_i is not None and allowed(own):
+            own_score = float(self.index.index.reconstruct(own_i) @ query)
+            if not hits or own_score >= hits[0][0] - OWN_PROBE_MARGIN:
+                return Probe(question.id, c.id, c.concept, own.probe, own_score)
+        if not hits:
+            return None
+        score, card = hits[0]
+        return Probe(card.question_id, c.id, c.concept, card.probe, score)
+
+    async def probe_for(
+        self, *, question: Question, criterion_id: str, answer: str, exclude: frozenset[str]
+    ) -> Probe | None:
+        return await asyncio.to_thread(self.select_probe, question, criterion_id, answer, exclude)
+
+    def select_practice(self, question: Question, criterion_id: str, exclude: frozenset[str],
+                        k: int) -> list[Practice]:
+        if question.rubric is None:
+            return []
+        c = question.rubric.criterion(criterion_id)
+        query = self.encoder.encode([f"{c.concept}. {c.statement}"])[0]
+        out: dict[str, Practice] = {}
+        for score, card in self.index.search(query, SEARCH_K * 2):
+            qid = card.question_id
+            if qid == question.id or qid in exclude or qid in out:
+                continue
+            out[qid] = Practice(qid, self.bank.get(qid).text, score)
+            if len(out) == k:
+                break
+        return list(out.values())
+
+    async def practice_for(
+        self, *, question: Question, criterion_id: str, exclude: frozenset[str], k: int = 2
+    ) -> list[Practice]:
+        return await asyncio.to_thread(self.select_practice, question, criterion_id, exclude, k)
+
+    def search_sync(self, text: str, k: int) -> list[SearchHit]:
+        hits = self.index.search(self.encoder.encode([text])[0], k)
+        return [SearchHit(c.kind, c.question_id, c.criterion_id,
+                          c.statement if c.kind == "question" else c.probe or c.statement,
+                          c.concept, s) for s, c in hits]
+
+    async def search(self, text: str, k: int) -> list[SearchHit]:
+        """Semantic search over questions and concepts."""
+        return await asyncio.to_thread(self.search_sync, text, k)

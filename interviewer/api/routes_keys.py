@@ -1,0 +1,38 @@
+"""API keys of the caller's organisation (admin role); `interviewer keys` does the same offline."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from interviewer.api.deps import AdminDep, KeyManager
+from interviewer.api.schemas import errors
+from interviewer.api.schemas_admin import KeyCreate, KeyCreated, KeyList, KeyRead
+from interviewer.core.ports import ApiKeyRecord
+from interviewer.service import admin as svc_admin
+
+router = APIRouter(prefix="/v1/keys", tags=["keys"])
+
+
+def key_read(k: ApiKeyRecord) -> KeyRead:
+    return KeyRead(key_id=k.key_id, org_id=k.org_id, role=k.role, name=k.name, created_at=k.created_at,
+                   last_used_at=k.last_used_at, revoked_at=k.revoked_at)
+
+
+@router.post("", response_model=KeyCreated, status_code=201, responses=errors(400))
+async def create(body: KeyCreate, admin: AdminDep, principal: KeyManager) -> KeyCreated:
+    """A new key in the caller's organisation; `key` is shown once and stored only hashed."""
+    record, key = await svc_admin.new_key(admin, principal=principal, role=body.role, name=body.name)
+    return KeyCreated(**key_read(record).model_dump(), key=key)
+
+
+@router.get("", response_model=KeyList, responses=errors())
+async def list_(admin: AdminDep, principal: KeyManager) -> KeyList:
+    """The organisation's keys with their last-used time (never the keys themselves)."""
+    return KeyList(items=[key_read(k) for k in await admin.list_keys(org_id=principal.org_id)])
+
+
+@router.delete("/{key_id}", status_code=204, response_class=Response, responses=errors(404))
+async def revoke(key_id: str, admin: AdminDep, principal: KeyManager) -> Response:
+    """Revoke a key: it stops working at once, on every instance."""
+    await svc_admin.revoke_key(admin, principal=principal, key_id=key_id)
+    return Response(status_code=204)

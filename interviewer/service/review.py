@@ -1,0 +1,208 @@
+"""Recruiter review: list and read interviews of one's org, override grades, read the audit log."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from interviewer.core.models import Grade, Question, Verdict
+from interviewer.core.overrides import OverrideError, graded_turn, override_state
+from interviewer.core.ports import AuditEntry, SessionMeta, StoredSession
+from interviewer.core.state import InterviewState
+from interviewer.errors import BadRequest, NotFound
+from interviewer.service import transcript as tr
+from interviewer.service.auth import Principal
+from interviewer.service.codec import state_from_dict
+from interviewer.service.container import Services
+from interviewer.service.messages import grade_body
+from interviewer.service.registry import SessionRegistry
+from interviewer.service.views import InterviewItem, InterviewPage, InterviewRead
+
+SCAN_CHUNK = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    company: str | None = None
+    topic: str | None = None
+    difficulty: str | None = None
+    min_score: int | None = None
+    max_score: int | None = None
+    status: str | None = None
+    flagged: bool | None = None
+    created_from: float | None = None
+    created_to: float | None = None
+    candidate_ref: str | None = None
+
+    def keep(self, row: InterviewItem, state: InterviewState) -> bool:
+        turns = state.turns
+        checks = [
+            self.company is None or self.company == state.config.company
+            or any(self.company in t.companies for t in turns),
+            self.topic is None or self.topic in state.config.topics
+            or any(t.topic == self.topic for t in turns),
+            self.difficulty is None or self.difficulty == state.config.difficulty
+            or any(t.difficulty == self.difficulty for t in turns),
+            self.min_score is None or (row.score is not None and row.score >= self.min_score),
+            self.max_score is None or (row.score is not None and row.score <= self.max_score),
+            self.status is None or row.status == self.status,
+            self.flagged is None or row.flagged == self.flagged,
+            self.created_from is None or row.created_at >= self.created_from,
+            self.created_to is None or row.created_at < self.created_to,
+            self.candidate_ref is None or row.candidate_ref == self.candidate_ref,
+        ]
+        return all(checks)
+
+
+def encode_cursor(created_at: float, session_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([created_at, session_id]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        created, sid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return float(created), str(sid)
+    except (ValueError, TypeError, binascii.Error):
+        raise BadRequest("the cursor is not valid; pass `next_cursor` from the previous page") from None
+
+
+async def _scan(svc: Services, org_id: str) -> AsyncIterator[tuple[StoredSession, SessionMeta | None]]:
+    """Every session of the org, newest first, with its metadata."""
+    offset = 0
+    while True:
+        chunk = await svc.store.list_sessions(org_id=org_id, limit=SCAN_CHUNK, offset=offset)
+        metas = await svc.admin.get_session_metas([s.session_id for s in chunk]) if svc.admin else {}
+        for s in chunk:
+            yield s, metas.get(s.session_id)
+        if len(chunk) < SCAN_CHUNK:
+            return
+        offset += len(chunk)
+
+
+async def list_interviews(
+    svc: Services, *, principal: Principal, filters: Filters, limit: int = 50, cursor: str | None = None
+) -> InterviewPage:
+    """A page of the org's interviews matching the filters, newest first."""
+    after = decode_cursor(cursor) if cursor else None
+    passed = after is None
+    items: list[InterviewItem] = []
+    async for stored, meta in _scan(svc, principal.org_id):
+        if not passed:
+            assert after is not None
+            if stored.created_at > after[0]:
+                continue
+            if stored.created_at == after[0]:
+                passed = stored.session_id == after[1]
+                continue
+            passed = True
+        state = state_from_dict(stored.state)
+        row = tr.item(stored, meta, state)
+        if filters.keep(row, state):
+            items.append(row)
+            if len(items) > limit:
+                break
+    more = len(items) > limit
+    items = items[:limit]
+    nxt = encode_cursor(items[-1].created_at, items[-1].session_id) if more else None
+    return InterviewPage(items=items, next_cursor=nxt)
+
+
+async def load(
+    svc: Services, *, principal: Principal, session_id: str
+) -> tuple[StoredSession, SessionMeta | None]:
+    """A session of the caller's org; another org's is reported missing, like an unknown one."""
+    stored = await svc.store.get(session_id)
+    if stored is None or stored.org_id != principal.org_id:
+        raise tr.missing(session_id)
+    metas = await svc.admin.get_session_metas([session_id]) if svc.admin else {}
+    return stored, metas.get(session_id)
+
+
+async def questions_of(svc: Services, org_id: str, state: InterviewState) -> dict[str, Question]:
+    out: dict[str, Question] = {}
+    for qid in {t.question_id for t in state.turns}:
+        try:
+            out[qid] = await svc.question_for(org_id, qid)
+        except NotFound:
+            continue  # a question removed from the bank since: the transcript still has its text
+    return out
+
+
+async def get_interview(svc: Services, *, principal: Principal, session_id: str) -> InterviewRead:
+    stored, meta = await load(svc, principal=principal, session_id=session_id)
+    qs = await questions_of(svc, principal.org_id, state_from_dict(stored.state))
+    return tr.transcript(stored, meta, qs)
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideResult:
+    entry: AuditEntry
+    grade: Grade
+    interview_score: int | None
+
+
+def _snapshot(grade: Grade, criterion_id: str | None) -> dict[str, object]:
+    snap: dict[str, object] = {"score": grade.score, "revision": grade.revision}
+    for r in grade.criteria:
+        if criterion_id is None or r.criterion_id == criterion_id:
+            snap[f"verdict:{r.criterion_id}"] = r.verdict.value
+    return snap
+
+
+async def override(
+    svc: Services, reg: SessionRegistry, *, principal: Principal, session_id: str, question_id: str,
+    reason: str, turn: int | None = None, criterion_id: str | None = None,
+    verdict: str | None = None, score: int | None = None,
+) -> OverrideResult:
+    """Change a verdict or a grade: kept in the state (the judge's original too), audited, announced."""
+    stored, _ = await load(svc, principal=principal, session_id=session_id)
+    v = Verdict(verdict) if verdict is not None else None
+    result: list[tuple[InterviewState, Grade, Grade, int]] = []
+
+    def change(state: InterviewState) -> InterviewState:
+        try:
+            before = graded_turn(state, question_id, turn)
+            new_state, t, new = override_state(state, question_id=question_id, turn_index=turn,
+                                               criterion_id=criterion_id, verdict=v, score=score)
+        except OverrideError as exc:
+            raise BadRequest(str(exc)) from None
+        assert before.grade is not None
+        result.append((new_state, before.grade, new, t.index))
+        return new_state
+
+    runner = reg.local(session_id)
+    if runner is not None:
+        await runner.change_state(change)
+    else:
+        # Nobody holds the session here: commit without an owner (see docs/api.md on scale-out).
+        from interviewer.service.codec import state_to_dict
+
+        new_state = change(state_from_dict(stored.state))
+        await svc.store.commit(session_id, state=state_to_dict(new_state), messages=[],
+                               last_seq=stored.last_seq)
+    new_state, old, new, turn_index = result[0]
+    entry = AuditEntry(
+        f"aud_{secrets.token_hex(10)}", session_id, principal.org_id, time.time(), principal.key_id,
+        "override.criterion" if criterion_id else "override.grade", question_id, reason,
+        _snapshot(old, criterion_id), _snapshot(new, criterion_id), criterion_id)
+    assert svc.admin is not None
+    await svc.admin.append_audit(entry)
+    total = new_state.summary.score if new_state.summary else None
+    if svc.webhooks is not None:
+        body = grade_body(new).model_dump(mode="json")
+        svc.webhooks.emit(principal.org_id, "grade.overridden", {
+            "session_id": session_id, "question_id": question_id, "turn": turn_index,
+            "criterion_id": criterion_id, "before": entry.before, "after": entry.after,
+            "reason": reason, "actor": principal.key_id, "grade": body, "interview_score": total})
+    return OverrideResult(entry, new, total)
+
+
+async def audit(svc: Services, *, principal: Principal, session_id: str) -> list[AuditEntry]:
+    await load(svc, principal=principal, session_id=session_id)
+    assert svc.admin is not None
+    return await svc.admin.list_audit(session_id)

@@ -1,0 +1,37 @@
+"""Composition of the administration adapters: the AdminStore, the webhook dispatcher, the limiter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from interviewer.core.ports import AdminStore
+from interviewer.service.container import Services
+from interviewer.service.webhooks import WebhookDispatcher
+from interviewer.settings import Settings
+
+
+def build_admin_store(settings: Settings) -> AdminStore:
+    """Redis when the sessions are in Redis (so every instance sees the same keys), else SQLite."""
+    if settings.store_kind == "redis":
+        from interviewer.adapters.admin_redis import RedisAdminStore
+
+        assert settings.redis_url, "INTERVIEWER_REDIS_URL is required for the redis store"
+        return RedisAdminStore.from_url(settings.redis_url)
+    from interviewer.adapters.admin_sqlite import SqliteAdminStore
+
+    return SqliteAdminStore(Path(settings.data_dir) / "admin.sqlite3")
+
+
+def build_dispatcher(settings: Settings, admin: AdminStore) -> WebhookDispatcher:
+    return WebhookDispatcher(
+        admin, timeout=settings.webhook_timeout, max_attempts=settings.webhook_max_attempts,
+        backoff_base=settings.webhook_backoff_base, backoff_max=settings.webhook_backoff_max,
+    )
+
+
+def ensure_admin(svc: Services) -> None:
+    """Fill in the admin store and dispatcher of a Services built without them."""
+    if svc.admin is None:
+        svc.admin = build_admin_store(svc.settings)
+    if svc.webhooks is None:
+        svc.webhooks = build_dispatcher(svc.settings, svc.admin)

@@ -1,0 +1,184 @@
+"""Recruiter review against a real server with auth on: partner interviews, transcripts, overrides,
+the audit log, exports and filtered, paginated listing."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import pytest
+
+from interviewer.client import ApiError, Client
+from interviewer.core import scoring
+from interviewer.core.models import Grade, Verdict
+from interviewer.service.codec import state_from_dict
+from interviewer.wiring import build_services
+from tests.api.authkit import INLINE, completed_interview, make_keys
+from tests.api.conftest import LiveServer, make_settings, serve
+
+
+@dataclass
+class Setup:
+    live: LiveServer
+    keys: dict[tuple[str, str], str]
+
+    def client(self, org: str, role: str) -> Client:
+        return Client(self.live.base_url, api_key=self.keys[(org, role)])
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory, encoder, bank) -> Iterator[Setup]:  # type: ignore[no-untyped-def]
+    settings = make_settings(tmp_path_factory.mktemp("review"), auth="on", rate_limit="", rate_limit_ip="",
+                             ws_rate_limit="")
+    svc = build_services(settings, encoder=encoder, bank=bank)
+    keys = make_keys(svc)
+    for live in serve(svc):
+        yield Setup(live, keys)
+
+
+def test_partner_interview_with_inline_questions_end_to_end(setup: Setup) -> None:
+    made = completed_interview(setup.live.base_url, setup.keys[("acme", "partner")], setup.live.services,
+                               questions=INLINE, candidate_ref="cand-42")
+    assert made["ws_url"].startswith("ws://") and f"token={made['candidate_token']}" in made["ws_url"]
+    with setup.client("acme", "recruiter") as rec:
+        t = rec.interview(made["session_id"])
+    assert t["schema"] == "interviewer.interview/v1" and t["status"] == "completed"
+    assert t["candidate_ref"] == "cand-42" and t["org_id"] == "acme"
+    turn = t["turns"][0]
+    assert turn["question_id"] == "acme-wal" and turn["question"] == INLINE[0]["text"]
+    assert turn["answer"] == INLINE[0]["sample_answer"] and turn["kind"] == "main"
+    assert turn["answer_seconds"] is not None and turn["answer_seconds"] >= 0
+    g = turn["grade"]
+    assert g["criteria"] and g["provenance"]["judge"] == "offline" and g["score"] == t["score"]
+    assert all(c["evidence"] is None or c["evidence"]["quote"] in turn["answer"] for c in g["criteria"])
+    # the org's own question is visible to its org only
+    with setup.client("acme", "partner") as p:
+        assert p.question("acme-wal")["text"] == INLINE[0]["text"]
+    with setup.client("beta", "partner") as p, pytest.raises(ApiError) as e:
+        p.question("acme-wal")
+    assert e.value.status == 404
+
+
+def test_override_is_audited_recomputes_the_score_and_keeps_the_ai_verdict(setup: Setup) -> None:
+    qid = setup.live.services.bank.all()[0].id
+    made = completed_interview(setup.live.base_url, setup.keys[("acme", "partner")], setup.live.services,
+                               question_ids=[qid])
+    sid = made["session_id"]
+    with setup.client("acme", "recruiter") as rec:
+        before = rec.interview(sid)
+        criteria = before["turns"][0]["grade"]["criteria"]
+        target = next((c for c in criteria if c["verdict"] != "missed"), criteria[0])
+        # the judge's in-band credits are in the stored state (not on the wire): the other
+        # criteria keep theirs, the overridden one earns the band default of its new verdict
+        expected = scoring.score(
+            replace(r, verdict=Verdict.MISSED, credit=None) if r.criterion_id == target["id"] else r
+            for r in stored_grade(setup, sid).criteria)
+        out = rec.override(sid, question_id=qid, criterion_id=target["id"], verdict="missed",
+                           reason="The answer only names the concept without explaining it.")
+        after = rec.interview(sid)
+        grade = after["turns"][0]["grade"]
+        assert out["grade"]["score"] == grade["score"] == expected
+        assert grade["overridden"] and grade["ai_score"] == before["turns"][0]["grade"]["score"]
+        changed = next(c for c in grade["criteria"] if c["id"] == target["id"])
+        assert changed["verdict"] == "missed" and changed["ai_verdict"] == target["verdict"]
+        assert after["score"] == out["interview_score"] == grade["score"] and after["overridden"]
+        whole = rec.override(sid, question_id=qid, score=77, reason="Calibrated by the hiring panel.")
+        assert whole["grade"]["score"] == 77 and rec.interview(sid)["score"] == 77
+        audit = rec.audit(sid)["items"]
+    assert [a["action"] for a in audit] == ["override.criterion", "override.grade"]
+    first = audit[0]
+    assert first["reason"].startswith("The answer only") and first["criterion_id"] == target["id"]
+    assert first["before"][f"verdict:{target['id']}"] == target["verdict"]
+    assert first["after"][f"verdict:{target['id']}"] == "missed"
+    assert first["before"]["score"] == before["turns"][0]["grade"]["score"] and first["after"]["score"] == expected
+    assert first["actor"] != "local" and audit[1]["before"]["score"] == expected and audit[1]["after"]["score"] == 77
+    # exports carry the override
+    with setup.client("acme", "recruiter") as rec:
+        data = json.loads(rec.export(sid, "json"))
+        rows = list(csv.DictReader(io.StringIO(rec.export(sid, "csv").decode())))
+        report = rec.export(sid, "html").decode()
+        pdf = rec.export(sid, "pdf")
+    assert data["schema"] == "interviewer.interview/v1" and data["turns"][0]["grade"]["score"] == 77
+    assert len(rows) == len(criteria) and {r["criterion_id"] for r in rows} == {c["id"] for c in criteria}
+    row = next(r for r in rows if r["criterion_id"] == target["id"])
+    assert row["verdict"] == "missed" and row["ai_verdict"] == target["verdict"] and row["grade_score"] == "77"
+    assert "Interview report" in report and "77/100" in report and "<script" not in report
+    assert pdf.startswith(b"%PDF") and len(pdf) > 1000
+
+
+def stored_grade(setup: Setup, session_id: str) -> Grade:
+    stored = asyncio.run(setup.live.services.store.get(session_id))
+    assert stored is not None
+    grade = state_from_dict(stored.state).turns[0].grade
+    assert grade is not None
+    return grade
+
+
+def test_override_errors(setup: Setup) -> None:
+    qid = setup.live.services.bank.all()[0].id
+    made = completed_interview(setup.live.base_url, setup.keys[("acme", "partner")], setup.live.services,
+                               question_ids=[qid])
+    with setup.client("acme", "recruiter") as rec:
+        for kw, status in [
+            ({"question_id": qid, "criterion_id": "nope", "verdict": "met"}, 400),
+            ({"question_id": "never-asked", "score": 3}, 400),
+            ({"question_id": qid, "verdict": "met", "score": 3}, 422),
+            ({"question_id": qid, "score": 3, "reason": ""}, 422),
+        ]:
+            body = {"reason": "because", **kw}
+            r = rec._http.post(f"/v1/interviews/{made['session_id']}/overrides", json=body)
+            assert r.status_code == status, (kw, r.text)
+        assert rec.audit(made["session_id"])["items"] == []
+    with setup.client("beta", "recruiter") as other, pytest.raises(ApiError) as e:
+        other.override(made["session_id"], question_id=qid, score=1, reason="not mine")
+    assert e.value.status == 404
+
+
+def test_listing_filters_and_cursor_pagination(setup: Setup) -> None:
+    svc = setup.live.services
+    qid = svc.bank.all()[0].id
+    refs = [f"page-{i}" for i in range(5)]
+    with setup.client("beta", "partner") as p:
+        made = [p.create_interview(question_ids=[qid], candidate_ref=r) for r in refs]
+    with setup.client("beta", "recruiter") as rec:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            page = rec.interviews(limit=2, cursor=cursor)
+            assert len(page["items"]) <= 2
+            seen += [i["session_id"] for i in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert len(seen) == len(set(seen)) and {m["session_id"] for m in made} <= set(seen)
+        assert [i["candidate_ref"] for i in rec.interviews(candidate_ref="page-3")["items"]] == ["page-3"]
+        pending = rec.all_interviews(status="pending")
+        assert {m["session_id"] for m in made} <= {i["session_id"] for i in pending}
+        assert rec.interviews(status="completed", candidate_ref="page-1")["items"] == []
+        assert rec.interviews(min_score=101 - 1, max_score=100, candidate_ref="page-1")["items"] == []
+        assert rec.interviews(created_from="2000-01-01T00:00:00Z", candidate_ref="page-2")["items"]
+        assert rec.interviews(created_to="2000-01-01T00:00:00Z")["items"] == []
+        topic = svc.bank.get(qid).area
+        assert rec.interviews(topic=topic, candidate_ref="page-0")["items"]
+        assert rec.interviews(topic="no-such-topic")["items"] == []
+        assert rec.interviews(flagged=True, candidate_ref="page-0")["items"] == []
+        with pytest.raises(ApiError) as e:
+            rec.interviews(cursor="!!not-a-cursor")
+        assert e.value.status == 400
+    with setup.client("acme", "recruiter") as other:
+        assert other.interviews(candidate_ref="page-3")["items"] == []
+
+
+def test_scores_filter_matches_completed_interviews(setup: Setup) -> None:
+    qid = setup.live.services.bank.all()[1].id
+    made = completed_interview(setup.live.base_url, setup.keys[("beta", "partner")], setup.live.services,
+                               question_ids=[qid], candidate_ref="scored")
+    with setup.client("beta", "recruiter") as rec:
+        score = rec.interview(made["session_id"])["score"]
+        assert [i["session_id"] for i in rec.interviews(min_score=score, max_score=score,
+                                                         candidate_ref="scored")["items"]] == [made["session_id"]]
+        assert rec.interviews(min_score=min(100, score + 1), candidate_ref="scored")["items"] == []
