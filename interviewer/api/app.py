@@ -19,6 +19,7 @@ from interviewer.api import (
     routes_grade,
     routes_interviews,
     routes_keys,
+    routes_ops,
     routes_questions,
     routes_review,
     routes_webhooks,
