@@ -31,8 +31,11 @@ run: install
 system-deps:
 	bash scripts/system-deps.sh
 
+# The browser suite runs in its own pytest process: Playwright's sync API keeps an event loop
+# running on the main thread, which breaks later tests that call asyncio.run().
 test: install-dev system-deps
-	$(PY) -m pytest -q -ra
+	$(PY) -m pytest -q -ra --ignore=tests/browser
+	$(PY) -m pytest -q -ra tests/browser
 
 lint: install-dev
 	$(VENV)/bin/ruff check interviewer tests bench scripts
