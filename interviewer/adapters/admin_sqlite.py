@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import astuple
 from pathlib import Path
 from typing import Any, TypeVar
 
+from interviewer.adapters.sqlite_db import SqliteDb
 from interviewer.core.ports import (
     ApiKeyRecord,
     AuditEntry,
@@ -85,26 +84,11 @@ def _delivery(r: sqlite3.Row) -> DeliveryRecord:
     return DeliveryRecord(*(r[k] for k in r.keys()))  # noqa: SIM118  (sqlite3.Row has no iterator of keys)
 
 
-class SqliteAdminStore:
+class SqliteAdminStore(SqliteDb):
     """Every call runs in a worker thread on one connection guarded by a lock (WAL, synchronous=FULL)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
-
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        def locked() -> T:
-            with self._lock:
-                return fn(self._db)
-
-        return await asyncio.to_thread(locked)
+        super().__init__(path, SCHEMA)
 
     async def _exec(self, sql: str, args: Sequence[Any] = ()) -> int:
         return await self._run(lambda db: db.execute(sql, tuple(args)).rowcount)

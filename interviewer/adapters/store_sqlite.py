@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from interviewer.adapters.sqlite_db import SqliteDb
 from interviewer.core.ports import StoredSession
 from interviewer.errors import SessionNotFound, Superseded
 
@@ -46,26 +45,11 @@ def _row(r: sqlite3.Row) -> StoredSession:
     )
 
 
-class SqliteSessionStore:
+class SqliteSessionStore(SqliteDb):
     """Durable: a commit returns only after SQLite has written the transaction (WAL, synchronous=FULL)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
-
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        def locked() -> T:
-            with self._lock:
-                return fn(self._db)
-
-        return await asyncio.to_thread(locked)
+        super().__init__(path, SCHEMA)
 
     async def create(self, session: StoredSession) -> None:
         def op(db: sqlite3.Connection) -> None:
