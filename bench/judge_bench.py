@@ -2,8 +2,8 @@
 
 Usage: python bench/judge_bench.py [--answers 200]
 
-Baseline: for every answer, one encoder call on exactly the units the judge encodes (sentences and
-windows). Judge: `OfflineJudge.grade_sync` on the same answers. Both start from the same warm cache of
+Baseline: for every answer, one encoder call on exactly the texts the judge encodes (sentences,
+windows and content words). Judge: `OfflineJudge.grade_sync` on the same answers. Both start from the same warm cache of
 rubric embeddings (criteria are encoded once, as in the server), so the ratio shows the judge's own
 overhead on top of the model. Target: judge throughput >= 0.85 x encoder throughput.
 """
@@ -45,7 +45,11 @@ def main() -> None:
     for q, _ in cases:  # warm: rubric embeddings are computed once in the server too
         judge.grade_sync(question=q, rubric=q.rubric, answer="warm up sentence.")  # type: ignore[arg-type]
     keep = set(encoder._cache)
-    units = [[u.text for u in answer_units(text).spans] for _, text in cases]
+    # The texts the judge sends to the model for an answer: its units and its content words.
+    units = []
+    for q, text in cases:
+        u = answer_units(text, q.text)
+        units.append([s.text for s in u.spans] + u.all_words())
 
     def run_encoder() -> list[float]:
         reset_cache(encoder, keep)
@@ -79,7 +83,7 @@ def main() -> None:
         return 1000 * s[min(len(s) - 1, int(p * len(s)))]
 
     print(f"machine: {platform.machine()} python {platform.python_version()}; "
-          f"{len(cases)} answers, {sum(map(len, units))} units, {args.repeats} interleaved repeats")
+          f"{len(cases)} answers, {sum(map(len, units))} texts, {args.repeats} interleaved repeats")
     print(f"raw encoder : {statistics.median(enc_tp):7.1f} answers/s  "
           f"p50 {ms(enc_runs[-1], .5):6.1f} ms  p99 {ms(enc_runs[-1], .99):6.1f} ms")
     print(f"offline judge: {statistics.median(judge_tp):7.1f} answers/s  "

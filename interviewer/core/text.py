@@ -153,7 +153,12 @@ def is_term_list(text: str) -> bool:
         return True
     relation = sum(1 for t in toks if t in RELATION_WORDS)
     pieces = [p for p in re.split(r"[,;/|\n]|\band\b|\bor\b", text) if p.strip()]
-    if len(pieces) >= 3 and all(len(words(p)) <= 3 for p in pieces):
+    sizes = [len(words(p)) for p in pieces]
+    # A long run of short phrases ('sum of d_k terms, one-hot, rises and then falls, ...') lists
+    # terms even when some phrases contain a preposition.
+    if len(pieces) >= 5 and max(sizes) <= 5 and sum(sizes) / len(sizes) <= 3.0:
+        return True
+    if len(pieces) >= 3 and max(sizes) <= 3:
         return relation <= 1
     return relation == 0 and len(toks) >= 3
 
