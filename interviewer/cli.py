@@ -156,6 +156,70 @@ def index_build(
     typer.echo(f"concept index {state}: {len(index.cards)} cards in {directory}")
 
 
+@rubrics_app.command("derive")
+def rubrics_derive(
+    question_ids: Annotated[
+        list[str] | None, typer.Argument(help="Question ids (`ns:id` for extra banks)")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every question of the banks")] = False,
+    bank: Annotated[
+        list[Path] | None, typer.Option(help="Bank root (repeatable; default: configured banks)")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write <id>.yaml drafts into this directory")] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write into the bank's own rubrics/<id>.yaml")
+    ] = False,
+    force: Annotated[bool, typer.Option(help="Replace reviewed rubrics too")] = False,
+    offline: Annotated[
+        bool, typer.Option(help="Derive offline even when INTERVIEWER_JUDGE_MODEL is set")
+    ] = False,
+) -> None:
+    """Derive draft rubrics from sample answers (LLM if configured, else offline); print them as YAML."""
+    from interviewer import rubric_drafts as rd
+    from interviewer.errors import NotFound
+
+    if bool(question_ids) == every:
+        raise typer.BadParameter("give question ids or --all (not both)")
+    if out is not None and write:
+        raise typer.BadParameter("--out and --write exclude each other")
+    s = get_settings()
+    try:
+        located = rd.locate(bank or s.bank_roots, question_ids or [], every=every)
+    except NotFound as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    llm = None if offline else rd.build_llm_deriver(s)
+    encoder: list[Any] = []  # loaded once, and only when a draft is derived offline
+
+    def load_encoder() -> Any:
+        encoder[:] = encoder or [_encoder(s)]
+        return encoder[0]
+
+    outcomes = asyncio.run(rd.derive_each(
+        located, out=out, in_bank=write, force=force, encoder=load_encoder, llm=llm))
+    printed = 0
+    for o in outcomes:
+        if o.draft is None:
+            typer.echo(f"error: {o.error}", err=True)
+            continue
+        if o.draft.warning:
+            typer.echo(f"warning: {o.draft.warning}", err=True)
+        r = o.draft.rubric
+        if o.target is None:
+            typer.echo(("---\n" if printed else "") + rd.render(o.draft, o.loc), nl=False)
+            printed += 1
+        else:
+            typer.echo(f"{o.loc.question.id}: wrote {o.target} (version {r.version}, "
+                       f"{len(r.criteria)} criteria, {o.draft.how})", err=True)
+    raise typer.Exit(1 if any(o.draft is None for o in outcomes) else 0)
+
+
+def _encoder(s: Settings) -> Any:
+    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder(s.encoder_path)
+
+
 @eval_app.command("asag")
 def eval_asag(
     data: Annotated[Path, typer.Option(help="CSV in the ASAG format (see shared/data/asag/README.md)")],

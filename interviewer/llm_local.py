@@ -65,6 +65,14 @@ def resolve_model(models_dir: Path | None = None) -> Path:
     return Path(package.assemble(target))
 
 
+def default_threads(cores: int | None = None) -> int:
+    """One core less than the machine has, 1-4: on a shared machine llama.cpp's threads spin-wait
+    for each other, and a descheduled thread stalls every token (2 threads on 2 busy cores ran
+    5-10x slower than 1 thread here)."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(4, cores - 1))
+
+
 def free_port(host: str = DEFAULT_HOST) -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -124,9 +132,7 @@ class LocalLLMServer:
         self.port = port if port is not None else _env_int("INTERVIEWER_LLM_PORT", DEFAULT_PORT)
         self.alias = alias
         self.n_ctx = n_ctx or _env_int("INTERVIEWER_LLM_CTX", DEFAULT_CTX)
-        self.n_threads = n_threads or _env_int(
-            "INTERVIEWER_LLM_THREADS", min(2, os.cpu_count() or 1)
-        )
+        self.n_threads = n_threads or _env_int("INTERVIEWER_LLM_THREADS", default_threads())
         self.chat_format = chat_format or os.environ.get("INTERVIEWER_LLM_CHAT_FORMAT") or None
         self.python = python
         self.log_path = log_path

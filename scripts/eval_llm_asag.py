@@ -20,6 +20,7 @@ import asyncio
 import collections
 import json
 import random
+import signal
 import statistics
 import sys
 import time
@@ -134,6 +135,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     args = parser.parse_args()
 
+    # A SIGTERM (e.g. from `timeout`) must still stop the server below: it runs in its own session.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server = None
     api_base = args.api_base
     if api_base is None:

@@ -68,6 +68,42 @@ def rubric_from_file(rf: RubricFile, question_id: str) -> Rubric:
     return Rubric(question_id, rf.version, criteria, derivation, rf.reviewed)
 
 
+def rubric_to_file(rubric: Rubric, local_id: str) -> RubricFile:
+    """The validated file model of a rubric (raises ValidationError on bad weights or ids)."""
+    d = rubric.derivation
+    if d is None:
+        raise ValueError(f"rubric of {local_id!r} records no derivation")
+    return RubricFile.model_validate({
+        "question_id": local_id, "version": rubric.version, "reviewed": rubric.reviewed,
+        "derivation": {"method": d.method, "sample_answer_sha256": d.sample_answer_sha256,
+                       "model": d.model, "derived_at": d.derived_at},
+        "criteria": [
+            {"id": c.id, "concept": c.concept, "statement": c.statement, "partial": c.partial,
+             "misconception": c.misconception, "probe": c.probe, "why": c.why,
+             "weight": c.weight, "key_terms": list(c.key_terms)}
+            for c in rubric.criteria
+        ],
+    })
+
+
+def dump_rubric(rubric: Rubric, local_id: str, *, header: str = "") -> str:
+    """A rubric as the YAML text of `rubrics/<local_id>.yaml` (validated first)."""
+    data = rubric_to_file(rubric, local_id).model_dump(mode="json")
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    return "\n".join([*lines, body]) if lines else body
+
+
+def read_rubric_file(path: Path) -> RubricFile | None:
+    """The rubric file at `path`, or None when there is none or it does not validate."""
+    if not path.is_file():
+        return None
+    try:
+        return RubricFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError):
+        return None
+
+
 def _question(qf: QuestionFile, qid: str, rubric: Rubric | None) -> Question:
     return Question(
         id=qid, text=qf.text.strip(), area=qf.area.value, difficulty=Difficulty(qf.difficulty),

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pydantic import SecretStr
 
 from interviewer.adapters.judge_litellm import PROMPT_VERSION, LiteLLMJudge
+from interviewer.adapters.llm_client import ResponseFormat
 from interviewer.core.judging import CachingJudge, EnsembleJudge, FallbackJudge, GradeCache
 from interviewer.core.ports import Judge
 
@@ -26,6 +27,8 @@ def build_judge(
     max_retries: int = 2,
     disagreement_threshold: int = 25,
     cache: GradeCache | None = None,
+    max_tokens: int | None = 1024,
+    response_format: ResponseFormat = "auto",
 ) -> Judge:
     """The offline judge when no model is set; else a cached LLM chain that ends offline."""
     if mode not in MODES:
@@ -37,11 +40,13 @@ def build_judge(
     llms: list[Judge] = [
         LiteLLMJudge(
             model, api_base=api_base, api_key=api_key, timeout=timeout,
-            max_retries=max_retries, max_concurrency=max_concurrency,
+            max_retries=max_retries, max_concurrency=max_concurrency, max_tokens=max_tokens,
+            response_format=response_format,
         ),
         *(
             LiteLLMJudge(
-                name, timeout=timeout, max_retries=max_retries, max_concurrency=max_concurrency
+                name, timeout=timeout, max_retries=max_retries, max_concurrency=max_concurrency,
+                max_tokens=max_tokens, response_format=response_format,
             )
             for name in fallbacks
             if name.strip()

@@ -1,30 +1,29 @@
-"""Judge port on litellm: any cloud, Ollama or OpenAI-compatible model. The only litellm import."""
+"""Judge port on an LLM (through llm_client): the grading prompt, output schema and verdicts."""
 
 from __future__ import annotations
 
-import interviewer  # noqa: F401  (applies env: litellm must read a local cost map at import)
-
-# isort: split
-import asyncio
 import json
 import logging
-import random
 import re
 import secrets
 import time
 from typing import Any, Literal
 
-import litellm
 from pydantic import BaseModel, SecretStr
 
-from interviewer.core.judging import JudgeError, JudgeErrorKind, ground, word_chunks
+from interviewer.adapters.llm_client import LLMClient, ResponseFormat, Spend, brief
+from interviewer.core.judging import ground, word_chunks
 from interviewer.core.models import CriterionResult, Grade, Provenance, Question, Rubric, Verdict
 from interviewer.core.ports import FeedbackSink
 from interviewer.core.scoring import score
 
-PROMPT_VERSION = "llm-v1"
+PROMPT_VERSION = "llm-v2"
 log = logging.getLogger(__name__)
-litellm.suppress_debug_info = True
+# Bounds on the strings the model writes: a grammar-constrained server (llama.cpp) then always
+# closes the object, so a tiny model cannot write one string until the timeout.
+FEEDBACK_CHARS = 400
+QUOTE_CHARS = 160
+RATIONALE_CHARS = 160
 
 _SYSTEM = """You grade one answer from a technical interview for LLM and Transformer engineering \
 roles. Grade only against the rubric below; do not reward anything the rubric does not ask for.
@@ -56,9 +55,6 @@ _CRITERION = """- id: {id}
   partial when: {partial}
   contradicted when the answer claims: {misconception}"""
 
-_REPAIR = """Your reply was not valid for the required JSON schema: {error}
-Reply again with the corrected JSON object only, grading the same answer."""
-
 _FEEDBACK_START = re.compile(r'\A\s*(?:```(?:json)?\s*)?\{\s*"feedback"\s*:\s*"')
 
 
@@ -81,8 +77,8 @@ def _schema(rubric: Rubric) -> dict[str, Any]:
         "properties": {
             "id": {"type": "string", "enum": [c.id for c in rubric.criteria]},
             "verdict": {"type": "string", "enum": ["met", "partial", "missed", "contradicted"]},
-            "quote": {"type": "string"},
-            "rationale": {"type": "string"},
+            "quote": {"type": "string", "maxLength": QUOTE_CHARS},
+            "rationale": {"type": "string", "maxLength": RATIONALE_CHARS},
         },
         "required": ["id", "verdict", "quote", "rationale"],
         "additionalProperties": False,
@@ -90,8 +86,8 @@ def _schema(rubric: Rubric) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "feedback": {"type": "string"},
-            "criteria": {"type": "array", "items": item},
+            "feedback": {"type": "string", "maxLength": FEEDBACK_CHARS},
+            "criteria": {"type": "array", "items": item, "maxItems": len(rubric.criteria)},
         },
         "required": ["feedback", "criteria"],
         "additionalProperties": False,
@@ -146,7 +142,9 @@ def feedback_prefix(text: str) -> str:
 
 def _parse(text: str) -> _GradeOut:
     body = text.strip().removeprefix("```json").removeprefix("```").removesuffix("```")
-    return _GradeOut.model_validate_json(body.strip())
+    # strict=False: raw newlines inside strings are accepted (llama-cpp-python's JSON grammar
+    # allows control characters in strings, and small models write them).
+    return _GradeOut.model_validate(json.loads(body.strip(), strict=False))
 
 
 class _Relay:
@@ -177,35 +175,8 @@ class _Relay:
                 if self.sink is not None:
                     await self.sink(chunk)
         except Exception as exc:  # a gone listener must not cost the grade or trigger a re-request
-            log.warning("judge.feedback_sink_failed error=%s", _brief(exc))
+            log.warning("judge.feedback_sink_failed error=%s", brief(exc))
             self.diverged = True
-
-
-class _Spend:
-    def __init__(self) -> None:
-        self.tokens = 0
-        self.cost_usd = 0.0
-
-    def add(self, response: Any) -> None:
-        usage = getattr(response, "usage", None)
-        self.tokens += int(getattr(usage, "total_tokens", 0) or 0)
-        try:
-            self.cost_usd += float(litellm.completion_cost(completion_response=response))
-        except Exception as exc:  # unmapped models (local, self-hosted) have no price: cost 0
-            log.debug("judge.cost_unknown %s", exc)
-
-
-def _classify(exc: Exception) -> tuple[JudgeErrorKind, bool]:
-    """The error kind and whether another try may succeed."""
-    status = getattr(exc, "status_code", None)
-    if isinstance(exc, TimeoutError | litellm.exceptions.Timeout) or status == 408:
-        return JudgeErrorKind.TIMEOUT, True
-    if isinstance(exc, litellm.exceptions.RateLimitError) or status == 429:
-        return JudgeErrorKind.RATE_LIMITED, True
-    server_side = isinstance(status, int) and status >= 500
-    if isinstance(exc, litellm.exceptions.APIConnectionError) or server_side:
-        return JudgeErrorKind.UPSTREAM, True
-    return JudgeErrorKind.UPSTREAM, False
 
 
 class LiteLLMJudge:
@@ -224,18 +195,16 @@ class LiteLLMJudge:
         max_concurrency: int = 4,
         backoff_base: float = 0.5,
         stream: bool = True,
+        max_tokens: int | None = 1024,
+        response_format: ResponseFormat = "auto",
     ) -> None:
-        self.model = model
-        self.api_base = api_base
-        self._api_key = SecretStr(api_key) if isinstance(api_key, str) else api_key
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.stream = stream
-        self._slots = asyncio.Semaphore(max_concurrency)
-        self._schema_mode = bool(model.startswith("openai/") and api_base) or (
-            litellm.supports_response_schema(model=model)
+        self.client = LLMClient(
+            model, api_base=api_base, api_key=api_key, timeout=timeout, max_retries=max_retries,
+            max_concurrency=max_concurrency, backoff_base=backoff_base, max_tokens=max_tokens,
+            response_format=response_format,
         )
+        self.model = model
+        self.stream = stream
 
     async def grade(
         self,
@@ -249,23 +218,15 @@ class LiteLLMJudge:
         messages = build_messages(
             question=question, rubric=rubric, answer=answer, tag=secrets.token_hex(12)
         )
-        relay, spend = _Relay(on_feedback), _Spend()
-        text = await self._complete(messages, rubric, relay, spend)
-        try:
-            out = _parse(text)
-        except ValueError as exc:
-            log.warning("judge.repair model=%s error=%s", self.model, _brief(exc))
-            repair = _REPAIR.format(error=_brief(exc))
-            messages += [
-                {"role": "assistant", "content": text}, {"role": "user", "content": repair},
-            ]
-            text = await self._complete(messages, rubric, relay, spend)
-            try:
-                out = _parse(text)
-            except ValueError as again:
-                raise JudgeError(
-                    JudgeErrorKind.INVALID_OUTPUT, _brief(again), model=self.model
-                ) from again
+        relay, spend = _Relay(on_feedback), Spend()
+
+        async def on_text(text: str) -> None:
+            await relay.offer(feedback_prefix(text))
+
+        out = await self.client.complete_json(
+            messages, schema=_schema(rubric), name="grade", parse=_parse,
+            task="grading the same answer", spend=spend, on_text=on_text, stream=self.stream,
+        )
         results, dropped = _results(rubric, answer, out)
         await relay.finish(out.feedback)
         provenance = Provenance(
@@ -278,82 +239,6 @@ class LiteLLMJudge:
             feedback=out.feedback, provenance=provenance,
             flags=("quotes_dropped",) if dropped else (),
         )
-
-    async def _complete(
-        self, messages: list[dict[str, str]], rubric: Rubric, relay: _Relay, spend: _Spend
-    ) -> str:
-        """One completion with retries on 429/5xx/timeouts; streaming falls back to a plain call."""
-        stream, attempt = self.stream, 0
-        while True:
-            try:
-                async with self._slots:
-                    return await asyncio.wait_for(
-                        self._once(messages, rubric, relay, spend, stream=stream), self.timeout
-                    )
-            except Exception as exc:  # every failure becomes a JudgeError or a retry
-                kind, retryable = _classify(exc)
-                if stream and not retryable:
-                    log.warning("judge.stream_fallback model=%s error=%s", self.model, _brief(exc))
-                    stream = False
-                    continue
-                if not retryable or attempt >= self.max_retries:
-                    raise JudgeError(kind, _brief(exc), model=self.model) from exc
-                attempt += 1
-                delay = self.backoff_base * 2 ** (attempt - 1)
-                log.warning("judge.retry model=%s kind=%s attempt=%d", self.model, kind, attempt)
-                await asyncio.sleep(min(30.0, delay + random.uniform(0, delay / 2)))
-
-    async def _once(
-        self,
-        messages: list[dict[str, str]],
-        rubric: Rubric,
-        relay: _Relay,
-        spend: _Spend,
-        *,
-        stream: bool,
-    ) -> str:
-        kwargs = self._request(messages, rubric)
-        if not stream:
-            response = await litellm.acompletion(**kwargs)
-            spend.add(response)
-            return str(response.choices[0].message.content or "")
-        response = await litellm.acompletion(
-            **kwargs, stream=True, stream_options={"include_usage": True}
-        )
-        chunks: list[Any] = []
-        text = ""
-        async for chunk in response:
-            chunks.append(chunk)
-            if chunk.choices and chunk.choices[0].delta.content:
-                text += chunk.choices[0].delta.content
-                await relay.offer(feedback_prefix(text))
-        built = litellm.stream_chunk_builder(chunks, messages=messages)
-        spend.add(built)
-        if not text and built is not None and built.choices:
-            # Some providers deliver JSON mode as a tool call that only the assembled reply shows.
-            message = getattr(built.choices[0], "message", None)
-            text = str(getattr(message, "content", "") or "")
-        return text
-
-    def _request(self, messages: list[dict[str, str]], rubric: Rubric) -> dict[str, Any]:
-        response_format: dict[str, Any] = {"type": "json_object"}
-        if self._schema_mode:
-            response_format = {
-                "type": "json_schema",
-                "json_schema": {"name": "grade", "schema": _schema(rubric), "strict": True},
-            }
-        return {
-            "model": self.model,
-            "messages": messages,
-            "api_base": self.api_base,
-            "api_key": self._api_key.get_secret_value() if self._api_key else None,
-            "timeout": self.timeout,
-            "temperature": 0,
-            "response_format": response_format,
-            "max_retries": 0,  # retries are ours: bounded, with backoff, counted once
-            "num_retries": 0,
-            "drop_params": True,
-        }
 
 
 def _results(
@@ -381,7 +266,3 @@ def _results(
             evidence=evidence, note=note.strip(),
         ))
     return tuple(results), any_dropped
-
-
-def _brief(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300] or type(exc).__name__

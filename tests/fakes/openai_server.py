@@ -51,12 +51,28 @@ class Reply:
         return cls("hang", delay=seconds)
 
 
-class FakeOpenAI:
-    """Serves /v1/chat/completions (JSON and SSE) and /v1/models from a script of replies."""
+# What llama-cpp-python's server (0.3.x) answers to OpenAI's json_schema response format: its
+# request model allows only "text" and "json_object", and the validation error becomes a 500.
+LLAMA_CPP_REJECTION = (
+    "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  Input should be "
+    "'text' or 'json_object' [type=literal_error, input_value='json_schema', input_type=str]"
+)
 
-    def __init__(self, default: Reply | None = None, *, chunk_chars: int = 12) -> None:
+
+class FakeOpenAI:
+    """Serves /v1/chat/completions (JSON and SSE) and /v1/models from a script of replies.
+
+    `llama_cpp=True` behaves like llama-cpp-python's server: a request whose response_format is
+    {"type": "json_schema", ...} gets HTTP 500 (without consuming a scripted reply), while
+    {"type": "json_object", "schema": ...} is served normally.
+    """
+
+    def __init__(
+        self, default: Reply | None = None, *, chunk_chars: int = 12, llama_cpp: bool = False
+    ) -> None:
         self.default = default or Reply.ok({"ok": True})
         self.chunk_chars = chunk_chars
+        self.llama_cpp = llama_cpp
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -113,6 +129,11 @@ class FakeOpenAI:
 
     async def _chat(self, request: Request) -> Response:
         body = await request.json()
+        if self.llama_cpp and (body.get("response_format") or {}).get("type") == "json_schema":
+            with self._lock:
+                self.requests.append(body)
+            error = {"message": LLAMA_CPP_REJECTION, "type": "internal_server_error"}
+            return JSONResponse({"error": error}, status_code=500)
         reply = self._next()
         with self._lock:
             self.requests.append(body)

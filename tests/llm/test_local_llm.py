@@ -194,6 +194,30 @@ def test_server_constrains_output_to_the_json_schema(local_llm: LocalLLMServer) 
     assert reply["usage"]["total_tokens"] > 0
 
 
+def test_the_grammar_honours_max_length(local_llm: LocalLLMServer) -> None:
+    """maxLength bounds a string even when the model would write on: the object is closed in time."""
+    schema = {
+        "type": "object",
+        "properties": {"essay": {"type": "string", "maxLength": 24}},
+        "required": ["essay"],
+        "additionalProperties": False,
+    }
+    body = {
+        "model": "gemma3-270m", "temperature": 0, "max_tokens": 200,
+        "messages": [{"role": "user", "content": "Write a long essay on the history of France."}],
+        "response_format": {"type": "json_object", "schema": schema},
+    }
+    request = urllib.request.Request(
+        f"{local_llm.api_base}/chat/completions", data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=JUDGE_TIMEOUT) as response:
+        reply = json.loads(response.read())
+    choice = reply["choices"][0]
+    assert choice["finish_reason"] == "stop", choice
+    assert len(json.loads(choice["message"]["content"])["essay"]) <= 24
+
+
 async def test_litellm_judge_grades_a_good_answer_with_streamed_feedback(
     local_llm: LocalLLMServer,
 ) -> None:
@@ -208,6 +232,8 @@ async def test_litellm_judge_grades_a_good_answer_with_streamed_feedback(
         question=make_question(), rubric=make_rubric(), answer=GOOD, on_feedback=sink
     )
     assert_structure(grade, GOOD, chunks)
+    # The server rejected OpenAI's json_schema form; the judge now sends json_object + schema.
+    assert judge.client.dialect == "json_object"
 
 
 async def test_build_judge_chain_grades_a_poor_answer(
