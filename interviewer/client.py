@@ -159,16 +159,26 @@ class Client:
         return self.base_url.replace("http", "ws", 1) + "/v1/interviews/ws"
 
 
-class InterviewSocket:
-    """One websocket connection speaking protocol v1; tracks `session_id`, token and last seq."""
+RESTART_CODES = frozenset({1012, 1013})  # service restart, try again later: reconnect and resume
 
-    def __init__(self, conn: ClientConnection) -> None:
+
+class InterviewSocket:
+    """One websocket connection speaking protocol v1; tracks `session_id`, token and last seq.
+
+    When the server stops it sends `error` `server_shutdown` and closes with 1012: `restarting`
+    is then set, and `reconnect()` resumes the session on a new connection (any instance).
+    """
+
+    def __init__(self, conn: ClientConnection, *, url: str | None = None,
+                 headers: dict[str, str] | None = None, max_size: int | None = 2**20) -> None:
         self.conn = conn
+        self.url, self.headers, self.max_size = url, headers, max_size
         self.session_id: str | None = None
         self.resume_token: str | None = None
         self.last_seq = 0
         self.received: list[dict[str, Any]] = []
         self.total = 0
+        self.restarting = False  # the server said it is stopping (`server_shutdown`)
 
     async def send(self, type: str, **fields: Any) -> None:
         await self.conn.send(json.dumps({"type": type, **fields}))
@@ -182,7 +192,44 @@ class InterviewSocket:
         if msg.get("type") == "session":
             self.session_id, self.resume_token = msg["session_id"], msg["resume_token"]
             self.total = int(msg.get("total", 0))
+        elif msg.get("type") == "error" and msg.get("code") == "server_shutdown":
+            self.restarting = True
         return msg
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code once the connection is closed (1012: the server restarts)."""
+        return self.conn.close_code
+
+    @property
+    def should_reconnect(self) -> bool:
+        """The server is restarting or not ready yet: `reconnect()` loses nothing."""
+        return self.restarting or self.close_code in RESTART_CODES
+
+    async def reconnect(self, url: str | None = None, *, timeout: float = 60.0) -> None:
+        """Open a new connection (retrying while the server restarts) and resume the session."""
+        import asyncio
+
+        if not (self.session_id and self.resume_token):
+            raise RuntimeError("no session to resume yet")
+        target = url or self.url
+        if target is None:
+            raise RuntimeError("reconnect needs the url")
+        deadline = time.monotonic() + timeout
+        delay = 0.25
+        while True:
+            try:
+                conn = await websockets.connect(target, max_size=self.max_size,
+                                                additional_headers=self.headers)
+                break
+            except (OSError, websockets.InvalidHandshake):
+                if time.monotonic() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        await self.conn.close()
+        self.conn, self.url, self.restarting = conn, target, False
+        await self.resume(self.session_id, self.resume_token, last_seq=self.last_seq)
 
     async def recv_until(self, *types: str, timeout: float = 60.0) -> dict[str, Any]:
         """Receive until a message of one of `types` arrives; return it."""
@@ -221,8 +268,12 @@ async def interview(
 ) -> AsyncIterator[InterviewSocket]:
     """Connect to `ws(s)://host/v1/interviews/ws` (or a partner's complete `ws_url`)."""
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
-    async with websockets.connect(url, max_size=max_size, additional_headers=headers) as conn:
-        yield InterviewSocket(conn)
+    conn = await websockets.connect(url, max_size=max_size, additional_headers=headers)
+    sock = InterviewSocket(conn, url=url, headers=headers, max_size=max_size)
+    try:
+        yield sock
+    finally:
+        await sock.conn.close()  # the current one: `reconnect` may have replaced it
 
 
 def verify_signature(secret: str, header: str, body: bytes, *, tolerance: float = 300.0,

@@ -114,3 +114,11 @@ class IdempotencyConflict(InterviewerError):
 class PayloadTooLarge(BadRequest):
     code = "payload_too_large"
     http_status = 413
+
+
+class ServerShutdown(InterviewerError):
+    """The instance is stopping: reconnect (to any instance) and `resume`; nothing is lost."""
+
+    code = "server_shutdown"
+    http_status = 503
+    ws_close_code = 1012  # service restart

@@ -41,11 +41,17 @@ class Settings(BaseSettings):
     judge_mode: Literal["single", "ensemble"] = "single"
     judge_max_concurrency: int = Field(8, ge=1)
     judge_disagreement: int = Field(25, ge=0, le=100)
+    judge_max_tokens: int = Field(1024, ge=64)
+    # How the output schema is sent: auto tries OpenAI's json_schema and switches to llama.cpp's
+    # json_object+schema when a server rejects it; none sends no response_format.
+    judge_response_format: Literal["auto", "json_schema", "json_object", "none"] = "auto"
     encoder_path: str | None = None
     encoder_batch_max: int = Field(256, ge=1)
     encoder_batch_wait_ms: float = Field(5.0, ge=0)
     grading_queue_max: int = Field(512, ge=1)
     worker_threads: int = Field(64, ge=4)
+    # On SIGTERM: seconds to let in-flight grading finish before sockets are told to reconnect.
+    shutdown_grace: float = Field(20.0, ge=0)
 
     max_message_bytes: int = Field(64 * 1024, ge=1024)
     max_answer_chars: int = Field(8000, ge=100)

@@ -8,7 +8,7 @@ from pathlib import Path
 from interviewer.adapters.bank_yaml import YamlQuestionBank
 from interviewer.adapters.encoder_st import SentenceTransformerEncoder
 from interviewer.core.models import Rubric
-from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever, SessionStore
+from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever, SessionEvents, SessionStore
 from interviewer.service.container import Services
 from interviewer.settings import Settings
 
@@ -26,6 +26,18 @@ def build_store(settings: Settings) -> SessionStore:
     return SqliteSessionStore(Path(settings.data_dir) / "interviewer.sqlite3")
 
 
+def build_events(settings: Settings) -> SessionEvents:
+    """Redis pub/sub when sessions are in Redis (several instances), else in-process queues."""
+    if settings.store_kind == "redis":
+        from interviewer.adapters.events_redis import RedisSessionEvents
+
+        assert settings.redis_url, "INTERVIEWER_REDIS_URL is required for the redis store"
+        return RedisSessionEvents.from_url(settings.redis_url)
+    from interviewer.adapters.events_memory import MemorySessionEvents
+
+    return MemorySessionEvents()
+
+
 def build_judge(settings: Settings, encoder: Encoder) -> Judge:
     from interviewer.adapters.judge_offline import OfflineJudge
 
@@ -40,6 +52,7 @@ def build_judge(settings: Settings, encoder: Encoder) -> Judge:
         timeout=settings.judge_timeout, fallbacks=list(settings.judge_fallbacks),
         mode=settings.judge_mode, max_concurrency=settings.judge_max_concurrency, offline=offline,
         max_retries=settings.judge_max_retries, disagreement_threshold=settings.judge_disagreement,
+        max_tokens=settings.judge_max_tokens, response_format=settings.judge_response_format,
     )
 
 
@@ -68,6 +81,7 @@ def build_services(
         settings=settings, bank=bank, encoder=encoder, judge=build_judge(settings, encoder),
         store=build_store(settings), retriever=build_retriever(settings, bank, encoder),
         derive=derive, admin=admin, webhooks=build_dispatcher(settings, admin),
+        events=build_events(settings),
     )
 
 

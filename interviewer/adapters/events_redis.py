@@ -11,6 +11,9 @@ from redis.asyncio.client import PubSub
 from interviewer.adapters.store_redis import make_client
 
 SUBSCRIBE_TIMEOUT = 5.0
+# A reader wakes at least this often to notice `aclose` from another task (a blocking read on a
+# pub/sub connection closed under it is not woken by the close).
+POLL_SECONDS = 1.0
 
 
 def channel(session_id: str) -> str:
@@ -58,7 +61,7 @@ class RedisSubscription:
             raise StopAsyncIteration
         ps = await self._join()
         while True:
-            msg = await ps.get_message(ignore_subscribe_messages=True, timeout=None)
+            msg = await ps.get_message(ignore_subscribe_messages=True, timeout=POLL_SECONDS)
             if self._closed:
                 raise StopAsyncIteration
             if msg is not None and msg["type"] == "message":

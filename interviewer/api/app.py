@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from interviewer import __version__
+from interviewer import __version__, metrics
 from interviewer.api import (
     routes_grade,
     routes_interviews,
@@ -26,6 +26,7 @@ from interviewer.api import (
     ws,
 )
 from interviewer.api.schemas import Health
+from interviewer.api.shutdown import drain, install_signal_drain
 from interviewer.errors import InterviewerError, NotFound
 from interviewer.service.container import Services
 from interviewer.service.limiter import Limiter
@@ -42,6 +43,7 @@ CSP = (
 
 
 def _error_response(exc: InterviewerError) -> JSONResponse:
+    metrics.ERRORS.labels(code=exc.code).inc()
     body = {"error": {"code": exc.code, "message": exc.message, "retry_after": exc.retry_after}}
     headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if exc.retry_after else None
     return JSONResponse(body, status_code=exc.http_status, headers=headers)
@@ -89,21 +91,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             _install(app, services)
         else:
             loader = asyncio.create_task(_load(app, settings))
+        restore_signals = install_signal_drain(app)
         yield
+        restore_signals()
         if loader is not None and not loader.done():
             loader.cancel()
+        await drain(app)  # done already after SIGTERM; otherwise (tests, embedding) now
         reg: SessionRegistry | None = getattr(app.state, "registry", None)
         if reg is not None:
-            await reg.drain()
-            if reg.svc.webhooks is not None:
-                await reg.svc.webhooks.wait_idle(timeout=5.0)
-                await reg.svc.webhooks.close()
-            await reg.svc.store.close()
-            if reg.svc.admin is not None:
-                await reg.svc.admin.close()
-            close = getattr(reg.svc.encoder, "close", None)
-            if close is not None:
-                close()
+            await reg.drain(settings.shutdown_grace)  # what was submitted as the sockets closed
+            await reg.svc.aclose()
 
     app = FastAPI(
         title="interviewer", version=__version__, lifespan=lifespan,
@@ -115,6 +112,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.registry = None
     app.state.load_error = None
     app.state.limiter = None
+    app.state.sockets = ws.LiveSockets()
+    app.state.draining = False
 
     @app.exception_handler(InterviewerError)
     async def _typed(_: Request, exc: InterviewerError) -> JSONResponse:
@@ -125,6 +124,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
                    for e in exc.errors()]
         first = details[0] if details else {"loc": [], "msg": "invalid request"}
+        metrics.ERRORS.labels(code="invalid_request").inc()
         where = ".".join(str(p) for p in first["loc"])
         body = {"error": {"code": "invalid_request", "message": f"{where}: {first['msg']}",
                           "details": details}}
@@ -140,6 +140,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     def readyz(request: Request) -> Response:
         """200 once the model and the question bank are loaded."""
         svc: Services | None = request.app.state.services
+        if request.app.state.draining:  # stopping: the proxy should send new sockets elsewhere
+            return JSONResponse(Health(status="draining").model_dump(), status_code=503)
         if svc is None:
             detail = {"error": request.app.state.load_error} if request.app.state.load_error else {}
             body = Health(status="loading" if not detail else "failed", detail=detail)

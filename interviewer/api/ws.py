@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -10,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
+from interviewer import metrics
 from interviewer.api.deps import client_ip, get_admin, get_limiter, get_registry, get_services
 from interviewer.core.state import AnswerDelta, AnswerSubmitted, Ended, InterviewConfig, Skipped
 from interviewer.errors import (
@@ -20,6 +22,7 @@ from interviewer.errors import (
     MessageTooLarge,
     NoActiveSession,
     RateLimited,
+    ServerShutdown,
     UnknownType,
 )
 from interviewer.protocol import (
@@ -47,14 +50,21 @@ router = APIRouter()
 log = logging.getLogger("interviewer.ws")
 
 
+SHUTDOWN_RETRY_AFTER = 1.0  # seconds a client is asked to wait before it reconnects
+
+
 class SocketOutbox:
-    """Outbox port over a Starlette websocket."""
+    """Outbox port over a Starlette websocket; counts what it sends."""
 
     def __init__(self, ws: WebSocket) -> None:
         self.ws = ws
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send_text(json.dumps(message))
+        kind = str(message.get("type"))
+        metrics.WS_MESSAGES.labels(direction="out", type=kind).inc()
+        if kind == "error":
+            metrics.ERRORS.labels(code=str(message.get("code"))).inc()
 
     async def close(self, code: int, reason: str) -> None:
         await self.ws.close(code=code, reason=reason)
@@ -80,6 +90,17 @@ def parse(raw: str, max_bytes: int) -> Any:
         raise InvalidMessage(f"invalid {data['type']!r} message: {where}: {first['msg']}") from None
 
 
+def inbound(raw: str, max_bytes: int) -> Any:
+    """`parse`, counted by message type (`invalid` for a frame that does not parse)."""
+    try:
+        msg = parse(raw, max_bytes)
+    except InterviewerError:
+        metrics.WS_MESSAGES.labels(direction="in", type="invalid").inc()
+        raise
+    metrics.WS_MESSAGES.labels(direction="in", type=msg.type).inc()
+    return msg
+
+
 def config_from(msg: Start, svc: Services) -> InterviewConfig:
     return build_config(
         svc, company=msg.company, difficulty=msg.difficulty, topics=msg.topics,
@@ -98,11 +119,26 @@ async def start_session(
     return runner
 
 
+class LiveSockets:
+    """The open sockets of this app, so that a stopping server can tell each one to reconnect."""
+
+    def __init__(self) -> None:
+        self.connections: set[Connection] = set()
+        self.closing = False
+
+    async def shutdown(self, grace: float) -> None:
+        """Stop taking sessions; each socket gets its in-flight grade, then the notice and 1012."""
+        self.closing = True
+        await asyncio.gather(*(c.shutdown(grace) for c in list(self.connections)))
+
+
 class Connection:
     """One socket's loop state: its runner (once started or resumed) and its rate limit."""
 
-    def __init__(self, ws: WebSocket, svc: Services, reg: SessionRegistry) -> None:
+    def __init__(self, ws: WebSocket, svc: Services, reg: SessionRegistry,
+                 sockets: LiveSockets | None = None) -> None:
         self.ws = ws
+        self.sockets = sockets or LiveSockets()
         self.out = SocketOutbox(ws)
         self.svc, self.reg = svc, reg
         self.runner: SessionRunner | None = None
@@ -148,9 +184,23 @@ class Connection:
         else:
             await self.out.send(msg)
 
+    async def shutdown(self, grace: float) -> None:
+        """Let the session's grading finish (up to `grace` s), then say reconnect and close."""
+        if self.runner is not None:
+            await self.runner.wait_idle(grace)
+        try:
+            await self.error(ServerShutdown("the server is restarting; reconnect and resume: "
+                                            "nothing is lost", retry_after=SHUTDOWN_RETRY_AFTER))
+            await self.ws.close(code=ServerShutdown.ws_close_code or 1012, reason="server restart")
+        except (ConnectionError, RuntimeError):
+            pass  # the client is already gone; its session stays stored for resume
+
     async def dispatch(self, msg: Any) -> None:
         runner = self.runner
         now = time.time()
+        if self.sockets.closing and isinstance(msg, Start | ResumeMsg):
+            raise ServerShutdown("the server is restarting; reconnect in a moment",
+                                 retry_after=SHUTDOWN_RETRY_AFTER)
         match msg:
             case PingMsg():
                 pong = dump(PongMsg())
@@ -188,13 +238,19 @@ class Connection:
 async def interview_socket(ws: WebSocket) -> None:
     """Protocol v1: JSON text frames, documented in docs/protocol.md."""
     await ws.accept()
+    sockets: LiveSockets = ws.app.state.sockets
     try:
+        if sockets.closing:
+            raise ServerShutdown("the server is restarting; reconnect in a moment",
+                                 retry_after=SHUTDOWN_RETRY_AFTER)
         svc, reg = get_services(ws), get_registry(ws)
     except InterviewerError as exc:
-        await ws.send_text(json.dumps(dump(ErrorMsg(code=exc.code, message=exc.message))))
-        await ws.close(code=1013)
+        msg = ErrorMsg(code=exc.code, message=exc.message, retry_after=exc.retry_after)
+        await SocketOutbox(ws).send(dump(msg))
+        await ws.close(code=exc.ws_close_code or 1013)
         return
-    conn = Connection(ws, svc, reg)
+    conn = Connection(ws, svc, reg, sockets)
+    sockets.connections.add(conn)
     try:
         while True:
             frame = await ws.receive()
@@ -205,7 +261,7 @@ async def interview_socket(ws: WebSocket) -> None:
                 raw = (frame.get("bytes") or b"").decode("utf-8", errors="replace")
             try:
                 await conn.check_rate()
-                await conn.dispatch(parse(raw, svc.settings.max_message_bytes))
+                await conn.dispatch(inbound(raw, svc.settings.max_message_bytes))
             except InterviewerError as exc:
                 await conn.error(exc)
                 if exc.ws_close_code is not None:
@@ -214,6 +270,7 @@ async def interview_socket(ws: WebSocket) -> None:
     except WebSocketDisconnect:
         pass  # the client went away; the session stays stored for resume
     finally:
+        sockets.connections.discard(conn)
         session_id = conn.runner.session_id if conn.runner else None
         await conn.release()
         log.info("ws.closed", extra={"session_id": session_id})

@@ -8,7 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from interviewer.core.models import Question, Rubric
-from interviewer.core.ports import AdminStore, Encoder, Judge, QuestionBank, Retriever, SessionStore
+from interviewer.core.ports import (
+    AdminStore,
+    Encoder,
+    Judge,
+    QuestionBank,
+    Retriever,
+    SessionEvents,
+    SessionStore,
+)
 from interviewer.errors import NotFound
 from interviewer.service.webhooks import WebhookDispatcher
 from interviewer.settings import Settings
@@ -28,7 +36,23 @@ class Services:
     # Keys, audit, webhooks (built by wiring; the app builds them from settings when missing).
     admin: AdminStore | None = None
     webhooks: WebhookDispatcher | None = None
+    # Live notices between the runners of one session (on this or another instance).
+    events: SessionEvents | None = None
     _adhoc: OrderedDict[str, Rubric] = field(default_factory=OrderedDict)
+
+    async def aclose(self) -> None:
+        """Close the connections: events, webhooks (after a short wait for deliveries), stores."""
+        if self.events is not None:
+            await self.events.close()
+        if self.webhooks is not None:
+            await self.webhooks.wait_idle(timeout=5.0)
+            await self.webhooks.close()
+        await self.store.close()
+        if self.admin is not None:
+            await self.admin.close()
+        close = getattr(self.encoder, "close", None)
+        if close is not None:
+            close()
 
     def rubric_for(self, question: Question) -> Rubric:
         """The question's own rubric, or one derived from its sample answer (cached by hash)."""

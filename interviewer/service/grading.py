@@ -4,12 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from interviewer.core.models import Difficulty, Grade, Question
-from interviewer.errors import AnswerTooLong, BadRequest, InterviewerError
+from interviewer import metrics
+from interviewer.core.models import Difficulty, Grade, Question, Rubric
+from interviewer.core.ports import FeedbackSink
+from interviewer.errors import AnswerTooLong, BadRequest, Busy, InterviewerError
 from interviewer.service.container import Services
+
+
+async def judge(
+    svc: Services, *, question: Question, rubric: Rubric, answer: str,
+    on_feedback: FeedbackSink | None = None,
+) -> Grade:
+    """The configured judge's grade, counted by judge and outcome, its latency observed."""
+    t0 = time.perf_counter()
+    try:
+        grade = await svc.judge.grade(question=question, rubric=rubric, answer=answer,
+                                      on_feedback=on_feedback)
+    except Busy:
+        metrics.GRADES.labels(judge=svc.judge.name, outcome="busy").inc()
+        raise
+    except Exception:
+        metrics.GRADES.labels(judge=svc.judge.name, outcome="failed").inc()
+        raise
+    outcome = "fallback" if grade.provenance is not None and grade.provenance.fallback_used else "ok"
+    metrics.GRADES.labels(judge=grade.judge, outcome=outcome).inc()
+    metrics.JUDGE_LATENCY.labels(judge=grade.judge).observe(time.perf_counter() - t0)
+    return grade
 
 
 def adhoc_question(text: str, sample_answer: str) -> Question:
@@ -39,7 +63,7 @@ async def grade_answer(
         assert question is not None and sample_answer is not None
         q = adhoc_question(question, sample_answer)
     rubric = svc.rubric_for(q)
-    grade = await svc.judge.grade(question=q, rubric=rubric, answer=answer)
+    grade = await judge(svc, question=q, rubric=rubric, answer=answer)
     return q, grade
 
 

@@ -72,9 +72,17 @@ class SessionRegistry:
     async def release(self, runner: SessionRunner) -> None:
         """Forget a runner that has no socket and no background work (its state is stored)."""
         async with self._lock:
-            if runner.idle and self._runners.get(runner.session_id) is runner:
+            # A superseded runner is dropped at once: its leftover work can only fail to commit.
+            gone = runner.idle or (runner.superseded and runner.outbox is None)
+            if gone and self._runners.get(runner.session_id) is runner:
                 del self._runners[runner.session_id]
 
-    async def drain(self) -> None:
-        """Finish in-flight grading (graceful shutdown)."""
-        await asyncio.gather(*(r.wait_idle() for r in list(self._runners.values())))
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Finish in-flight grading (graceful shutdown); False when `timeout` ran out first.
+
+        What is cut short stays stored as accepted and is graded by whoever resumes the session.
+        """
+        done = await asyncio.gather(*(r.wait_idle(timeout) for r in list(self._runners.values())))
+        if not all(done):
+            log.warning("shutdown.drain_timeout", extra={"sessions": done.count(False)})
+        return all(done)

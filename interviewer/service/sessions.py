@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from interviewer import metrics
 from interviewer.core import interview
 from interviewer.core.models import Grade, Question, TurnKind
 from interviewer.core.ports import StoredSession
@@ -41,8 +42,10 @@ from interviewer.protocol import (
     dump,
 )
 from interviewer.service import messages
+from interviewer.service.claims import ClaimWatch, announce
 from interviewer.service.codec import state_from_dict, state_to_dict
 from interviewer.service.container import Services
+from interviewer.service.grading import judge
 
 log = logging.getLogger("interviewer.session")
 
@@ -71,7 +74,7 @@ class SessionRunner:
         self.org_id = stored.org_id
         self.state: InterviewState = state_from_dict(stored.state)
         self.seq = stored.last_seq
-        self.outbox: Outbox | None = None
+        self._outbox: Outbox | None = None
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._initial_actions: list[Action] = []
@@ -81,6 +84,22 @@ class SessionRunner:
         self.owner = f"{INSTANCE_ID}:{secrets.token_hex(6)}"
         self.superseded = False
         self._durable: InterviewState = self.state  # the last state the store accepted
+        # While a socket is attached: hear at once when another socket claims the session.
+        self._watch = ClaimWatch(svc.events, self.session_id, self.owner, self._claimed_elsewhere)
+
+    @property
+    def outbox(self) -> Outbox | None:
+        return self._outbox
+
+    @outbox.setter
+    def outbox(self, out: Outbox | None) -> None:
+        """Attach or drop the socket; keeps the live-sessions gauge and the claim watch in step."""
+        if self._outbox is None and out is not None:
+            metrics.SESSIONS_ACTIVE.inc()
+        elif self._outbox is not None and out is None:
+            metrics.SESSIONS_ACTIVE.dec()
+            self._watch.stop()
+        self._outbox = out
 
     # ---- lifecycle ----
 
@@ -107,6 +126,8 @@ class SessionRunner:
         candidate's socket to replay.
         """
         self.outbox = outbox
+        if outbox is not None:
+            await self._watch.start()
         async with self._lock:
             msg = SessionMsg(
                 seq=self._next(), session_id=self.session_id, resume_token=token,
@@ -126,7 +147,9 @@ class SessionRunner:
     async def resume(self, outbox: Outbox, last_seq: int) -> None:
         """Replay what the client missed, then continue where the session stood."""
         async with self._lock:
+            await self._watch.start()  # before the claim: a newer claim after it is never missed
             await self.svc.store.claim(self.session_id, self.owner)
+            await announce(self.svc.events, self.session_id, self.owner)
             # Another instance may have moved the session on since we loaded it: reload.
             stored = await self.svc.store.get(self.session_id)
             if stored is not None:
@@ -156,9 +179,16 @@ class SessionRunner:
     def idle(self) -> bool:
         return self.outbox is None and not self._tasks
 
-    async def wait_idle(self) -> None:
+    async def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait for background work (and what it starts); False if `timeout` ran out first."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                return False
+            await asyncio.wait(list(self._tasks), timeout=left)  # never cancels the work
+        return True
 
     # ---- events ----
 
@@ -288,8 +318,8 @@ class SessionRunner:
         grade: Grade | None = None
         for _ in range(BUSY_RETRIES):
             try:
-                grade = await self.svc.judge.grade(
-                    question=question, rubric=rubric, answer=a.answer, on_feedback=on_feedback
+                grade = await judge(
+                    self.svc, question=question, rubric=rubric, answer=a.answer, on_feedback=on_feedback
                 )
                 break
             except Busy as exc:  # back-pressure: tell the client, wait, try again
@@ -324,10 +354,34 @@ class SessionRunner:
     async def _superseded(self, exc: Superseded) -> None:
         """This runner lost the session to a newer holder: tell its socket and close it."""
         log.info("session.superseded", extra={"session_id": self.session_id})
+        self.superseded = True
         out, self.outbox = self.outbox, None
         if out is not None:
-            await out.send(dump(ErrorMsg(code=exc.code, message=exc.message)))
-            await out.close(exc.ws_close_code or 4409, "superseded")
+            try:
+                await out.send(dump(ErrorMsg(code=exc.code, message=exc.message)))
+                await out.close(exc.ws_close_code or 4409, "superseded")
+            except (ConnectionError, RuntimeError):
+                pass  # the socket is already gone; nothing to tell it
+
+    async def _claimed_elsewhere(self, owner: str) -> None:
+        """Another socket claimed the session: the store decides whether we still hold it."""
+        async with self._lock:
+            if self.superseded or self.outbox is None:
+                return
+            lost = Superseded("this session was opened in another connection")
+            try:
+                # Succeeds only while we still hold it (a stale notice). A finished session is
+                # never written again (a reviewer may have changed it): the notice is trusted.
+                if self.state.phase is not Phase.FINISHED:
+                    await self._commit([])
+                    return
+            except Superseded as exc:
+                lost = exc
+            except Busy:  # the store is unavailable: our next commit will find out
+                log.warning("session.claim_check_failed", extra={"session_id": self.session_id})
+                return
+        log.info("session.claimed_elsewhere", extra={"session_id": self.session_id, "owner": owner})
+        await self._superseded(lost)
 
     async def _select(self, a: SelectFollowUp) -> None:
         question = await self._question(a.question_id)

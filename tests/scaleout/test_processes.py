@@ -2,7 +2,9 @@
 
 The servers are shared across the cases, which run in file order: (a) a session moves from A to
 B; (b) A is killed with SIGKILL right after an answer is accepted and restarted; (c) redis-server
-is restarted in the middle of an interview.
+is restarted in the middle of an interview; (d) a socket on B takes over a session live on A, whose
+socket is closed at once; (e) A gets SIGTERM while grading: the grade, the reconnect notice and a
+1012 close reach the client, which resumes on A restarted.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import websockets
 
 from interviewer.adapters.bank_yaml import YamlQuestionBank
 from interviewer.adapters.store_redis import RedisSessionStore
@@ -246,3 +249,66 @@ async def test_redis_restart_mid_interview(cluster: Cluster) -> None:
     assert replay == log
     print(f"\nredis down 1 s: answer accepted {accepted_after:.2f}s, graded {graded_after:.2f}s "
           "after it went down")
+
+
+async def test_takeover_from_another_instance_closes_the_old_socket_at_once(cluster: Cluster) -> None:
+    async with interview(cluster.a.ws_url) as on_a:
+        q1 = await on_a.start(num_questions=2, max_followups=0)
+        sid, token = on_a.session_id, on_a.resume_token
+        assert sid and token
+        async with interview(cluster.b.ws_url) as on_b:
+            t0 = time.monotonic()
+            await on_b.resume(sid, token, last_seq=0)
+            # A's socket sends nothing: only the claim notice can end it
+            err = await on_a.recv_until("error", timeout=30)
+            with pytest.raises(websockets.ConnectionClosed):
+                await on_a.recv(timeout=30)
+            closed_after = time.monotonic() - t0
+            assert err["code"] == "superseded" and on_a.close_code == 4409
+            assert closed_after < 10
+            replayed = await on_b.recv_until("question")
+            assert replayed["question_id"] == q1["question_id"]
+            await on_b.answer(answer_for(cluster, q1))
+            q2 = await on_b.recv_until("question")
+            summary = await finish(on_b, cluster, q2)
+    assert summary["answered"] == 2
+    log = await stored_log(cluster, sid)
+    assert_complete(log, 2)
+    print(f"\ntakeover: A's socket closed {closed_after:.2f}s after the resume on B")
+
+
+async def test_sigterm_finishes_grading_then_asks_clients_to_reconnect(cluster: Cluster) -> None:
+    async with interview(cluster.a.ws_url) as ws:
+        q1 = await ws.start(num_questions=2, max_followups=0)
+        await ws.send("answer.submit", text=answer_for(cluster, q1))
+        await ws.recv_until("answer.accepted")
+        assert cluster.a.proc is not None
+        graded_before = any(m["type"] == "grade" for m in ws.received)
+        cluster.a.proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        with pytest.raises(websockets.ConnectionClosed):
+            while True:
+                await ws.recv(timeout=60)
+        closed_after = time.monotonic() - t0
+        assert ws.close_code == 1012 and ws.should_reconnect
+        types = [m["type"] for m in ws.received]
+        notice = ws.received[-1]
+        assert notice["type"] == "error" and notice["code"] == "server_shutdown"
+        assert notice["retry_after"] > 0
+        # the answer in flight was graded before the notice, and the next question asked
+        assert types.index("grade") < len(types) - 1 and "question" in types[types.index("grade"):]
+        q2 = [m for m in ws.received if m["type"] == "question"][-1]
+        assert q2["index"] == 2
+        exit_code = cluster.a.proc.wait(timeout=60)
+        cluster.a.proc = None
+        cluster.a.start()
+        cluster.ready_seconds["a_after_sigterm"] = cluster.a.wait_ready()
+        await ws.reconnect(cluster.a.ws_url)
+        summary = await finish(ws, cluster, q2)
+    assert summary["answered"] == 2
+    assert_strictly_increasing(ws.received)
+    log = await stored_log(cluster, ws.session_id or "")
+    assert_complete(log, 2)
+    assert durable(ws.received) == log
+    print(f"\nsigterm: grade {'before' if graded_before else 'after'} the signal; socket closed "
+          f"(1012) {closed_after:.2f}s after it; exit code {exit_code}")
