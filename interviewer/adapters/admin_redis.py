@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 
+from interviewer.adapters.store_redis import make_client
 from interviewer.core.ports import (
     ApiKeyRecord,
     AuditEntry,
@@ -38,7 +39,7 @@ class RedisAdminStore:
 
     @classmethod
     def from_url(cls, url: str) -> RedisAdminStore:
-        return cls(aioredis.Redis.from_url(url, decode_responses=True))
+        return cls(make_client(url))  # rides out a Redis restart, as the session store does
 
     async def _get_json(self, key: str) -> dict[str, Any] | None:
         raw = cast(str | None, await self.redis.get(key))
