@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from interviewer.core.ports import Encoder, Vectors
+from interviewer.core.ports import Encoder, TokenVectors, Vectors
 from interviewer.errors import Busy
 
 
@@ -50,6 +50,10 @@ class BatchingEncoder:
         except queue.Full:
             raise Busy("the grader is at capacity; retry shortly", retry_after=1.0) from None
         return req.future.result()
+
+    def encode_tokens(self, texts: Sequence[str]) -> list[TokenVectors]:
+        """Token vectors from the inner encoder (cached from the batch that encoded the texts)."""
+        return self.inner.encode_tokens(texts)
 
     @property
     def queued(self) -> int:

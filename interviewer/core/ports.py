@@ -15,12 +15,24 @@ FeedbackSink = Callable[[str], Awaitable[None]]
 Vectors = npt.NDArray[np.float32]
 
 
+@dataclass(frozen=True, slots=True)
+class TokenVectors:
+    """Contextual embeddings of one text's word pieces (no special tokens), L2-normalised rows."""
+
+    tokens: tuple[str, ...]
+    vectors: Vectors
+
+
 class Encoder(Protocol):
     """Sentence embeddings, L2-normalised, one row per text."""
 
     name: str
 
     def encode(self, texts: Sequence[str]) -> Vectors: ...
+
+    def encode_tokens(self, texts: Sequence[str]) -> list[TokenVectors]:
+        """Per-token contextual vectors; texts already passed to `encode` cost no model call."""
+        ...
 
 
 class Judge(Protocol):

@@ -13,8 +13,8 @@ from interviewer.evaluation.asag import evaluate_asag, load_asag, metrics
 
 DEV = Path("/work/shared/data/asag/mohler_dev.csv")
 # Measured on this subset with the packaged calibration; the floor leaves a margin for noise.
-PEARSON_FLOOR = 0.50  # measured 0.617 (calibration offline-v2)
-RMSE_CEILING = 1.6  # measured 1.43
+PEARSON_FLOOR = 0.55  # measured 0.645 (calibration offline-v2 with ctx)
+RMSE_CEILING = 1.6  # measured 1.44
 
 pytestmark = pytest.mark.skipif(not DEV.exists(), reason="ASAG dev file not available")
 
