@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     encoder_batch_wait_ms: float = Field(5.0, ge=0)
     grading_queue_max: int = Field(512, ge=1)
     worker_threads: int = Field(64, ge=4)
+    # Offline grading runs in its own pool; 0 means twice the CPU count.
+    grading_threads: int = Field(0, ge=0)
     # On SIGTERM: seconds to let in-flight grading finish before sockets are told to reconnect.
     shutdown_grace: float = Field(20.0, ge=0)
 

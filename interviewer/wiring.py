@@ -41,7 +41,7 @@ def build_events(settings: Settings) -> SessionEvents:
 def build_judge(settings: Settings, encoder: Encoder) -> Judge:
     from interviewer.adapters.judge_offline import OfflineJudge
 
-    offline = OfflineJudge(encoder)
+    offline = OfflineJudge(encoder, max_concurrency=settings.grading_threads or None)
     if not settings.judge_model:
         return offline
     from interviewer.adapters.judge_factory import build_judge as build_llm

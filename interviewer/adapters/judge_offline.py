@@ -10,8 +10,11 @@ three of four criteria gives the fourth nothing, however related the four are.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -238,17 +241,25 @@ class OfflineJudge:
 
     name = "offline"
 
-    def __init__(self, encoder: Encoder, *, calibration_path: Path | None = None) -> None:
+    def __init__(
+        self, encoder: Encoder, *, calibration_path: Path | None = None,
+        max_concurrency: int | None = None,
+    ) -> None:
         self.encoder = encoder
         self.calibration = Calibration.load(calibration_path or DEFAULT_CALIBRATION)
+        # Grading is CPU-bound Python around the model, in its own bounded pool: more threads than
+        # about twice the cores only fight for the GIL, and on the loop's default executor a queue
+        # of gradings would delay every other blocking call behind it.
+        workers = max_concurrency or 2 * (os.cpu_count() or 1)
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
 
     async def grade(
         self, *, question: Question, rubric: Rubric, answer: str,
         on_feedback: FeedbackSink | None = None,
     ) -> Grade:
         """Grade in a worker thread, then stream the feedback in word chunks if asked."""
-        grade = await asyncio.to_thread(
-            self.grade_sync, question=question, rubric=rubric, answer=answer
+        grade = await asyncio.get_running_loop().run_in_executor(
+            self._executor, partial(self.grade_sync, question=question, rubric=rubric, answer=answer)
         )
         if on_feedback is not None:
             for chunk in feedback_chunks(grade.feedback):

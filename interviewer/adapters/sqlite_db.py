@@ -1,4 +1,9 @@
-"""One SQLite connection shared by the SQLite adapters: WAL, synchronous=FULL, calls in a worker thread."""
+"""One SQLite connection shared by the SQLite adapters: WAL, synchronous=FULL, calls in its own thread.
+
+The connection has its own single worker thread rather than the event loop's default executor:
+a commit must never queue behind CPU-bound work (grading) there, or the socket that waits for the
+commit stops reading frames, keepalive pongs included.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -13,7 +19,7 @@ T = TypeVar("T")
 
 
 class SqliteDb:
-    """Every call runs in a worker thread on one connection guarded by a lock."""
+    """Every call runs in this database's worker thread on one connection guarded by a lock."""
 
     def __init__(self, path: Path, schema: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -25,10 +31,11 @@ class SqliteDb:
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(schema)
         self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.stem}")
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         def locked() -> T:
             with self._lock:
                 return fn(self._db)
 
-        return await asyncio.to_thread(locked)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, locked)

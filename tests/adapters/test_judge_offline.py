@@ -121,6 +121,38 @@ async def test_async_grade_streams_the_feedback(offline_judge: OfflineJudge) -> 
     assert "Missed" in g.feedback or "Partly" in g.feedback
 
 
+async def test_grading_runs_in_its_own_bounded_pool(offline_judge: OfflineJudge) -> None:
+    # Not on the loop's default executor, where a queue of gradings would hold up store commits
+    # and searches; and at most `max_concurrency` gradings at a time.
+    import asyncio
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
+    release = threading.Event()
+    blocker = loop.run_in_executor(None, release.wait, 60)
+    judge = OfflineJudge(offline_judge.encoder, max_concurrency=2)
+    q = make_question("kv-cache")
+    seen: set[str] = set()
+    inner = judge.grade_sync
+
+    def spy(**kw: object) -> Grade:
+        seen.add(threading.current_thread().name)
+        return inner(**kw)  # type: ignore[arg-type]
+
+    judge.grade_sync = spy  # type: ignore[method-assign]
+    try:
+        grades = await asyncio.wait_for(asyncio.gather(*(
+            judge.grade(question=q, rubric=make_rubric(q.id), answer=f"{q.sample_answer} ({i})")
+            for i in range(6))), 120)
+    finally:
+        release.set()
+        await blocker
+    assert all(g.score >= 70 for g in grades)
+    assert 1 <= len(seen) <= 2 and all(name.startswith("grade") for name in seen)
+
+
 def test_one_encoder_call_per_grade(offline_judge: OfflineJudge) -> None:
     q = make_question("attention-scaling")
     offline_judge.grade_sync(question=q, rubric=make_rubric(q.id), answer=q.sample_answer)

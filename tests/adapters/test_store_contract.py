@@ -112,3 +112,25 @@ async def test_newest_claim_wins(store: SessionStore) -> None:
     await store.commit("s1", state={"phase": "asking", "by": "B"}, messages=[], last_seq=3, owner="B")
     with pytest.raises(SessionNotFound):
         await store.claim("ghost", "A")
+
+
+async def test_commit_does_not_wait_behind_the_default_executor(store: SessionStore) -> None:
+    # Grading and search can fill the loop's default executor for minutes under load; a commit
+    # queued behind them would stall the socket waiting for it (no frames read, keepalive lost).
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    loop = asyncio.get_running_loop()
+    pool = ThreadPoolExecutor(max_workers=1)
+    loop.set_default_executor(pool)
+    release = threading.Event()
+    blocker = loop.run_in_executor(None, release.wait, 30)
+    try:
+        await asyncio.wait_for(store.create(make_session()), 10)
+        await asyncio.wait_for(store.commit("s1", state={"phase": "grading"},
+                                            messages=[{"seq": 1, "type": "session"}], last_seq=1), 10)
+        got = await asyncio.wait_for(store.get("s1"), 10)
+        assert got is not None and got.state == {"phase": "grading"}
+    finally:
+        release.set()
+        await blocker
