@@ -16,6 +16,25 @@ DIM = 384
 # single words the judge also embeds), in float16, in a smaller LRU than the sentence vectors.
 TOKEN_MIN_WORDS = 3
 TOKEN_CACHE_SIZE = 4_000
+# Model batches are cut by padded size, not by count: the judge sends a few long spans with many
+# single words, and a fixed count of 64 padded every word to the longest span (4-5x slower on CPU).
+# A batch holds at most BATCH_CHARS characters once padded to its longest text (bench/ws_load.py).
+BATCH_CHARS = 2_000
+
+
+def length_batches(texts: Sequence[str], max_count: int, budget: int = BATCH_CHARS) -> list[list[int]]:
+    """Indices of `texts` grouped shortest first, each group's count x longest length <= budget."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and (len(current) >= max_count or (len(current) + 1) * len(texts[i]) > budget):
+            groups.append(current)
+            current = []
+        current.append(i)
+    if current:
+        groups.append(current)
+    return groups
 
 
 class SentenceTransformerEncoder:
@@ -46,10 +65,14 @@ class SentenceTransformerEncoder:
     ) -> Vectors:
         """Run the model on all texts (no cache lookup); keeps the token vectors of longer texts."""
         self.calls += 1
-        out: Any = self._model.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True, output_value=None,
-            convert_to_numpy=True, show_progress_bar=False,
-        )
+        out: list[Any] = [None] * len(texts)
+        for group in length_batches(texts, batch_size):
+            feats: Any = self._model.encode(
+                [texts[i] for i in group], batch_size=len(group), normalize_embeddings=True,
+                output_value=None, convert_to_numpy=True, show_progress_bar=False,
+            )
+            for i, f in zip(group, feats, strict=True):
+                out[i] = f
         keep = [(t, self._token_vectors(f)) for t, f in zip(texts, out, strict=True)
                 if len(t.split()) >= token_min_words]
         with self._lock:
