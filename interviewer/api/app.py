@@ -92,7 +92,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         else:
             loader = asyncio.create_task(_load(app, settings))
         restore_signals = install_signal_drain(app)
+        lag_watch = asyncio.create_task(metrics.watch_loop_lag())
         yield
+        lag_watch.cancel()
         restore_signals()
         if loader is not None and not loader.done():
             loader.cancel()

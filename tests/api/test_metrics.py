@@ -69,3 +69,29 @@ async def test_rest_errors_are_counted(live_server: LiveServer) -> None:
     for code in ("not_found", "invalid_request"):
         key = ("interviewer_errors_total", frozenset({("code", code)}))
         assert after.get(key, 0.0) - before.get(key, 0.0) == 1, code
+
+
+async def test_event_loop_lag_is_observed() -> None:
+    import time
+
+    from interviewer import metrics
+
+    count0 = metrics.LOOP_LAG._sum.get(), sum(b.get() for b in metrics.LOOP_LAG._buckets)
+    watcher = asyncio.create_task(metrics.watch_loop_lag(interval=0.05))
+    await asyncio.sleep(0.12)
+    time.sleep(0.4)  # a blocked loop: the watcher's timer fires about 0.35 s late
+    await asyncio.sleep(0.12)
+    watcher.cancel()
+    assert metrics.LOOP_LAG_MAX._value.get() >= 0.3
+    assert metrics.LOOP_LAG._sum.get() - count0[0] >= 0.3
+    assert sum(b.get() for b in metrics.LOOP_LAG._buckets) > count0[1]
+
+
+async def test_live_server_exports_loop_lag(live_server: LiveServer) -> None:
+    before = await scrape(live_server)
+    await asyncio.sleep(0.8)  # the app's watcher observes every 0.25 s
+    after = await scrape(live_server)
+    assert ("interviewer_event_loop_lag_max_seconds", frozenset()) in after
+    observed = (value(after, "interviewer_event_loop_lag_seconds_count")
+                - value(before, "interviewer_event_loop_lag_seconds_count"))
+    assert observed >= 2
