@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +58,12 @@ _RULES = (("ational", "ate"), ("ization", "ize"), ("isation", "ize"), ("iveness"
           ("fulness", "ful"), ("ousness", "ous"), ("ies", "y"), ("sses", "ss"))
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
-    """A light suffix-stripping stem: enough to match 'layers'/'layer' or 'scaling'/'scaled'."""
+    """A light suffix-stripping stem: enough to match 'layers'/'layer' or 'scaling'/'scaled'.
+
+    Memoised: one grading stems the same few hundred words over and over.
+    """
     w = _strip_suffix(word)
     return w[:-1] if len(w) > 4 and w.endswith("e") else w
 
@@ -85,7 +90,13 @@ def _strip_suffix(word: str) -> str:
 
 def content_stems(text: str) -> list[str]:
     """Stems of the non-stopword tokens of a text, in order."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+    return list(_content_stems(text))
+
+
+@lru_cache(maxsize=1 << 13)
+def _content_stems(text: str) -> tuple[str, ...]:
+    # memoised: one grading asks for the stems of the same units and statements many times
+    return tuple(stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1)
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
