@@ -56,6 +56,14 @@ def build_judge(settings: Settings, encoder: Encoder) -> Judge:
     )
 
 
+def apply_torch_threads(settings: Settings) -> None:
+    """INTERVIEWER_TORCH_THREADS, when set: the model's intra-op threads (process-wide)."""
+    if settings.torch_threads:
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
+
+
 def build_services(
     settings: Settings, *, encoder: Encoder | None = None, bank: QuestionBank | None = None
 ) -> Services:
@@ -64,6 +72,7 @@ def build_services(
     from interviewer.core.rubric_derive import derive_rubric
 
     bank = bank or YamlQuestionBank.load(settings.bank_roots)
+    apply_torch_threads(settings)
     base = encoder or SentenceTransformerEncoder(settings.encoder_path)
     encoder = enc = BatchingEncoder(
         base, max_batch=settings.encoder_batch_max, max_wait_ms=settings.encoder_batch_wait_ms,
