@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(routes_review.router)
     app.include_router(routes_webhooks.router)
     app.include_router(routes_keys.router)
+    app.include_router(routes_keys.me_router)
     app.include_router(ws.router)
     _mount_frontend(app, Path(settings.frontend_dir))
     return app

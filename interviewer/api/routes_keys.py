@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
 
-from interviewer.api.deps import AdminDep, KeyManager
+from fastapi import APIRouter, Depends, Response
+
+from interviewer.api.deps import AdminDep, KeyManager, allow
 from interviewer.api.schemas import errors
-from interviewer.api.schemas_admin import KeyCreate, KeyCreated, KeyList, KeyRead
+from interviewer.api.schemas_admin import KeyCreate, KeyCreated, KeyList, KeyRead, Me
 from interviewer.core.ports import ApiKeyRecord
 from interviewer.service import admin as svc_admin
+from interviewer.service.auth import Action, Principal
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
+me_router = APIRouter(tags=["keys"])
+
+
+@me_router.get("/v1/me", response_model=Me, responses=errors())
+async def me(principal: Annotated[Principal, Depends(allow(Action.SELF_READ))]) -> Me:
+    """Who the key is: any valid key may ask (dashboards use it to show what the role can do)."""
+    return Me(key_id=principal.key_id, org_id=principal.org_id, role=principal.role.value,
+              actions=[a.value for a in Action if principal.can(a)])
 
 
 def key_read(k: ApiKeyRecord) -> KeyRead:

@@ -26,6 +26,15 @@ class KeyRead(BaseModel):
     revoked_at: float | None = None
 
 
+class Me(BaseModel):
+    """The caller: its key, organisation, role and what that role may do."""
+
+    key_id: str
+    org_id: str
+    role: str
+    actions: list[str] = Field(description="the actions of docs/api.md's policy this role may take")
+
+
 class KeyCreated(KeyRead):
     key: str = Field(description="the API key itself: shown once, stored only as a hash")
 

@@ -32,6 +32,7 @@ class Action(StrEnum):
     INTERVIEWS_OVERRIDE = "interviews.override"
     WEBHOOKS_MANAGE = "webhooks.manage"
     KEYS_MANAGE = "keys.manage"
+    SELF_READ = "self.read"
 
 
 # The whole authorization policy; every route names one action (docs/api.md has it as a table).
@@ -43,6 +44,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.INTERVIEWS_OVERRIDE: frozenset({Role.ADMIN, Role.RECRUITER}),
     Action.WEBHOOKS_MANAGE: frozenset({Role.ADMIN, Role.PARTNER}),
     Action.KEYS_MANAGE: frozenset({Role.ADMIN}),
+    Action.SELF_READ: frozenset(Role),
 }
 
 

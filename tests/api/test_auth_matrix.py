@@ -112,6 +112,7 @@ ENDPOINTS = [
     Endpoint("keys.create", Action.KEYS_MANAGE, "POST", lambda w, o: "/v1/keys", lambda w: {"role": "recruiter"}, scoped=False),
     Endpoint("keys.list", Action.KEYS_MANAGE, "GET", lambda w, o: "/v1/keys", scoped=False),
     Endpoint("keys.revoke", Action.KEYS_MANAGE, "DELETE", lambda w, o: f"/v1/keys/{fresh_key(w, o)}"),
+    Endpoint("me", Action.SELF_READ, "GET", lambda w, o: "/v1/me", scoped=False),
 ]
 
 CASES = [(e, role, where) for e in ENDPOINTS for role in ROLES for where in ("own", "other")
@@ -166,6 +167,19 @@ def test_no_key_and_a_bad_key_are_unauthorized(world: World, endpoint: Endpoint)
                           json=endpoint.body(world) if endpoint.body else None)
         assert r.status_code == 401, (headers, r.status_code, r.text)
         assert r.json()["error"]["code"] == "unauthorized"
+
+
+def test_me_names_the_callers_key_org_role_and_allowed_actions(world: World) -> None:
+    from interviewer.service.auth import parse_key_id
+
+    for org, role in itertools.product(ORGS, ROLES):
+        with world.http(org, role) as c:
+            me = c.get("/v1/me").json()
+        assert me["key_id"] == parse_key_id(world.keys[(org, role)])
+        assert (me["org_id"], me["role"]) == (org, role)
+        assert set(me["actions"]) == {a.value for a, roles in POLICY.items() if Role(role) in roles}
+    with world.http("acme", "partner") as c:
+        assert "keys.manage" not in c.get("/v1/me").json()["actions"]
 
 
 def test_lists_never_show_another_orgs_items(world: World) -> None:
