@@ -83,6 +83,11 @@ export class Api {
     return (await this.request(path, options)).json();
   }
 
+  /** GET /v1/me: {key_id, org_id, role, actions}. */
+  me() {
+    return this.json("/v1/me");
+  }
+
   interviews(filters, cursor) {
     return this.json(`/v1/interviews?${listQuery(filters, cursor)}`);
   }

@@ -11,6 +11,7 @@ const EXPORT_NAMES = { json: "JSON", csv: "CSV", html: "HTML report", pdf: "PDF"
 
 let api = null; // null while signed out
 let ownKeyId = null;
+let me = null; // GET /v1/me once known: who the key is and what its role may do
 let filters = {};
 let cursor = null;
 let shown = 0;
@@ -112,14 +113,31 @@ async function signIn(ev) {
 function begin(key) {
   api = new Api(key);
   ownKeyId = keyId(key);
+  me = null;
   byId("who").textContent = key ? `Signed in with key ${ownKeyId || "(unnamed)"}` : "Auth is off: local admin";
   shown = 0;
   route();
+  const asked = api;
+  asked.me().then((m) => {
+    if (api !== asked) return; // signed out or in again meanwhile
+    me = m;
+    const readOnly = canOverride() ? "" : " · read-only: this role cannot override";
+    byId("who").textContent = key
+      ? `Signed in as ${m.role} of ${m.org_id} (key ${m.key_id})${readOnly}`
+      : `Auth is off: local ${m.role}`;
+    if (current && !canOverride()) renderInterview(); // drop the override buttons just drawn
+  }).catch(() => {}); // an older server without /v1/me: overrides are offered and the server decides
+}
+
+/** Whether to offer override forms: yes until /v1/me says the role may not (the server checks anyway). */
+function canOverride() {
+  return !me || me.actions.includes("interviews.override");
 }
 
 function signOut() {
   forgetKey();
   api = null;
+  me = null;
   current = null;
   listRun += 1;
   replaceChildren(byId("interview-rows"));
@@ -203,7 +221,7 @@ async function fetchInterview(sid) {
 
 function renderInterview() {
   replaceChildren(byId("detail"), interviewView(current.t, {
-    canEdit: true, audit: current.audit, ownKeyId, onOverride: applyOverride, onExport: exportAs,
+    canEdit: canOverride(), audit: current.audit, ownKeyId, onOverride: applyOverride, onExport: exportAs,
   }));
 }
 
