@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -39,6 +41,7 @@ class Services:
     # Live notices between the runners of one session (on this or another instance).
     events: SessionEvents | None = None
     _adhoc: OrderedDict[str, Rubric] = field(default_factory=OrderedDict)
+    _adhoc_lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def aclose(self) -> None:
         """Close the connections: events, webhooks (after a short wait for deliveries), stores."""
@@ -54,22 +57,43 @@ class Services:
         if close is not None:
             close()
 
-    def rubric_for(self, question: Question) -> Rubric:
-        """The question's own rubric, or one derived from its sample answer (cached by hash)."""
-        if question.rubric is not None:
-            return question.rubric
-        key = hashlib.sha256(
+    def _rubric_key(self, question: Question) -> str:
+        return hashlib.sha256(
             f"{question.id}\x00{question.text}\x00{question.sample_answer}".encode()
         ).hexdigest()
-        rubric = self._adhoc.get(key)
+
+    def _cached_rubric(self, key: str) -> Rubric | None:
+        with self._adhoc_lock:
+            rubric = self._adhoc.get(key)
+            if rubric is not None:
+                self._adhoc.move_to_end(key)
+            return rubric
+
+    def rubric_for(self, question: Question) -> Rubric:
+        """The question's own rubric, or one derived from its sample answer (cached by hash).
+
+        Deriving runs the encoder: from async code use `rubric_for_async`.
+        """
+        if question.rubric is not None:
+            return question.rubric
+        key = self._rubric_key(question)
+        rubric = self._cached_rubric(key)
         if rubric is None:
             rubric = self.derive(question.id, question.text, question.sample_answer)
-            self._adhoc[key] = rubric
-            if len(self._adhoc) > 2048:
-                self._adhoc.popitem(last=False)
-        else:
-            self._adhoc.move_to_end(key)
+            with self._adhoc_lock:
+                self._adhoc[key] = rubric
+                if len(self._adhoc) > 2048:
+                    self._adhoc.popitem(last=False)
         return rubric
+
+    async def rubric_for_async(self, question: Question) -> Rubric:
+        """`rubric_for` that derives a new rubric in a worker thread, never on the event loop."""
+        if question.rubric is not None:
+            return question.rubric
+        cached = self._cached_rubric(self._rubric_key(question))
+        if cached is not None:
+            return cached
+        return await asyncio.to_thread(self.rubric_for, question)
 
     async def question_for(self, org_id: str, question_id: str) -> Question:
         """A bank question, else the org's own question (with its derived rubric attached)."""
@@ -84,4 +108,4 @@ class Services:
         if doc is None:
             raise NotFound(f"no question {question_id!r}")
         q = question_from_dict(doc)
-        return q if q.rubric is not None else replace(q, rubric=self.rubric_for(q))
+        return q if q.rubric is not None else replace(q, rubric=await self.rubric_for_async(q))

@@ -307,7 +307,7 @@ class SessionRunner:
 
     async def _grade(self, a: GradeAnswer) -> None:
         question = await self._question(a.question_id)
-        rubric = self.svc.rubric_for(question)
+        rubric = await self.svc.rubric_for_async(question)
         if a.criterion_id is not None:
             rubric = rubric.only(a.criterion_id)
 
