@@ -212,6 +212,3 @@ class SqliteAdminStore(SqliteDb):
         rows = await self._all("SELECT doc FROM org_questions WHERE org_id=? AND question_id=?",
                                (org_id, question_id))
         return json.loads(rows[0]["doc"]) if rows else None
-
-    async def close(self) -> None:
-        await self._run(lambda db: db.close())

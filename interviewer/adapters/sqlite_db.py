@@ -39,3 +39,8 @@ class SqliteDb:
                 return fn(self._db)
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, locked)
+
+    async def close(self) -> None:
+        """Close the connection, then let its worker thread end."""
+        await self._run(lambda db: db.close())
+        self._executor.shutdown(wait=False)

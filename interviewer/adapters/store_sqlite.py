@@ -137,9 +137,3 @@ class SqliteSessionStore(SqliteDb):
             return [_row(r) for r in rows]
 
         return await self._run(op)
-
-    async def close(self) -> None:
-        def op(db: sqlite3.Connection) -> None:
-            db.close()
-
-        await self._run(op)
