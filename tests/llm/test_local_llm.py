@@ -159,6 +159,24 @@ def assert_structure(grade: Grade, answer: str, chunks: list[str]) -> None:
         assert chunks
 
 
+def chat_with_schema(
+    local_llm: LocalLLMServer, prompt: str, schema: dict[str, Any], *, max_tokens: int
+) -> dict[str, Any]:
+    """One raw chat completion from the server, its output bound to `schema` (llama.cpp's form)."""
+    body = {
+        "model": "gemma3-270m", "temperature": 0, "max_tokens": max_tokens,
+        "messages": [{"role": "user", "content": prompt}],
+        "response_format": {"type": "json_object", "schema": schema},
+    }
+    request = urllib.request.Request(
+        f"{local_llm.api_base}/chat/completions", data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=JUDGE_TIMEOUT) as response:
+        reply: dict[str, Any] = json.loads(response.read())
+    return reply
+
+
 def test_server_constrains_output_to_the_json_schema(local_llm: LocalLLMServer) -> None:
     """The server enforces a schema given as {"type": "json_object", "schema": ...} (grammar).
 
@@ -174,17 +192,7 @@ def test_server_constrains_output_to_the_json_schema(local_llm: LocalLLMServer) 
         "required": ["verdict", "quote"],
         "additionalProperties": False,
     }
-    body = {
-        "model": "gemma3-270m", "temperature": 0, "max_tokens": 120,
-        "messages": [{"role": "user", "content": "Say hello in French."}],
-        "response_format": {"type": "json_object", "schema": schema},
-    }
-    request = urllib.request.Request(
-        f"{local_llm.api_base}/chat/completions", data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=JUDGE_TIMEOUT) as response:
-        reply = json.loads(response.read())
+    reply = chat_with_schema(local_llm, "Say hello in French.", schema, max_tokens=120)
     choice = reply["choices"][0]
     assert choice["finish_reason"] == "stop", choice  # the grammar closed the object in time
     parsed = json.loads(choice["message"]["content"])  # a base model alone answers in prose
@@ -202,17 +210,8 @@ def test_the_grammar_honours_max_length(local_llm: LocalLLMServer) -> None:
         "required": ["essay"],
         "additionalProperties": False,
     }
-    body = {
-        "model": "gemma3-270m", "temperature": 0, "max_tokens": 200,
-        "messages": [{"role": "user", "content": "Write a long essay on the history of France."}],
-        "response_format": {"type": "json_object", "schema": schema},
-    }
-    request = urllib.request.Request(
-        f"{local_llm.api_base}/chat/completions", data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=JUDGE_TIMEOUT) as response:
-        reply = json.loads(response.read())
+    reply = chat_with_schema(local_llm, "Write a long essay on the history of France.", schema,
+                             max_tokens=200)
     choice = reply["choices"][0]
     assert choice["finish_reason"] == "stop", choice
     assert len(json.loads(choice["message"]["content"])["essay"]) <= 24
