@@ -3,7 +3,7 @@
 Usage: python bench/judge_bench.py [--answers 200]
 
 Baseline: for every answer, one encoder call on exactly the texts the judge encodes (sentences,
-windows and content words). Judge: `OfflineJudge.grade_sync` on the same answers. Both start from the same warm cache of
+windows). Judge: `OfflineJudge.grade_sync` on the same answers. Both start from the same warm cache of
 rubric embeddings (criteria are encoded once, as in the server), so the ratio shows the judge's own
 overhead on top of the model. Target: judge throughput >= 0.85 x encoder throughput.
 """
@@ -49,7 +49,7 @@ def main() -> None:
     units = []
     for q, text in cases:
         u = answer_units(text, q.text)
-        units.append([s.text for s in u.spans] + u.all_words())
+        units.append([s.text for s in u.spans])
 
     def run_encoder() -> list[float]:
         reset_cache(encoder, keep)

@@ -147,7 +147,7 @@ async def one_session(url: str, answers: dict[str, str], n_questions: int, stats
 
 def raw_encoder_throughput(texts: list[tuple[str, str]]) -> float:
     """Answers per second when the raw encoder embeds, in big batches, exactly what the offline
-    judge sends it for each answer: the answer's units and its words (rubric texts are cached).
+    judge sends it for each answer: the answer's sentences and windows (rubric texts are cached).
 
     `texts` holds (question, answer) pairs.
     """
@@ -158,7 +158,7 @@ def raw_encoder_throughput(texts: list[tuple[str, str]]) -> float:
     inputs: list[str] = []
     for q, a in texts:
         units = answer_units(a, q)
-        inputs += [u.text for u in units.spans] + units.all_words()
+        inputs += [u.text for u in units.spans]
     enc.encode_uncached(inputs[:64])
     t = time.perf_counter()
     enc.encode_uncached(inputs, batch_size=256)

@@ -44,13 +44,14 @@ from interviewer.evaluation.asag import (
     report,
 )
 
-VERSION = 2
+VERSION = 3
 FOLDS = 5
 # Relevance gates start above what off-topic text reaches (cosine up to ~0.24 measured).
 GATES = ((0.25, 0.3), (0.25, 0.35), (0.25, 0.4))
 # Squared error alone fits the graders' leniency (mean 4.1 of 5) with flat slopes and ranks
-# answers worse (grouped-CV r 0.49); correlation alone ranks best but drifts off the scale.
-MSE_WEIGHT = 1.0
+# answers worse (grouped-CV r 0.49); correlation alone ranks best but drifts off the scale
+# (RMSE 1.7). The weight of the squared-error term is chosen with the gate, by grouped CV.
+MSE_WEIGHTS = (0.3, 1.0)
 RIDGE = 1e-4  # on standardised features; the target is the human score / 5
 
 
@@ -90,7 +91,7 @@ def predict(rows: Sequence[Row], cal: Calibration) -> list[float]:
     return out
 
 
-def fit(rows: Sequence[Row], base: Calibration) -> Calibration:
+def fit(rows: Sequence[Row], base: Calibration, mse_weight: float) -> Calibration:
     """Monotone logistic (non-negative weights): maximise the correlation of the weighted credit
     with the human score, with a squared-error term that keeps it on the human scale."""
     live = [r for r in rows if r.feats]
@@ -113,7 +114,7 @@ def fit(rows: Sequence[Row], base: Calibration) -> Calibration:
         pc = pred - pred.mean()
         r = float(pc @ yc) / math.sqrt(float(pc @ pc) * float(yc @ yc) + 1e-12)
         mse = float(np.mean((pred - y) ** 2))
-        return -r + MSE_WEIGHT * mse + RIDGE * float(theta[:-1] @ theta[:-1])
+        return -r + mse_weight * mse + RIDGE * float(theta[:-1] @ theta[:-1])
 
     k = len(FEATURES)
     res = minimize(loss, np.r_[np.ones(k), 1.0], method="L-BFGS-B",
@@ -132,12 +133,12 @@ def grouped_folds(rows: Sequence[Row], folds: int) -> list[list[int]]:
     return [[i for i, r in enumerate(rows) if fold_of[r.item.question_id] == f] for f in range(folds)]
 
 
-def cross_validate(rows: Sequence[Row], base: Calibration) -> AsagReport:
+def cross_validate(rows: Sequence[Row], base: Calibration, mse_weight: float) -> AsagReport:
     """Grouped k-fold: every question is predicted by a calibration fitted without it."""
     pred = [0.0] * len(rows)
     for test in grouped_folds(rows, FOLDS):
         held = set(test)
-        cal = fit([r for i, r in enumerate(rows) if i not in held], base)
+        cal = fit([r for i, r in enumerate(rows) if i not in held], base, mse_weight)
         for i, p in zip(test, predict([rows[i] for i in test], cal), strict=True):
             pred[i] = p
     return report([r.item for r in rows], pred)
@@ -149,7 +150,7 @@ def as_dict(m: Metrics) -> dict[str, float]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Choose penalty and gate by grouped CV, fit on all questions, write the calibration."""
+    """Choose gate and loss weight by grouped CV, fit on all questions, write the calibration."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("csv", type=Path)
     ap.add_argument("--out", type=Path, default=DEFAULT_CALIBRATION)
@@ -161,31 +162,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     items = load_asag(args.csv)
     rubrics = derive_rubrics(items, encoder)
     warm = [answer_units(it.answer, it.question) for it in items]
-    encoder.encode(sorted({t for u in warm for t in [s.text for s in u.spans] + u.all_words()}))
-    best: tuple[float, Calibration, AsagReport] | None = None
+    encoder.encode(sorted({s.text for u in warm for s in u.spans}))
+    best: tuple[float, Calibration, float, AsagReport] | None = None
     for gate in GATES:
         base = Calibration(version=VERSION, gate=gate)
         rows = build_rows(items, rubrics, encoder, base)
-        cv = cross_validate(rows, base)
-        print(f"gate={gate} cv r={cv.overall.pearson:.4f} "
-              f"per-q r={cv.per_question.pearson:.4f} rmse={cv.overall.rmse:.4f}", flush=True)
-        if best is None or cv.overall.pearson > best[0]:
-            best = (cv.overall.pearson, base, cv)
+        for mse_weight in MSE_WEIGHTS:
+            cv = cross_validate(rows, base, mse_weight)
+            print(f"gate={gate} mse_weight={mse_weight} cv r={cv.overall.pearson:.4f} "
+                  f"per-q r={cv.per_question.pearson:.4f} rmse={cv.overall.rmse:.4f}", flush=True)
+            if best is None or cv.overall.pearson > best[0]:
+                best = (cv.overall.pearson, base, mse_weight, cv)
     assert best is not None
-    _, base, cv = best
+    _, base, mse_weight, cv = best
     rows = build_rows(items, rubrics, encoder, base)
-    cal = fit(rows, base)
+    cal = fit(rows, base, mse_weight)
     fitted = report(items, predict(rows, cal))
-    write(args.out, cal, args.csv, fitted, cv)
+    write(args.out, cal, args.csv, fitted, cv, mse_weight)
     print(json.dumps({"in_sample": as_dict(fitted.overall), "cv": as_dict(cv.overall)}))
     return 0
 
 
-def write(out: Path, cal: Calibration, data: Path, fitted: AsagReport, cv: AsagReport) -> None:
+def write(
+    out: Path, cal: Calibration, data: Path, fitted: AsagReport, cv: AsagReport, mse_weight: float
+) -> None:
     """Write the calibration JSON with its parameters, data hash and metrics."""
     payload = {
         "version": cal.version,
-        "method": "monotone logistic per criterion (rival-penalised features), weighted by rubric weights, relevance gate; loss -r + mse",
+        "method": "monotone logistic per criterion (features of the sentences near the criterion), weighted by rubric weights, relevance gate; loss -r + w * mse",
+        "mse_weight": mse_weight,
         "features": list(FEATURES),
         "params": {
             "mean": list(cal.mean), "std": list(cal.std), "coef": list(cal.coef),

@@ -12,9 +12,9 @@ import numpy as np
 from interviewer.core.ports import TokenVectors, Vectors
 
 DIM = 384
-# Token vectors are kept for texts of at least this many words (sentences and statements, not the
-# single words the judge also embeds), in float16, in a smaller LRU than the sentence vectors.
-TOKEN_MIN_WORDS = 3
+# Token vectors are kept for every text encoded (the judge asks for those of each answer sentence,
+# however short, right after encoding it), in float16, in a smaller LRU than the sentence vectors.
+TOKEN_MIN_WORDS = 1
 TOKEN_CACHE_SIZE = 4_000
 # Model batches are cut by padded size, not by count: the judge sends a few long spans with many
 # single words, and a fixed count of 64 padded every word to the longest span (4-5x slower on CPU).

@@ -1,10 +1,11 @@
 """Offline judge: sentence and window embeddings, key terms and a fitted calibration, no LLM.
 
 Each unit of the answer (a sentence or a window of 2-3 sentences) is compared with every
-criterion of the rubric. A unit counts for the criterion it matches best: its similarity to
-another criterion is lowered by how much closer it is to the best one (`rival_penalty`), and its
-words feed the word features only of the criteria it is assigned to. So an answer that states
-three of four criteria gives the fourth nothing, however related the four are.
+criterion of the rubric. A sentence counts for the criteria it matches nearly as well as its best
+one (`ASSIGN_SLACK`): its contextual word pieces feed those criteria's token recall and its words
+their key-term coverage, and nothing else's. So an answer that states three of four criteria
+gives the fourth little, however related the four are. The evidence span is the unit with the
+best rival-penalised similarity (`rival_penalty`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from interviewer.adapters.offline_calibration import (
     Calibration,
 )
 from interviewer.adapters.offline_contradiction import Nearest, contradiction
-from interviewer.adapters.offline_units import Units, answer_units, statement_words, term_coverage
+from interviewer.adapters.offline_units import Units, answer_units, term_coverage
 from interviewer.core.feedback import build_feedback, feedback_chunks
 from interviewer.core.models import (
     Criterion,
@@ -40,15 +41,22 @@ from interviewer.core.models import (
 )
 from interviewer.core.ports import Encoder, FeedbackSink, TokenVectors, Vectors
 from interviewer.core.scoring import score
-from interviewer.core.text import STOPWORDS, content_stems, no_language, split_sentences, stem
+from interviewer.core.text import (
+    STOPWORDS,
+    content_stems,
+    is_term_list,
+    no_language,
+    split_sentences,
+    stem,
+)
 
 __all__ = ["DEFAULT_CALIBRATION", "FEATURES", "RELEVANCE", "Calibration", "OfflineJudge", "Units",
            "answer_units"]
 
 TERM_LIST_CAP = 0.18  # a bare list of terms states no relation: at most a low "missed"
 MET_AT, PARTIAL_AT = 0.8, 0.25
-# A sentence feeds a criterion's word features when it is within this of its best criterion
-# and at least ASSIGN_FLOOR similar to it (so unrelated padding feeds nothing).
+# A sentence feeds a criterion's token recall when its similarity is within ASSIGN_SLACK of its
+# best criterion's, and its key-term coverage when it is also at least ASSIGN_FLOOR similar to it.
 ASSIGN_SLACK, ASSIGN_FLOOR = 0.3, 0.1
 
 
@@ -64,14 +72,19 @@ class CriterionFeatures:
 
 @dataclass(frozen=True, slots=True)
 class Embedded:
-    """Vectors of one grade: answer units and words, the question, and the fixed texts."""
+    """Vectors of one grade: answer units, the question, and the fixed texts."""
 
     units: Vectors
-    words: dict[str, np.ndarray]
     question: np.ndarray
     texts: dict[str, np.ndarray]
     statement_tokens: dict[str, np.ndarray]  # criterion id -> its content tokens' vectors
     sentence_tokens: list[np.ndarray]  # per answer sentence, its word-piece vectors
+
+
+@lru_cache(maxsize=4096)
+def _states_relation(statement: str) -> bool:
+    """Whether a criterion states a relation (it is not itself a list of terms)."""
+    return not is_term_list(statement)
 
 
 def _is_content_token(token: str, skip: frozenset[str]) -> bool:
@@ -97,16 +110,6 @@ def _token_recall(statement: np.ndarray, sentences: list[np.ndarray]) -> float:
     return float(np.mean(np.max(statement @ answer.T, axis=1)))
 
 
-def _soft_alignment(targets: list[str], answer_words: list[str], vecs: Embedded) -> float:
-    """Mean over the statement's words of their best cosine with any answer word."""
-    known = [w for w in answer_words if w in vecs.words]
-    if not targets or not known:
-        return 0.0
-    a = np.stack([vecs.words[w] for w in known])
-    t = np.stack([vecs.texts[w] for w in targets])
-    return float(np.mean(np.max(t @ a.T, axis=1)))
-
-
 @dataclass(frozen=True, slots=True)
 class Rivals:
     """Per unit, the similarity to the criterion and the best similarity to any other one."""
@@ -118,8 +121,13 @@ class Rivals:
         out: np.ndarray = self.sim - penalty * np.maximum(0.0, self.other - self.sim)
         return out
 
+    def near_best(self) -> np.ndarray:
+        """Units about as close to this criterion as to any other (all, for one criterion)."""
+        out: np.ndarray = self.sim >= self.other - ASSIGN_SLACK
+        return out
+
     def assigned(self) -> np.ndarray:
-        return (self.sim >= self.other - ASSIGN_SLACK) & (self.sim >= ASSIGN_FLOOR)
+        return self.near_best() & (self.sim >= ASSIGN_FLOOR)
 
 
 def _rivals(stmt_sims: np.ndarray, j: int) -> Rivals:
@@ -131,11 +139,13 @@ def _rivals(stmt_sims: np.ndarray, j: int) -> Rivals:
 
 def criterion_features(
     c: Criterion, question: str, units: Units, vecs: Embedded, rivals: Rivals,
-    near: Nearest, cal: Calibration,
+    near: Nearest, cal: Calibration, needs_relation: bool = True,
 ) -> CriterionFeatures:
-    """Rival-penalised similarity, word alignment and key-term coverage for one criterion."""
-    # Credit needs a unit that states a relation: a bare list of terms earns at most TERM_LIST_CAP.
-    mask = units.usable & units.relational
+    """Key-term coverage, relevance and contextual token recall for one criterion."""
+    # Credit needs a unit that states a relation: a bare list of terms earns at most TERM_LIST_CAP,
+    # unless every criterion of the rubric is itself a list of terms ('data members and member
+    # functions'), so that naming them is the answer.
+    mask = units.usable & units.relational if needs_relation else units.usable
     relational_ok = bool(mask.any())
     if not relational_ok:
         mask = units.usable
@@ -145,19 +155,15 @@ def criterion_features(
     best_i = int(np.argmax(pool))
     qsim = vecs.units @ vecs.question
     relevance = float(np.max(np.where(units.usable, np.maximum(rivals.sim, qsim), -1.0)))
-    assigned = rivals.assigned()[: units.n_sentences]
-    mine = assigned & mask[: units.n_sentences]
-    own_words = list(dict.fromkeys(w for i in np.flatnonzero(mine) for w in units.sentence_words[i]))
-    stems = frozenset(stem(w) for w in own_words)
-    novel = statement_words(c.statement, question)
+    ns = units.n_sentences
+    mine = rivals.assigned()[:ns] & mask[:ns]
+    stems = frozenset(stem(w) for i in np.flatnonzero(mine) for w in units.sentence_words[i])
+    recall_from = rivals.near_best()[:ns] & units.usable[:ns]
     values = np.array([
-        float(pool[best_i]),
-        _soft_alignment(novel, own_words, vecs),
         term_coverage(c.key_terms, stems),
-        term_coverage(tuple(novel), stems),
         relevance,
-        _token_recall(vecs.statement_tokens[c.id], [vecs.sentence_tokens[i] for i in np.flatnonzero(
-            assigned & units.usable[: units.n_sentences])]),
+        _token_recall(vecs.statement_tokens[c.id],
+                      [vecs.sentence_tokens[i] for i in np.flatnonzero(recall_from)]),
     ])
     contradicted = contradiction(c, units, vecs, near, cal, question)
     return CriterionFeatures(values, best_i, relational_ok, contradicted)
@@ -166,17 +172,15 @@ def criterion_features(
 def extract(
     encoder: Encoder, question: Question, rubric: Rubric, units: Units, cal: Calibration
 ) -> list[CriterionFeatures]:
-    """Features of every criterion; one encoder call for the answer (rubric texts are cached)."""
+    """Features of every criterion; one model pass for the answer (rubric texts are cached)."""
     anchors = [s.text for s in split_sentences(question.sample_answer)]
     fixed = [question.text, *anchors]
     for c in rubric.criteria:
         fixed.append(c.statement)
         if c.misconception:
             fixed.append(c.misconception)
-        fixed.extend(statement_words(c.statement, question.text))
     fixed = list(dict.fromkeys(fixed))
-    answer_words = units.all_words()
-    mat = encoder.encode(fixed + [u.text for u in units.spans] + answer_words)
+    mat = encoder.encode(fixed + [u.text for u in units.spans])
     n_fixed, n_units = len(fixed), len(units.spans)
     sentences = [u.text for u in units.spans[: units.n_sentences]]
     toks = encoder.encode_tokens([question.text] + [c.statement for c in rubric.criteria] + sentences)
@@ -184,7 +188,6 @@ def extract(
     n_crit = len(rubric.criteria)
     vecs = Embedded(
         units=mat[n_fixed: n_fixed + n_units],
-        words={w: mat[n_fixed + n_units + i] for i, w in enumerate(answer_words)},
         question=mat[0], texts={t: mat[i] for i, t in enumerate(fixed)},
         statement_tokens={c.id: _statement_tokens(toks[1 + j], q_tokens)
                           for j, c in enumerate(rubric.criteria)},
@@ -200,8 +203,10 @@ def extract(
         by_sample.argmax(axis=1) if by_sample is not None else np.zeros(len(units.spans), int),
         tuple(frozenset(content_stems(t)) for t in anchors),
     )
+    needs_relation = any(_states_relation(c.statement) for c in rubric.criteria)
     return [
-        criterion_features(c, question.text, units, vecs, _rivals(stmt_sims, j), near, cal)
+        criterion_features(c, question.text, units, vecs, _rivals(stmt_sims, j), near, cal,
+                           needs_relation)
         for j, c in enumerate(rubric.criteria)
     ]
 

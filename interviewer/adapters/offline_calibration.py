@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
-DEFAULT_CALIBRATION = Path(__file__).resolve().parent.parent / "calibration" / "offline-v2.json"
-FEATURES = ("best", "soft", "terms", "overlap", "relevance", "ctx")
+DEFAULT_CALIBRATION = Path(__file__).resolve().parent.parent / "calibration" / "offline-v3.json"
+# Key-term coverage, relevance (the gate's input), contextual token recall of the statement.
+FEATURES = ("terms", "relevance", "ctx")
 RELEVANCE = FEATURES.index("relevance")
 
 
@@ -27,7 +28,7 @@ class Calibration:
     version: int = 0
     mean: tuple[float, ...] = (0.0,) * len(FEATURES)
     std: tuple[float, ...] = (1.0,) * len(FEATURES)
-    coef: tuple[float, ...] = (4.0, 2.0, 1.0, 1.0, 1.0, 2.0)
+    coef: tuple[float, ...] = (1.0, 0.0, 2.0)
     intercept: float = -1.0
     rival_penalty: float = 1.0
     gate: tuple[float, float] = (0.25, 0.45)

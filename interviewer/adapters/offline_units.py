@@ -21,7 +21,6 @@ from interviewer.core.text import (
 
 # Words about the exchange itself: they add no content to a restated question.
 META_STEMS = frozenset(stem(w) for w in wordset("question asked ask answer about topic means"))
-MAX_WORDS = 160  # content words embedded per answer (bounds the cost of padded answers)
 WINDOW_SIZES = (2, 3)
 
 
@@ -35,11 +34,6 @@ class Units:
     relational: np.ndarray  # bool per span: states a relation (not a bare term list)
     sentence_words: tuple[tuple[str, ...], ...]  # content words per sentence
     injected: bool
-
-    def all_words(self) -> list[str]:
-        """Content words of the usable sentences, first occurrences, capped at MAX_WORDS."""
-        found = (w for i, ws in enumerate(self.sentence_words) if self.usable[i] for w in ws)
-        return list(dict.fromkeys(found))[:MAX_WORDS]
 
 
 def restates_question(text: str, question_stems: set[str]) -> bool:
@@ -72,11 +66,3 @@ def term_coverage(terms: tuple[str, ...], stems: frozenset[str]) -> float:
         return 0.0
     hits = sum(all(stem(w) in stems for w in t.split()) for t in terms)
     return hits / len(terms)
-
-
-def statement_words(statement: str, question: str) -> list[str]:
-    """Content words of a statement that the question does not already contain."""
-    q_stems = set(content_stems(question))
-    own = [w for w in words(statement) if w not in STOPWORDS and len(w) > 1]
-    novel = [w for w in own if stem(w) not in q_stems]
-    return list(dict.fromkeys(novel or own))

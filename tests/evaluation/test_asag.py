@@ -1,4 +1,4 @@
-"""ASAG agreement on a fixed 154-answer subset of the dev file (every 7th answer)."""
+"""ASAG agreement with the human grades: the whole dev file, and a fixed 154-answer subset."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from interviewer.evaluation.asag import evaluate_asag, load_asag, metrics
 
 DEV = Path("/work/shared/data/asag/mohler_dev.csv")
 # Measured on this subset with the packaged calibration; the floor leaves a margin for noise.
-PEARSON_FLOOR = 0.55  # measured 0.645 (calibration offline-v2 with ctx)
-RMSE_CEILING = 1.6  # measured 1.44
+PEARSON_FLOOR = 0.55  # measured 0.693 (calibration offline-v3)
+RMSE_CEILING = 1.7  # measured 1.44
+# Issue 4's target on the development file, through the judge's full path (measured 0.629).
+DEV_TARGET = 0.62
 
 pytestmark = pytest.mark.skipif(not DEV.exists(), reason="ASAG dev file not available")
 
@@ -35,6 +37,12 @@ def test_agreement_with_humans_on_a_subset(tmp_path: Path, encoder: Encoder) -> 
     assert report.overall.pearson >= PEARSON_FLOOR
     assert report.overall.rmse <= RMSE_CEILING
     assert all(0.0 <= p <= 5.0 for p in report.predictions)
+
+
+def test_the_whole_dev_file_reaches_the_target(encoder: Encoder) -> None:
+    report = evaluate_asag(DEV, OfflineJudge(encoder), encoder)
+    assert report.overall.n == 1074
+    assert report.overall.pearson >= DEV_TARGET, report.overall
 
 
 def test_metrics_are_exact_on_known_values() -> None:
