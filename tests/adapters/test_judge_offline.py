@@ -153,6 +153,29 @@ async def test_grading_runs_in_its_own_bounded_pool(offline_judge: OfflineJudge)
     assert 1 <= len(seen) <= 2 and all(name.startswith("grade") for name in seen)
 
 
+def test_a_term_list_answers_a_rubric_of_term_lists_only(offline_judge: OfflineJudge) -> None:
+    # "What does a class definition contain?" -> "Data members and member functions.": naming the
+    # two is the whole answer, so a list is not capped; the same list against a rubric whose
+    # criterion states a relation stays capped.
+    from interviewer.core.models import Criterion, Difficulty, Question, Rubric
+
+    q = Question(id="class-parts", text="What is typically included in a C++ class definition?",
+                 area="asag", difficulty=Difficulty.EASY, companies=(),
+                 sample_answer="Data members and member functions.")
+    listing = Rubric(q.id, 1, (Criterion("parts", "class members",
+                                         "Data members, member functions, attributes.", 1.0,
+                                         key_terms=("data members", "member functions")),))
+    relational = Rubric(q.id, 1, (Criterion(
+        "parts", "class members", "A class definition declares the data members that hold the "
+        "state and the member functions that operate on it.", 1.0,
+        key_terms=("data members", "member functions")),))
+    answer = "member functions, data members, attributes"
+    listed = offline_judge.grade_sync(question=q, rubric=listing, answer=answer)
+    capped = offline_judge.grade_sync(question=q, rubric=relational, answer=answer)
+    assert listed.criteria[0].verdict is Verdict.MET and listed.score >= 80
+    assert capped.score <= 20 and "Only lists terms" in capped.criteria[0].note
+
+
 def test_one_encoder_call_per_grade(offline_judge: OfflineJudge) -> None:
     q = make_question("attention-scaling")
     offline_judge.grade_sync(question=q, rubric=make_rubric(q.id), answer=q.sample_answer)
