@@ -30,10 +30,13 @@ def _tokens(text: str) -> list[str]:
 
 
 def _seed_dir() -> Path:
+    """INTERVIEWER_SEED_DIR, else `shared/seed` beside the checkout, else the workspace's copy
+    (a fresh clone in a temporary directory has no `../shared`)."""
     env = os.environ.get("INTERVIEWER_SEED_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "shared" / "seed"
+    beside = Path(__file__).resolve().parents[3] / "shared" / "seed"
+    return beside if beside.is_dir() else Path("/work/shared/seed")
 
 
 def _load(path: Path) -> dict:
