@@ -270,8 +270,9 @@ def eval_robustness() -> None:
     s = get_settings()
     bank = YamlQuestionBank.load(s.bank_roots)
     rates = run_robustness(list(bank.all()), _offline(SentenceTransformerEncoder(s.encoder_path)))
+    width = max(map(len, rates))
     for attack, rate in rates.items():
-        typer.echo(f"{attack:<12} {rate * 100:6.1f} %")
+        typer.echo(f"{attack:<{width}} {rate * 100:6.1f} %")
     raise typer.Exit(0 if all(r == 1.0 for r in rates.values()) else 1)
 
 

@@ -157,13 +157,64 @@ def windows(text: str, sentences: list[Span], size: int) -> list[Span]:
     return out
 
 
+# Words that relate the terms of a formula ('bytes equal 2 times layers times heads').
+_MATH_RELATIONS = wordset("times equal equals plus minus divided multiplied squared gives")
+# Function words for telling English from a run of terms: stopwords, formula words, prepositions.
+_GLUE = _MATH_RELATIONS | wordset(
+    "across along among around beyond inside outside toward towards onto unlike versus like per"
+)
+# A sentence that only announces a list ('The key ideas are ...', 'Keywords:', 'This involves').
+_LIST_FRAME = re.compile(
+    r"^\W*(?:(?:so|well|basically|in short),?\s+)?(?:(?:the|my|some|a few)\s+)?"
+    r"(?:(?:key|main|important|relevant|core|central|basic|major)\s+)?"
+    r"(?:ideas?|concepts?|terms?|points?|keywords?|key\s?words?|topics?|factors?|aspects?|things?"
+    r"|components?|elements?|notions?)\s+(?:here\s+|involved\s+)?"
+    r"(?:are|is|include|includes|involve|involves|would be)\b:?"
+    r"|^\W*(?:this|it|that|the answer)\s+(?:involves|includes|is about|covers|concerns|relates to"
+    r"|comes down to)\b:?"
+    r"|^[^:]{0,40}:",
+    re.IGNORECASE,
+)
+# (words, share): a run of at least `words` words without commas whose share of function words is
+# at most `share` is a term dump, not English. In the bank's comma-free sample sentences and
+# statements the lowest share is 0.18 (23 words) and then 0.22; terse student answers in the ASAG
+# data go down to 0.14 at 7-8 words; the rubrics' key terms joined by spaces reach 0.26.
+DENSE_LIST_WORDS = ((6, 0.1), (12, 0.17))
+_LIST_SPLIT = re.compile(r"[,;/|\n]|\band\b|\bor\b")
+
+
 def is_term_list(text: str) -> bool:
-    """True for a bare list of terms ('variance, softmax, gradient'): no relation is stated."""
+    """True for a bare list of terms ('variance, softmax, gradient'): no relation is stated.
+
+    Also a run of terms without function words ('variance softmax gradient saturation scaling')
+    and a list announced by a frame that states nothing ('The key ideas are variance, softmax,
+    gradient and scaling.').
+    """
     toks = words(text)
     if not toks:
         return True
-    relation = sum(1 for t in toks if t in RELATION_WORDS)
-    pieces = [p for p in re.split(r"[,;/|\n]|\band\b|\bor\b", text) if p.strip()]
+    if len(toks) >= DENSE_LIST_WORDS[0][0] and not re.search(r"[,;]", text):
+        share = sum(1 for t in toks if t in STOPWORDS or t in _GLUE) / len(toks)
+        if any(len(toks) >= n and share <= most for n, most in DENSE_LIST_WORDS):
+            return True
+    frame = _LIST_FRAME.match(text)
+    if frame and len(words(text[frame.end():])) >= 3:
+        rest = text[frame.end():]
+        sizes = [len(words(p)) for p in _LIST_SPLIT.split(rest) if p.strip()]
+        # After an announcing frame, three or more short phrases are the list it announced.
+        if len(sizes) >= 3 and max(sizes) <= 5 and sum(sizes) / len(sizes) <= 3.5:
+            return True
+        if _is_plain_list(rest):
+            return True
+    return _is_plain_list(text)
+
+
+def _is_plain_list(text: str) -> bool:
+    toks = words(text)
+    if not toks:
+        return True
+    relation = sum(1 for t in toks if t in RELATION_WORDS or t in _MATH_RELATIONS)
+    pieces = [p for p in _LIST_SPLIT.split(text) if p.strip()]
     sizes = [len(words(p)) for p in pieces]
     # A long run of short phrases ('sum of d_k terms, one-hot, rises and then falls, ...') lists
     # terms even when some phrases contain a preposition.
