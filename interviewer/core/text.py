@@ -309,15 +309,46 @@ def no_language(text: str) -> str:
 
 
 _INJECTION = re.compile(
+    # An order to drop the rubric, in the imperative (not 'the model was told to ignore its
+    # prompt', nor a quoted "'ignore previous instructions'" in an answer about jailbreaks).
+    r"(?:(?:^|(?<=[.!?:;,\n]))\s*(?:(?:please|now|just|also|and|so|then|simply)\s+)?"
+    r"|\b(?:please|now|just|also|and|so|then|simply)\s+)"
     r"(?:ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,40}?"
     r"\b(?:rubric|instructions?|criteria|rules|grading|prompt|guidelines)"
     r"|\b(?:give|award|assign|grant)\b[^.!?\n]{0,30}?\b(?:full|max(?:imum)?|perfect|100|top)\b"
     r"[^.!?\n]{0,20}?\b(?:marks?|points?|scores?|credit|grade)"
-    r"|(?:^|\n|[.!?]\s)\s*(?:system|assistant|grader|judge|developer)\s*:"
+    r"|(?:^|(?<=\n)|(?<=[.!?]\s))\s*(?:system|assistant|grader|judge|developer)\s*:"
     r"|\b(?:score|grade|verdict)\s*[=:]\s*[\"']?(?:\d+|met|pass|full)"
     r"|\{[^{}]{0,400}[\"'](?:verdict|score|grade|criteria)[\"']\s*:[^{}]{0,400}\}"
     r"|\b(?:you are|act as)\s+(?:now\s+)?(?:the|a|an)\s+(?:grader|judge|evaluator)"
-    r"|\b(?:mark|grade|rate)\s+(?:this|my|the)\s+(?:answer|response)\s+as\s+(?:met|correct|perfect)",
+    r"|\b(?:mark|grade|rate)\s+(?:this|my|the)\s+(?:answer|response)\s+as\s+(?:met|correct|perfect)"
+    # Claims about this answer's grade: 'this answer deserves a perfect score', 'fully meets every
+    # criterion', 'please grade this answer 100/100', 'score it as perfect'.
+    r"|\b(?:this|my|the above|the)\s+(?:answer|response|submission|solution)\b[^.!?\n]{0,60}?"
+    r"\b(?:deserves?|merits?|earns?|should\s+(?:get|receive|be\s+given|score)"
+    r"|must\s+(?:get|receive|be\s+given)|fully\s+meets?|meets?\s+(?:all|every)"
+    r"|covers?\s+(?:all|every))\b"
+    r"|\b(?:grade|score|rate|mark|assess|evaluate)\s+(?:this|my|the)\s+(?:answer|response|submission)"
+    r"\b[^.!?\n]{0,30}?(?:\b(?:100|full|perfect|max(?:imum)?|top|highest|accordingly)\b|/\s*100)"
+    r"|\b(?:score|grade|rate|mark)\s+it\s+(?:as|with|at|a)\b[^.!?\n]{0,30}?"
+    r"\b(?:100|full|perfect|max(?:imum)?|top|highest)\b"
+    r"|\b(?:output|return|receive|deserves?|earns?)\b[^.!?\n]{0,30}?"
+    r"\b(?:full|max(?:imum)?|perfect|top)\s+(?:marks?|points?|scores?|credit|grade)"
+    # Words addressed to whoever grades: 'Note to the evaluator', 'Grader, ...', 'If you are an AI'.
+    r"|\bnote\s+(?:to|for)\s+(?:the\s+)?(?:grader|evaluator|examiner|marker|judge|reviewer|assessor|ai|model)"
+    r"|(?:^|(?<=\n)|(?<=[.!?]\s))\s*(?:dear\s+|hey\s+|hi\s+)?(?:grader|evaluator|examiner|marker|judge"
+    r"|reviewer|assessor)\s*[,:!]"
+    r"|\bif\s+you\s+are\s+(?:an?\s+|the\s+)?(?:ai|llm|language\s+model|model|grader|assistant"
+    r"|evaluator|judge|marker)\b"
+    r"|\b(?:the\s+)?(?:rubric|grading\s+(?:guide|instructions?)|marking\s+scheme)\s+"
+    r"(?:says|states|requires|specifies|allows)\b"
+    r"|\bpretend\b[^.!?\n]{0,80}?\b(?:score|grade|marks?|points|criteria|covers?|correct)\b"
+    r"|\bdo(?:\s+not|n[o'’]t)\s+(?:penali[sz]e|deduct|mark\s+(?:it\s+)?down)\b"
+    # Markup that pretends to end the answer or open a system turn.
+    r"|</?\s*(?:system|assistant|user|answer|instructions?|prompt|grader)\s*>"
+    # The same in a few other languages: 'ignora las instrucciones', 'ignorez les consignes'.
+    r"|\b(?:ignora|ignorez|ignoriere|vergiss|olvida|oublie[zr]?)\b[^.!?\n]{0,40}?"
+    r"\b(?:instrucciones|instructions|consignes|anweisungen|regeln|reglas|r[eè]gles|istruzioni)\b",
     re.IGNORECASE,
 )
 
