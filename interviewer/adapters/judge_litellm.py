@@ -12,12 +12,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, SecretStr
 
 from interviewer.adapters.llm_client import LLMClient, ResponseFormat, Spend, brief
-from interviewer.core.judging import ground, word_chunks
+from interviewer.core.judging import DOWNGRADE, ground, word_chunks
 from interviewer.core.models import CriterionResult, Grade, Provenance, Question, Rubric, Verdict
 from interviewer.core.ports import FeedbackSink
 from interviewer.core.scoring import score
+from interviewer.core.text import injected_sentences
 
-PROMPT_VERSION = "llm-v2"
+# v3: the same prompt; quotes from instructions to the grader no longer count, and such answers
+# are flagged (grades cached under v2 lack both).
+PROMPT_VERSION = "llm-v3"
 log = logging.getLogger(__name__)
 # Bounds on the strings the model writes: a grammar-constrained server (llama.cpp) then always
 # closes the object, so a tiny model cannot write one string until the timeout.
@@ -227,7 +230,8 @@ class LiteLLMJudge:
             messages, schema=_schema(rubric), name="grade", parse=_parse,
             task="grading the same answer", spend=spend, on_text=on_text, stream=self.stream,
         )
-        results, dropped = _results(rubric, answer, out)
+        injected = injected_sentences(answer)
+        results, dropped = _results(rubric, answer, out, injected)
         await relay.finish(out.feedback)
         provenance = Provenance(
             judge="llm", model=self.model, prompt_version=PROMPT_VERSION,
@@ -237,14 +241,19 @@ class LiteLLMJudge:
         return Grade(
             question_id=rubric.question_id, score=score(results), criteria=results, judge="llm",
             feedback=out.feedback, provenance=provenance,
-            flags=("quotes_dropped",) if dropped else (),
+            flags=(*(("quotes_dropped",) if dropped else ()),
+                   *(("prompt_injection",) if injected else ())),
         )
 
 
 def _results(
-    rubric: Rubric, answer: str, out: _GradeOut
+    rubric: Rubric, answer: str, out: _GradeOut, injected: list[tuple[int, int]] | None = None,
 ) -> tuple[tuple[CriterionResult, ...], bool]:
-    """One result per rubric criterion: unknown ids ignored, missing ones missed, quotes checked."""
+    """One result per rubric criterion: unknown ids ignored, missing ones missed, quotes checked.
+
+    A quote that lies in an instruction to the grader (`injected` character ranges) is no
+    evidence: it is dropped and the verdict downgraded, as for a quote not in the answer.
+    """
     given: dict[str, _CriterionOut] = {}
     for out_item in out.criteria:
         given.setdefault(out_item.id, out_item)
@@ -259,8 +268,13 @@ def _results(
             ))
             continue
         verdict, evidence, dropped = ground(Verdict(item.verdict), answer, item.quote)
+        why = " (quote not found in the answer)" if dropped else ""
+        if evidence is not None and any(a < evidence.end and evidence.start < b
+                                        for a, b in injected or ()):
+            verdict, evidence, dropped = DOWNGRADE[verdict], None, True
+            why = " (the quote is an instruction to the grader, not an answer)"
         any_dropped = any_dropped or dropped
-        note = item.rationale + (" (quote not found in the answer)" if dropped else "")
+        note = item.rationale + why
         results.append(CriterionResult(
             criterion_id=c.id, concept=c.concept, verdict=verdict, weight=c.weight,
             evidence=evidence, note=note.strip(),

@@ -356,3 +356,10 @@ _INJECTION = re.compile(
 def find_injections(text: str) -> list[tuple[int, int]]:
     """Character ranges of instructions addressed to the grader rather than answering."""
     return [(m.start(), m.end()) for m in _INJECTION.finditer(text)]
+
+
+def injected_sentences(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the whole sentences that carry an instruction to the grader."""
+    found = find_injections(text)
+    return [(s.start, s.end) for s in split_sentences(text)
+            if any(a < s.end and s.start < b for a, b in found)]
