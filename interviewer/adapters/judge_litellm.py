@@ -16,7 +16,7 @@ from interviewer.core.judging import DOWNGRADE, ground, word_chunks
 from interviewer.core.models import CriterionResult, Grade, Provenance, Question, Rubric, Verdict
 from interviewer.core.ports import FeedbackSink
 from interviewer.core.scoring import score
-from interviewer.core.text import injected_sentences
+from interviewer.core.text import injected_sentences, overlaps
 
 # v3: the same prompt; quotes from instructions to the grader no longer count, and such answers
 # are flagged (grades cached under v2 lack both).
@@ -269,8 +269,7 @@ def _results(
             continue
         verdict, evidence, dropped = ground(Verdict(item.verdict), answer, item.quote)
         why = " (quote not found in the answer)" if dropped else ""
-        if evidence is not None and any(a < evidence.end and evidence.start < b
-                                        for a, b in injected or ()):
+        if evidence is not None and overlaps(evidence.start, evidence.end, injected or ()):
             verdict, evidence, dropped = DOWNGRADE[verdict], None, True
             why = " (the quote is an instruction to the grader, not an answer)"
         any_dropped = any_dropped or dropped

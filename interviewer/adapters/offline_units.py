@@ -10,7 +10,7 @@ from interviewer.core.text import (
     STOPWORDS,
     Span,
     content_stems,
-    find_injections,
+    injected_sentences,
     is_term_list,
     split_sentences,
     stem,
@@ -49,8 +49,8 @@ def _content_words(text: str) -> tuple[str, ...]:
 def answer_units(answer: str, question: str) -> Units:
     """Split an answer into sentences and sliding windows; drop injected sentences."""
     sentences = split_sentences(answer)
-    spans_inj = find_injections(answer)
-    clean = [s for s in sentences if not any(a < s.end and s.start < b for a, b in spans_inj)]
+    injected = set(injected_sentences(answer, sentences))
+    clean = [s for s in sentences if (s.start, s.end) not in injected]
     units = list(clean)
     for size in WINDOW_SIZES:
         units.extend(windows(answer, clean, size))
@@ -58,7 +58,7 @@ def answer_units(answer: str, question: str) -> Units:
     usable = np.array([not restates_question(u.text, q_stems) for u in units], dtype=bool)
     relational = np.array([not is_term_list(u.text) for u in units], dtype=bool)
     return Units(tuple(units), len(clean), usable, relational,
-                 tuple(_content_words(s.text) for s in clean), bool(spans_inj))
+                 tuple(_content_words(s.text) for s in clean), bool(injected))
 
 
 def term_coverage(terms: tuple[str, ...], stems: frozenset[str]) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -358,8 +359,14 @@ def find_injections(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _INJECTION.finditer(text)]
 
 
-def injected_sentences(text: str) -> list[tuple[int, int]]:
-    """Character ranges of the whole sentences that carry an instruction to the grader."""
+def overlaps(start: int, end: int, ranges: Iterable[tuple[int, int]]) -> bool:
+    """Whether the character range [start, end) shares a character with any of `ranges`."""
+    return any(a < end and start < b for a, b in ranges)
+
+
+def injected_sentences(text: str, sentences: list[Span] | None = None) -> list[tuple[int, int]]:
+    """Character ranges of the whole sentences that carry an instruction to the grader
+    (`sentences`: the text's `split_sentences`, when the caller has them already)."""
     found = find_injections(text)
-    return [(s.start, s.end) for s in split_sentences(text)
-            if any(a < s.end and s.start < b for a, b in found)]
+    return [(s.start, s.end) for s in (split_sentences(text) if sentences is None else sentences)
+            if overlaps(s.start, s.end, found)]
