@@ -163,10 +163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     rubrics = derive_rubrics(items, encoder)
     warm = [answer_units(it.answer, it.question) for it in items]
     encoder.encode(sorted({s.text for u in warm for s in u.spans}))
+    # The features use the calibration's rival penalty and contradiction margin, not its gate:
+    # one set of rows serves every gate tried.
+    rows = build_rows(items, rubrics, encoder, Calibration(version=VERSION))
     best: tuple[float, Calibration, float, AsagReport] | None = None
     for gate in GATES:
         base = Calibration(version=VERSION, gate=gate)
-        rows = build_rows(items, rubrics, encoder, base)
         for mse_weight in MSE_WEIGHTS:
             cv = cross_validate(rows, base, mse_weight)
             print(f"gate={gate} mse_weight={mse_weight} cv r={cv.overall.pearson:.4f} "
@@ -175,7 +177,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 best = (cv.overall.pearson, base, mse_weight, cv)
     assert best is not None
     _, base, mse_weight, cv = best
-    rows = build_rows(items, rubrics, encoder, base)
     cal = fit(rows, base, mse_weight)
     fitted = report(items, predict(rows, cal))
     write(args.out, cal, args.csv, fitted, cv, mse_weight)
