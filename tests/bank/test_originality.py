@@ -30,13 +30,13 @@ def _tokens(text: str) -> list[str]:
 
 
 def _seed_dir() -> Path:
-    """INTERVIEWER_SEED_DIR, else `shared/seed` beside the checkout, else the workspace's copy
-    (a fresh clone in a temporary directory has no `../shared`)."""
+    """INTERVIEWER_SEED_DIR (`.ci/run` sets it to `../shared/seed` when that exists), else
+    `shared/seed` beside the checkout."""
     env = os.environ.get("INTERVIEWER_SEED_DIR")
     if env:
         return Path(env)
     beside = Path(__file__).resolve().parents[3] / "shared" / "seed"
-    return beside if beside.is_dir() else Path("/work/shared/seed")
+    return beside
 
 
 def _load(path: Path) -> dict:
