@@ -222,7 +222,7 @@ def _encoder(s: Settings) -> Any:
 
 @eval_app.command("asag")
 def eval_asag(
-    data: Annotated[Path, typer.Option(help="CSV in the ASAG format (see data/asag/README.md)")],
+    data: Annotated[Path, typer.Option(help="CSV in the ASAG format (see datasets/asag/README.md)")],
     limit: Annotated[int | None, typer.Option(help="Grade only the first N answers")] = None,
     judge: Annotated[str, typer.Option(help="offline | configured (INTERVIEWER_JUDGE_MODEL)")] = "offline",
 ) -> None:

@@ -40,7 +40,7 @@ from interviewer.evaluation.asag import (
 )
 from interviewer.llm_local import DEFAULT_ALIAS, LocalLLMServer, free_port, resolve_model
 
-DEFAULT_CSV = Path(__file__).resolve().parents[1] / "data" / "asag" / "mohler_dev.csv"
+DEFAULT_CSV = Path(__file__).resolve().parents[1] / "datasets" / "asag" / "mohler_dev.csv"
 
 
 def fmt(m: Metrics) -> str:

@@ -1,6 +1,6 @@
 """Fit the offline judge's calibration on the ASAG dev file with question-grouped cross-validation.
 
-Usage: python scripts/fit_calibration.py data/asag/mohler_dev.csv [--out PATH]
+Usage: python scripts/fit_calibration.py datasets/asag/mohler_dev.csv [--out PATH]
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from interviewer.adapters.judge_offline import OfflineJudge
 from interviewer.core.ports import Encoder
 from interviewer.evaluation.asag import evaluate_asag, load_asag, metrics
 
-DEV = Path(__file__).resolve().parents[2] / "data" / "asag" / "mohler_dev.csv"
+DEV = Path(__file__).resolve().parents[2] / "datasets" / "asag" / "mohler_dev.csv"
 # Measured on this subset with the packaged calibration; the floor leaves a margin for noise.
 PEARSON_FLOOR = 0.55  # measured 0.693 (calibration offline-v3)
 RMSE_CEILING = 1.7  # measured 1.44
@@ -24,7 +24,7 @@ DEV_SHA256 = "185ea27c9e14ad7a3946584fa2aa58bfdf74f07a28d7d1c72ee82c5f498a4edb"
 
 
 def test_vendored_dev_file_is_the_documented_one() -> None:
-    """data/asag/README.md names this file's provenance; the calibration records the same hash."""
+    """datasets/asag/README.md names this file's provenance; the calibration records the same hash."""
     import hashlib
 
     assert hashlib.sha256(DEV.read_bytes()).hexdigest() == DEV_SHA256
