@@ -96,6 +96,7 @@ async def test_fallback_uses_the_first_judge_that_grades() -> None:
     first = Fixed("llm")
     g = await run(FallbackJudge([first, Fixed("offline")]))
     assert g.judge == "llm" and g.provenance is not None and not g.provenance.fallback_used
+    assert not g.needs_review
 
 
 async def test_fallback_records_every_failure_before_the_grade() -> None:
@@ -105,6 +106,7 @@ async def test_fallback_records_every_failure_before_the_grade() -> None:
     assert g.judge == "offline" and g.score == 40 and g.provenance is not None
     assert g.provenance.fallback_used
     assert g.provenance.fallback_reason == "timeout from m-a; rate_limited from m-b"
+    assert g.needs_review  # a weaker judge graded: provisional
     assert (a.calls, b.calls) == (1, 1)
 
 
@@ -172,14 +174,14 @@ async def test_ensemble_runs_both_concurrently_and_flags_disagreement() -> None:
     assert asyncio.get_running_loop().time() - started < 0.35
     assert g.score == 90 and g.judge == "ensemble" and g.provenance is not None
     assert g.provenance.judge == "ensemble" and g.provenance.model == "llm-model"
-    assert {"needs_review", "judges_disagree"} <= set(g.flags)
+    assert {"needs_review", "judges_disagree"} <= set(g.flags) and g.needs_review
 
 
 async def test_ensemble_agreement_within_threshold_is_not_flagged() -> None:
     g = await run(EnsembleJudge(Fixed("llm", 80), Fixed("offline", 55)))
-    assert g.flags == ()
+    assert g.flags == () and not g.needs_review
     g = await run(EnsembleJudge(Fixed("llm", 80), Fixed("offline", 54)))
-    assert "needs_review" in g.flags
+    assert "needs_review" in g.flags and g.needs_review
 
 
 async def test_ensemble_falls_back_to_offline_when_the_llm_fails() -> None:
