@@ -69,6 +69,7 @@ def test_an_answer_instructing_the_grader_is_provisional_until_reviewed(
     assert note.is_visible()
     assert "instructions to the grader" in (note.text_content() or "")
     assert badge.get_attribute("aria-describedby") == note.get_attribute("id")
+    card.evaluate("el => el.scrollIntoView({block: 'center'})")
     shot(page, shots, "chat-provisional")
     second = wait_open_question(page)
     answer(page, sample_answer(live_server, question_id(page, second)))
@@ -95,6 +96,7 @@ def test_an_answer_instructing_the_grader_is_provisional_until_reviewed(
     assert "instructions to the grader" in (grade.locator(".provisional-note").text_content() or "")
     assert "⚑ Instructions to the grader" in (grade.locator("[data-flag='prompt_injection']").text_content() or "")
     assert page.locator("li.rturn[data-turn='1'] .review-grade [data-badge='provisional']").count() == 0
+    grade.evaluate("el => el.scrollIntoView({block: 'center'})")
     shot(page, shots, "review-provisional")
 
     # the reviewer overrides the score: reviewed, no longer provisional (the flag stays on record)
