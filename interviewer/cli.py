@@ -19,6 +19,10 @@ app.add_typer(bank_app, name="bank")
 app.add_typer(eval_app, name="eval")
 
 
+# Long runs show a progress bar on stderr when it is a terminal; --quiet turns it off.
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar on stderr")]
+
+
 def _is_loopback(host: str) -> bool:
     return is_loopback(host)
 
@@ -173,10 +177,12 @@ def rubrics_derive(
     offline: Annotated[
         bool, typer.Option(help="Derive offline even when INTERVIEWER_JUDGE_MODEL is set")
     ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Derive draft rubrics from sample answers (LLM if configured, else offline); print them as YAML."""
     from interviewer import rubric_drafts as rd
     from interviewer.errors import NotFound
+    from interviewer.progress import Tracked, bar
 
     if bool(question_ids) == every:
         raise typer.BadParameter("give question ids or --all (not both)")
@@ -195,8 +201,13 @@ def rubrics_derive(
         encoder[:] = encoder or [_encoder(s)]
         return encoder[0]
 
-    outcomes = asyncio.run(rd.derive_each(
-        located, out=out, in_bank=write, force=force, encoder=load_encoder, llm=llm))
+    progress = bar(total=len(located), desc="rubrics", unit="question", quiet=quiet)
+    try:
+        outcomes = asyncio.run(rd.derive_each(
+            Tracked(located, progress), out=out, in_bank=write, force=force, encoder=load_encoder,
+            llm=llm))
+    finally:
+        progress.close()
     printed = 0
     for o in outcomes:
         if o.draft is None:
@@ -225,27 +236,38 @@ def eval_asag(
     data: Annotated[Path, typer.Option(help="CSV in the ASAG format (see datasets/asag/README.md)")],
     limit: Annotated[int | None, typer.Option(help="Grade only the first N answers")] = None,
     judge: Annotated[str, typer.Option(help="offline | configured (INTERVIEWER_JUDGE_MODEL)")] = "offline",
+    quiet: Quiet = False,
 ) -> None:
     """Agreement with human grades: Pearson r, Spearman rho, RMSE, overall and per question."""
     from interviewer.evaluation.asag import as_question, derive_rubrics, load_asag, report
+    from interviewer.progress import Tracked, bar
     from interviewer.wiring import build_services
 
     svc = build_services(get_settings())
     chosen = svc.judge if judge == "configured" else _offline(svc.encoder)
     items = load_asag(data, limit)
-    rubrics = derive_rubrics(items, svc.encoder)
+    progress = bar(total=len(items), desc="rubrics", unit="answer", quiet=quiet)
+    try:
+        rubrics = derive_rubrics(Tracked(items, progress), svc.encoder)
+    finally:
+        progress.close()
 
     async def run() -> list[float]:
         sem = asyncio.Semaphore(8)
+        graded = bar(total=len(items), desc="grading", unit="answer", quiet=quiet)
 
         async def one(i: int) -> float:
             it = items[i]
             async with sem:
                 g = await chosen.grade(question=as_question(it), rubric=rubrics[it.question_id],
                                        answer=it.answer)
+            graded.update(1)
             return g.score / 20.0
 
-        return list(await asyncio.gather(*(one(i) for i in range(len(items)))))
+        try:
+            return list(await asyncio.gather(*(one(i) for i in range(len(items)))))
+        finally:
+            graded.close()
 
     rep = report(items, asyncio.run(run()))
     o, p = rep.overall, rep.per_question
@@ -261,15 +283,22 @@ def _offline(encoder: Any) -> Any:
 
 
 @eval_app.command("robustness")
-def eval_robustness() -> None:
+def eval_robustness(quiet: Quiet = False) -> None:
     """Run the gaming suite (padding, keyword lists, echo, off-topic, injection) over the bank."""
     from interviewer.adapters.bank_yaml import YamlQuestionBank
     from interviewer.adapters.encoder_st import SentenceTransformerEncoder
     from interviewer.evaluation.robustness import run_robustness
+    from interviewer.progress import Tracked, bar
 
     s = get_settings()
     bank = YamlQuestionBank.load(s.bank_roots)
-    rates = run_robustness(list(bank.all()), _offline(SentenceTransformerEncoder(s.encoder_path)))
+    judge = _offline(SentenceTransformerEncoder(s.encoder_path))
+    questions = list(bank.all())
+    progress = bar(total=len(questions), desc="robustness", unit="question", quiet=quiet)
+    try:
+        rates = run_robustness(Tracked(questions, progress), judge)
+    finally:
+        progress.close()
     width = max(map(len, rates))
     for attack, rate in rates.items():
         typer.echo(f"{attack:<{width}} {rate * 100:6.1f} %")

@@ -92,7 +92,8 @@ class Client:
 
     def interviews(self, **filters: Any) -> dict[str, Any]:
         """GET /v1/interviews: one page ({items, next_cursor}) filtered by company, topic,
-        difficulty, min_score, max_score, status, flagged, created_from, created_to, candidate_ref."""
+        difficulty, min_score, max_score, status, flagged, needs_review, created_from, created_to,
+        candidate_ref."""
         params = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in filters.items()
                   if v is not None}
         return self._call("GET", "/v1/interviews", params=params)  # type: ignore[no-any-return]

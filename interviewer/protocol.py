@@ -157,6 +157,9 @@ class GradeBody(BaseModel):
     provenance: ProvenanceOut | None = None
     ai_score: int | None = None  # the judge's score, set once a reviewer overrode the grade
     overridden: bool = False
+    # Provisional: a flag (prompt injection, judges disagree, a fallback judge...) asks for a human
+    # look; cleared once a reviewer overrides the grade. Added within v1 (absent means false).
+    needs_review: bool = False
 
 
 class GradeMsg(_ServerMsg, GradeBody):

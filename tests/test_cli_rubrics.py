@@ -12,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from interviewer import cli
+from interviewer import cli, progress
 from interviewer.adapters.bank_schema import RubricFile
 from interviewer.adapters.bank_yaml import answer_hash
 from interviewer.settings import get_settings
@@ -127,6 +127,19 @@ def test_all_to_an_out_directory_and_a_question_without_rubric(bank: Path, tmp_p
     assert versions == {"align-kl-penalty": 2, "align-reward-model-length-bias": 1}
     shutil.copy(out / "align-reward-model-length-bias.yaml", bank / "rubrics")
     assert validate(bank).exit_code == 0
+
+
+def test_all_shows_progress_on_a_terminal_and_leaves_stdout_alone(
+    bank: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quiet = run("rubrics", "derive", "--all", "--bank", str(bank), "--quiet")
+    monkeypatch.setattr(progress, "is_terminal", lambda stream: True)
+    shown = run("rubrics", "derive", "--all", "--bank", str(bank))
+    silenced = run("rubrics", "derive", "--all", "--bank", str(bank), "--quiet")
+    assert quiet.exit_code == shown.exit_code == silenced.exit_code == 0, shown.output
+    assert "rubrics" in shown.stderr and "2/2" in shown.stderr
+    assert "2/2" not in silenced.stderr and "2/2" not in quiet.stderr
+    assert shown.stdout == quiet.stdout == silenced.stdout and shown.stdout.count("question_id:") == 2
 
 
 def test_bad_arguments_and_unknown_ids(bank: Path) -> None:

@@ -48,6 +48,30 @@ export function answerBody(t) {
   return p;
 }
 
+// Why a grade is provisional, by review flag (the server's ReviewFlag values; docs/protocol.md).
+const REVIEW_REASONS = {
+  prompt_injection: "the answer contains instructions to the grader, which earn nothing",
+  judges_disagree: "two judges disagreed on this answer",
+  off_topic: "the answer seems to be about something else",
+  uncertain: "the judge was not confident",
+  fallback_used: "a backup judge graded it",
+};
+
+/** A short sentence on why a grade with `needs_review` is provisional. */
+export function provisionalText(g) {
+  const reasons = (g.flags || []).map((f) => REVIEW_REASONS[f]).filter(Boolean);
+  if (g.provenance?.fallback_used) reasons.push(REVIEW_REASONS.fallback_used);
+  const why = reasons.length ? [...new Set(reasons)].join("; ") : "the judge asked for a human check";
+  return `This score may change after a human review: ${why}.`;
+}
+
+/** The "Provisional" badge of a grade that needs review (null otherwise); `id` names its explanation. */
+export function provisionalBadge(g, describedBy) {
+  if (!g.needs_review) return null;
+  return h("span", { class: "badge badge-provisional", "data-badge": "provisional", title: provisionalText(g),
+    ...(describedBy ? { "aria-describedby": describedBy } : {}) }, "⚠ Provisional");
+}
+
 const QUOTE_MAX = 180;
 
 /** A long quote cut at a word boundary (the whole span is highlighted in the answer anyway). */
@@ -81,15 +105,19 @@ export function gradeCard(t) {
   const g = t.grade;
   const recovered = g.criteria.some((c) => c.recovered);
   const label = t.kind === "followup" ? "Follow-up grade" : `Grade for question ${t.index}`;
-  const card = h("section", { class: "grade-card", "aria-label": label, "data-revision": g.revision || 1 },
+  const noteId = `provisional-${t.turn}`;
+  const card = h("section", { class: "grade-card", "aria-label": label, "data-revision": g.revision || 1,
+    "data-needs-review": g.needs_review ? "true" : "false" },
     h("div", { class: "grade-head" },
       h("p", { class: "score" }, h("span", { class: "score-num" }, String(g.score)),
         h("span", { class: "score-of" }, " / 100")),
       scoreBar(g.score, `Score ${g.score} out of 100`),
       h("p", { class: "badges" },
+        provisionalBadge(g, noteId),
         recovered ? h("span", { class: "badge badge-recovered", "data-badge": "recovered" }, "Recovered after follow-up") : null,
         (g.revision || 1) > 1 ? h("span", { class: "badge" }, `Revised (${g.revision})`) : null,
         g.insufficient_evidence ? h("span", { class: "badge badge-warn" }, "Insufficient evidence") : null)),
+    g.needs_review ? h("p", { class: "provisional-note", id: noteId }, provisionalText(g)) : null,
     h("ul", { class: "criteria", "aria-label": "Criteria" }, g.criteria.map((c) => criterionItem(c, g))));
   if (g.reason) card.appendChild(h("p", { class: "note" }, g.reason));
   const prov = g.provenance;

@@ -53,6 +53,7 @@ export function readFilters() {
       topic: byId("f-topic").value.trim().toLowerCase(),
       difficulty: byId("f-difficulty").value,
       flagged: byId("f-flagged").value,
+      needs_review: byId("f-needs-review").value,
       min_score: min.value,
       max_score: max.value,
       // dates are local days; "until" includes its day, the API's `created_to` is exclusive
@@ -85,6 +86,8 @@ export function interviewRow(item) {
     h("td", { "data-label": "Interview" }, setup(item)),
     h("td", { "data-label": "Created" }, when(item.created_at)),
     h("td", { "data-label": "Review" },
+      item.needs_review ? h("span", { class: "badge badge-provisional", "data-badge": "provisional",
+        title: "A grade is provisional: a human should review it" }, "⚠ Needs review") : null,
       item.flagged ? h("span", { class: "badge badge-warn" }, "⚑ Flagged") : null,
       item.overridden ? h("span", { class: "badge badge-override" }, "✎ Overridden") : null,
       !item.flagged && !item.overridden ? h("span", { class: "muted" }, "—") : null));

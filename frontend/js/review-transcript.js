@@ -2,7 +2,7 @@
 // per-criterion verdicts with provenance and flags, override forms, and the audit history.
 
 import { h } from "./dom.js";
-import { answerBody, scoreBar, shorten } from "./render.js";
+import { answerBody, provisionalBadge, provisionalText, scoreBar, shorten } from "./render.js";
 import { STATUS, cap, when } from "./review-list.js";
 
 export const VERDICTS = {
@@ -12,10 +12,13 @@ export const VERDICTS = {
   contradicted: { icon: "!", label: "Contradicted" },
 };
 
+// Keys are the flag strings the server emits (docs/protocol.md); others show with underscores as spaces.
 const FLAG_TEXT = {
   insufficient_evidence: "Insufficient evidence",
   fallback_used: "Fallback judge",
-  judge_disagreement: "Judges disagree",
+  judges_disagree: "Judges disagree",
+  prompt_injection: "Instructions to the grader",
+  quotes_dropped: "Quotes dropped",
 };
 
 export function verdictText(v) {
@@ -29,7 +32,8 @@ function verdictPill(v) {
 }
 
 function flagBadges(flags) {
-  return (flags || []).map((f) => h("span", { class: "badge badge-warn", "data-flag": f }, `⚑ ${FLAG_TEXT[f] || f.replaceAll("_", " ")}`));
+  // "needs_review" is shown as the Provisional badge, which an override removes.
+  return (flags || []).filter((f) => f !== "needs_review").map((f) => h("span", { class: "badge badge-warn", "data-flag": f }, `⚑ ${FLAG_TEXT[f] || f.replaceAll("_", " ")}`));
 }
 
 // ---- override forms ----
@@ -168,16 +172,20 @@ function gradeSection(turn, ctx) {
   const g = turn.grade;
   const slot = h("div", { class: "ov-slot" });
   const ctxTurn = { ...ctx, onOverride: (body) => ctx.onOverride(turn, body) };
+  const noteId = `review-provisional-${turn.index}`;
   return h("section", { class: "grade-card review-grade", "aria-label": `Grade for ${turnName(turn)}`,
-    "data-revision": g.revision || 1 },
+    "data-revision": g.revision || 1, "data-needs-review": g.needs_review ? "true" : "false" },
   h("div", { class: "grade-head" },
     h("p", { class: "score" }, h("span", { class: "score-num grade-score" }, String(g.score)), h("span", { class: "score-of" }, " / 100")),
     scoreBar(g.score, `Score ${g.score} out of 100`),
     h("p", { class: "badges" },
+      provisionalBadge(g, noteId),
       g.overridden ? h("span", { class: "badge badge-override", "data-badge": "overridden" }, `✎ Overridden · judge's score ${g.ai_score}`) : null,
       (g.revision || 1) > 1 ? h("span", { class: "badge" }, `Revision ${g.revision}`) : null,
       flagBadges(g.flags), g.insufficient_evidence && !(g.flags || []).includes("insufficient_evidence")
         ? h("span", { class: "badge badge-warn" }, "⚑ Insufficient evidence") : null)),
+  g.needs_review ? h("p", { class: "provisional-note", id: noteId },
+    provisionalText(g), ctx.canEdit ? " An override marks it reviewed." : "") : null,
   ctx.canEdit ? h("p", { class: "grade-actions" }, overrideToggle({
     text: "Override score", label: `Override the score of ${turnName(turn)}`, kind: "score", current: g.score, slot,
     target: "grade", submit: (body) => ctxTurn.onOverride(body),
@@ -226,7 +234,9 @@ function header(t, ctx) {
       h("p", { class: "score" }, t.score === null || t.score === undefined ? h("span", { class: "muted" }, "Not scored yet")
         : [h("span", { class: "score-num", id: "interview-score" }, String(t.score)), h("span", { class: "score-of" }, " / 100 overall")])),
     h("dl", { class: "facts" }, facts.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))),
-    h("p", { class: "badges" }, flagBadges(t.flags),
+    h("p", { class: "badges" },
+      t.needs_review ? h("span", { class: "badge badge-provisional", "data-badge": "provisional" }, "⚠ Provisional grades: needs review") : null,
+      flagBadges(t.flags),
       t.overridden ? h("span", { class: "badge badge-override" }, "✎ Overridden by a reviewer") : null),
     h("div", { class: "exports", role: "group", "aria-label": "Export" },
       h("span", { class: "exports-label", "aria-hidden": "true" }, "Export:"),

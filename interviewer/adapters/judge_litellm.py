@@ -12,15 +12,24 @@ from typing import Any, Literal
 from pydantic import BaseModel, SecretStr
 
 from interviewer.adapters.llm_client import LLMClient, ResponseFormat, Spend, brief
-from interviewer.core.judging import DOWNGRADE, ground, word_chunks
-from interviewer.core.models import CriterionResult, Grade, Provenance, Question, Rubric, Verdict
+from interviewer.core.judging import ground, stream_text, word_chunks
+from interviewer.core.models import (
+    CriterionResult,
+    Grade,
+    Provenance,
+    Question,
+    ReviewFlag,
+    Rubric,
+    Verdict,
+)
 from interviewer.core.ports import FeedbackSink
 from interviewer.core.scoring import score
-from interviewer.core.text import injected_sentences, overlaps
+from interviewer.core.text import injected_sentences
 
-# v3: the same prompt; quotes from instructions to the grader no longer count, and such answers
-# are flagged (grades cached under v2 lack both).
-PROMPT_VERSION = "llm-v3"
+# v4: the model no longer sees instructions to the grader (they are cut from the answer it is
+# sent), and a quote must be at least three whole words of the answer (grades cached under v3 were
+# made with the injected sentences and one-letter quotes).
+PROMPT_VERSION = "llm-v4"
 log = logging.getLogger(__name__)
 # Bounds on the strings the model writes: a grammar-constrained server (llama.cpp) then always
 # closes the object, so a tiny model cannot write one string until the timeout.
@@ -218,8 +227,14 @@ class LiteLLMJudge:
         on_feedback: FeedbackSink | None = None,
     ) -> Grade:
         started = time.perf_counter()
+        # Instructions to the grader are cut before the model reads the answer: the grade then
+        # rests on what the answer says, and the model is never asked to resist them.
+        injected = injected_sentences(answer)
+        content = without(answer, injected)
+        if injected and not content:
+            return await self._nothing_to_grade(rubric, started, on_feedback)
         messages = build_messages(
-            question=question, rubric=rubric, answer=answer, tag=secrets.token_hex(12)
+            question=question, rubric=rubric, answer=content, tag=secrets.token_hex(12)
         )
         relay, spend = _Relay(on_feedback), Spend()
 
@@ -230,7 +245,6 @@ class LiteLLMJudge:
             messages, schema=_schema(rubric), name="grade", parse=_parse,
             task="grading the same answer", spend=spend, on_text=on_text, stream=self.stream,
         )
-        injected = injected_sentences(answer)
         results, dropped = _results(rubric, answer, out, injected)
         await relay.finish(out.feedback)
         provenance = Provenance(
@@ -242,8 +256,44 @@ class LiteLLMJudge:
             question_id=rubric.question_id, score=score(results), criteria=results, judge="llm",
             feedback=out.feedback, provenance=provenance,
             flags=(*(("quotes_dropped",) if dropped else ()),
-                   *(("prompt_injection",) if injected else ())),
+                   *((ReviewFlag.PROMPT_INJECTION.value,) if injected else ())),
+            needs_review=bool(injected),
         )
+
+    async def _nothing_to_grade(
+        self, rubric: Rubric, started: float, on_feedback: FeedbackSink | None
+    ) -> Grade:
+        """An answer made only of instructions to the grader: every criterion missed, no call."""
+        results = tuple(
+            CriterionResult(criterion_id=c.id, concept=c.concept, verdict=Verdict.MISSED,
+                            weight=c.weight, note="the answer only instructs the grader")
+            for c in rubric.criteria
+        )
+        await stream_text(ONLY_INSTRUCTIONS, on_feedback)
+        provenance = Provenance(
+            judge="llm", model=self.model, prompt_version=PROMPT_VERSION,
+            rubric_version=rubric.version, latency_ms=(time.perf_counter() - started) * 1000,
+        )
+        return Grade(
+            question_id=rubric.question_id, score=score(results), criteria=results, judge="llm",
+            feedback=ONLY_INSTRUCTIONS, provenance=provenance,
+            flags=(ReviewFlag.PROMPT_INJECTION.value,), insufficient_evidence=True,
+            reason=ONLY_INSTRUCTIONS, needs_review=True,
+        )
+
+
+ONLY_INSTRUCTIONS = "The answer only gives instructions to the grader; it states nothing to grade."
+
+
+def without(text: str, ranges: list[tuple[int, int]]) -> str:
+    """`text` with the character ranges cut out (sorted, not overlapping), ends stripped."""
+    pieces: list[str] = []
+    last = 0
+    for start, end in ranges:
+        pieces.append(text[last:start])
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces).strip()
 
 
 def _results(
@@ -251,8 +301,9 @@ def _results(
 ) -> tuple[tuple[CriterionResult, ...], bool]:
     """One result per rubric criterion: unknown ids ignored, missing ones missed, quotes checked.
 
-    A quote that lies in an instruction to the grader (`injected` character ranges) is no
-    evidence: it is dropped and the verdict downgraded, as for a quote not in the answer.
+    A quote is evidence only when it is at least three whole words of the original answer (the
+    offsets index it) outside the instructions to the grader (`injected` character ranges);
+    otherwise it is dropped and the verdict downgraded one step.
     """
     given: dict[str, _CriterionOut] = {}
     for out_item in out.criteria:
@@ -267,13 +318,10 @@ def _results(
                 note="not graded by the model",
             ))
             continue
-        verdict, evidence, dropped = ground(Verdict(item.verdict), answer, item.quote)
-        why = " (quote not found in the answer)" if dropped else ""
-        if evidence is not None and overlaps(evidence.start, evidence.end, injected or ()):
-            verdict, evidence, dropped = DOWNGRADE[verdict], None, True
-            why = " (the quote is an instruction to the grader, not an answer)"
-        any_dropped = any_dropped or dropped
-        note = item.rationale + why
+        verdict, evidence, problem = ground(
+            Verdict(item.verdict), answer, item.quote, skip=injected or ())
+        any_dropped = any_dropped or bool(problem)
+        note = item.rationale + (f" ({problem})" if problem else "")
         results.append(CriterionResult(
             criterion_id=c.id, concept=c.concept, verdict=verdict, weight=c.weight,
             evidence=evidence, note=note.strip(),

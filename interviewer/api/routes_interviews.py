@@ -63,6 +63,8 @@ async def list_(
     max_score: Annotated[int | None, Query(ge=0, le=100)] = None,
     status: Literal["pending", "in_progress", "completed"] | None = None,
     flagged: bool | None = None,
+    needs_review: Annotated[bool | None, Query(
+        description="only interviews with (true) or without (false) a provisional grade")] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     candidate_ref: Annotated[str | None, Query(max_length=200)] = None,
@@ -72,7 +74,7 @@ async def list_(
     """The organisation's interviews, newest first, filtered; follow `next_cursor` for more."""
     filters = Filters(
         company=company, topic=topic, difficulty=difficulty, min_score=min_score, max_score=max_score,
-        status=status, flagged=flagged, candidate_ref=candidate_ref,
+        status=status, flagged=flagged, needs_review=needs_review, candidate_ref=candidate_ref,
         created_from=created_from.timestamp() if created_from else None,
         created_to=created_to.timestamp() if created_to else None,
     )

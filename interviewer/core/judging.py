@@ -8,7 +8,7 @@ import json
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from enum import StrEnum
 from typing import Protocol
@@ -58,10 +58,30 @@ DOWNGRADE: dict[Verdict, Verdict] = {
 }
 
 _WRAPPING = "\"'“”‘’`«» \t\n"
+# A quote shorter than this is no evidence: "a" or "the cache" is found in almost any answer.
+MIN_QUOTE_WORDS = 3
+_WORD = re.compile(r"\w+")
 
 
-def locate_quote(answer: str, quote: str) -> Evidence | None:
-    """Find a quote in the answer up to whitespace; offsets index the original answer."""
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _occurrences(haystack: str, needle: str) -> Iterator[int]:
+    pos = haystack.find(needle)
+    while pos >= 0:
+        yield pos
+        pos = haystack.find(needle, pos + 1)
+
+
+def locate_quote(
+    answer: str, quote: str, *, skip: Iterable[tuple[int, int]] = (), whole_words: bool = True
+) -> Evidence | None:
+    """Find a quote in the answer up to whitespace; offsets index the original answer.
+
+    With `whole_words` the quote must start and end on word boundaries ("a" is not found inside
+    "am"); an occurrence that overlaps one of the `skip` ranges is passed over.
+    """
     kept: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(answer):
@@ -72,22 +92,55 @@ def locate_quote(answer: str, quote: str) -> Evidence | None:
             kept.append(" ")
             origin.append(i)
     haystack = "".join(kept)
+    ranges = tuple(skip)
     # Models often wrap a quote in quotation marks or trail it with an ellipsis.
     for candidate in (quote, quote.strip(_WRAPPING).removesuffix("...").removesuffix("…")):
         needle = " ".join(candidate.split())
-        pos = haystack.find(needle) if needle else -1
-        if pos >= 0:
-            start, end = origin[pos], origin[pos + len(needle) - 1] + 1
-            return Evidence(start=start, end=end, quote=answer[start:end])
+        for pos in _occurrences(haystack, needle) if needle else ():
+            end = pos + len(needle)
+            if whole_words and (
+                (pos > 0 and _is_word_char(needle[0]) and _is_word_char(haystack[pos - 1]))
+                or (end < len(haystack) and _is_word_char(needle[-1])
+                    and _is_word_char(haystack[end]))
+            ):
+                continue
+            start, stop = origin[pos], origin[end - 1] + 1
+            if any(a < stop and start < b for a, b in ranges):
+                continue
+            return Evidence(start=start, end=stop, quote=answer[start:stop])
     return None
 
 
-def ground(verdict: Verdict, answer: str, quote: str) -> tuple[Verdict, Evidence | None, bool]:
-    """Keep a verdict only with a quote found in the answer; else drop it and downgrade one step."""
-    evidence = locate_quote(answer, quote)
+def find_evidence(
+    answer: str, quote: str, *, skip: Iterable[tuple[int, int]] = ()
+) -> tuple[Evidence | None, str]:
+    """The quote as evidence in the answer, or None and why it is none.
+
+    Evidence is at least MIN_QUOTE_WORDS words, found on word boundaries, outside the `skip`
+    ranges (instructions to the grader).
+    """
+    ranges = tuple(skip)
+    if len(_WORD.findall(quote)) < MIN_QUOTE_WORDS:
+        return None, f"the quote is shorter than {MIN_QUOTE_WORDS} words"
+    evidence = locate_quote(answer, quote, skip=ranges)
+    if evidence is not None:
+        return evidence, ""
+    if ranges and locate_quote(answer, quote) is not None:
+        return None, "the quote is an instruction to the grader, not an answer"
+    if locate_quote(answer, quote, whole_words=False) is not None:
+        return None, "the quote is only part of a word of the answer"
+    return None, "quote not found in the answer"
+
+
+def ground(
+    verdict: Verdict, answer: str, quote: str, *, skip: Iterable[tuple[int, int]] = ()
+) -> tuple[Verdict, Evidence | None, str]:
+    """Keep a verdict only with a quote that is evidence (see find_evidence); else drop the quote,
+    downgrade the verdict one step and say why (the third item, "" when the verdict stands)."""
+    evidence, problem = find_evidence(answer, quote, skip=skip)
     if evidence is not None or verdict is Verdict.MISSED:
-        return verdict, evidence, False
-    return DOWNGRADE[verdict], None, True
+        return verdict, evidence, ""
+    return DOWNGRADE[verdict], None, problem
 
 
 def _with_fallback(grade: Grade, reasons: Sequence[str]) -> Grade:

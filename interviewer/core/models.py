@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -145,6 +146,28 @@ class Provenance:
     cost_usd: float = 0.0
 
 
+class ReviewFlag(StrEnum):
+    """Grade flags that make a grade provisional until a human has looked at it."""
+
+    NEEDS_REVIEW = "needs_review"  # a judge or a combinator asked for a review outright
+    PROMPT_INJECTION = "prompt_injection"  # the answer gives instructions to the grader
+    OFF_TOPIC = "off_topic"  # the answer is about something else
+    JUDGES_DISAGREE = "judges_disagree"  # the ensemble's judges were far apart
+    FALLBACK_USED = "fallback_used"  # the primary judge failed and a fallback graded
+    UNCERTAIN = "uncertain"  # the judge's own confidence is low
+
+
+REVIEW_FLAGS: frozenset[str] = frozenset(f.value for f in ReviewFlag)
+
+
+def review_needed(
+    flags: Iterable[str], *, fallback_used: bool = False, overridden: bool = False
+) -> bool:
+    """Whether a grade is provisional: it carries a review flag or came from a fallback judge,
+    and no human has overridden it yet (a reviewer's change is the review)."""
+    return not overridden and (fallback_used or any(f in REVIEW_FLAGS for f in flags))
+
+
 @dataclass(frozen=True, slots=True)
 class Grade:
     question_id: str
@@ -160,3 +183,12 @@ class Grade:
     # Human review: the judge's score before the first override, and whether a human changed it.
     ai_score: int | None = None
     overridden: bool = False
+    # Provisional: a human should check it. Derived from the flags on every construction (also of
+    # stored grades written before the field existed); a judge may also ask for it outright.
+    needs_review: bool = False
+
+    def __post_init__(self) -> None:
+        fallback = self.provenance is not None and self.provenance.fallback_used
+        flagged = review_needed(self.flags, fallback_used=fallback)
+        # Frozen: the one place the field is set after __init__, so every copy agrees with its flags.
+        object.__setattr__(self, "needs_review", not self.overridden and (self.needs_review or flagged))

@@ -14,7 +14,7 @@ CSV_COLUMNS = (
     "session_id", "candidate_ref", "status", "interview_score", "turn", "kind", "question_id",
     "question", "grade_score", "ai_grade_score", "grade_overridden", "criterion_id", "concept",
     "weight", "verdict", "ai_verdict", "recovered", "confidence", "evidence_start", "evidence_end",
-    "evidence_quote", "judge", "model", "flags",
+    "evidence_quote", "judge", "model", "flags", "needs_review",
 )
 
 
@@ -46,7 +46,7 @@ def to_csv(t: InterviewRead) -> str:
                 "" if g.ai_score is None else g.ai_score, g.overridden, c.id, c.concept, c.weight,
                 c.verdict, c.ai_verdict or "", c.recovered, c.confidence,
                 ev.start if ev else "", ev.end if ev else "", ev.quote if ev else "",
-                g.judge, prov.model if prov else "", ";".join(g.flags),
+                g.judge, prov.model if prov else "", ";".join(g.flags), g.needs_review,
             )
             w.writerow([_safe(v) for v in row])
     return out.getvalue()
@@ -64,7 +64,8 @@ def _turn_html(turn: TurnRead) -> str:
     g = turn.grade
     if g is not None:
         was = f" (judge: {g.ai_score})" if g.overridden and g.ai_score is not None else ""
-        parts.append(f"<p><b>Score {g.score}/100</b>{e(was)} &middot; judge {e(g.judge)}</p>")
+        review = " &middot; <b>provisional: needs review</b>" if g.needs_review else ""
+        parts.append(f"<p><b>Score {g.score}/100</b>{e(was)} &middot; judge {e(g.judge)}{review}</p>")
         parts.append("<table><tr><th>Concept</th><th>Verdict</th><th>Evidence</th></tr>")
         for c in g.criteria:
             verdict = c.verdict + (f" (judge: {c.ai_verdict})" if c.ai_verdict else "")
@@ -95,7 +96,8 @@ padding: 8px; }} .turn {{ page-break-inside: avoid; margin-top: 1.5rem; }}
 <h1>Interview report</h1>
 <p>Session {e(t.session_id)} &middot; candidate {e(t.candidate_ref or '-')} &middot; status {e(t.status)}</p>
 <p>Started {_when(t.created_at)} &middot; finished {_when(t.finished_at)}</p>
-<p><b>Overall score: {score}</b>{' &middot; reviewed by a human' if t.overridden else ''}</p>
+<p><b>Overall score: {score}</b>{' &middot; reviewed by a human' if t.overridden else ''}\
+{' &middot; provisional grades need review' if t.needs_review else ''}</p>
 <p>Gaps: {gaps or '-'}</p>
 <p>Flags: {e(', '.join(t.flags)) or '-'}</p>
 {''.join(_turn_html(turn) for turn in t.turns)}
@@ -126,7 +128,8 @@ def to_pdf(t: InterviewRead) -> bytes:
         if g is None:
             continue
         was = f" (judge: {g.ai_score})" if g.overridden and g.ai_score is not None else ""
-        story.append(Paragraph(f"Score {g.score}/100{e(was)}", styles["Normal"]))
+        review = " · provisional: needs review" if g.needs_review else ""
+        story.append(Paragraph(f"Score {g.score}/100{e(was)}{review}", styles["Normal"]))
         rows = [["Concept", "Verdict", "Evidence"]] + [
             [Paragraph(e(c.concept), styles["BodyText"]),
              c.verdict + (f" (judge: {c.ai_verdict})" if c.ai_verdict else ""),

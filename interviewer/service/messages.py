@@ -42,6 +42,7 @@ def grade_body(grade: Grade, rubric: Rubric | None = None) -> GradeBody:
         feedback=grade.feedback, flags=list(grade.flags),
         insufficient_evidence=grade.insufficient_evidence, reason=grade.reason,
         revision=grade.revision, provenance=prov, ai_score=grade.ai_score, overridden=grade.overridden,
+        needs_review=grade.needs_review,
     )
 
 

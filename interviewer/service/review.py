@@ -35,6 +35,7 @@ class Filters:
     max_score: int | None = None
     status: str | None = None
     flagged: bool | None = None
+    needs_review: bool | None = None
     created_from: float | None = None
     created_to: float | None = None
     candidate_ref: str | None = None
@@ -52,6 +53,7 @@ class Filters:
             self.max_score is None or (row.score is not None and row.score <= self.max_score),
             self.status is None or row.status == self.status,
             self.flagged is None or row.flagged == self.flagged,
+            self.needs_review is None or row.needs_review == self.needs_review,
             self.created_from is None or row.created_at >= self.created_from,
             self.created_to is None or row.created_at < self.created_to,
             self.candidate_ref is None or row.candidate_ref == self.candidate_ref,

@@ -18,7 +18,8 @@ from interviewer.service.views import (
     TurnRead,
 )
 
-REVIEW_FLAGS = ("fallback_used", "insufficient_evidence")
+# Flags a transcript adds from a grade's other fields (see grade_flags).
+DERIVED_FLAGS = ("fallback_used", "insufficient_evidence")
 
 
 def status_of(state: InterviewState) -> Status:
@@ -60,6 +61,7 @@ def item(
         difficulty=c.difficulty, topics=list(c.topics), questions=len(state.plan),
         flagged=bool(_flags(state)),
         overridden=any(t.grade is not None and t.grade.overridden for t in state.turns),
+        needs_review=any(t.grade is not None and t.grade.needs_review for t in state.turns),
     )
 
 

@@ -68,6 +68,8 @@ class InterviewItem(BaseModel):
     questions: int
     flagged: bool = Field(description="a grade carries a flag, needs review or fell back")
     overridden: bool = Field(description="a reviewer changed a grade")
+    needs_review: bool = Field(
+        False, description="a grade is provisional: a review flag and no reviewer override yet")
 
 
 class InterviewRead(InterviewItem):

@@ -80,6 +80,7 @@ async def test_failing_provider_falls_back_to_offline(
         assert grade["provenance"]["fallback_used"] is True
         assert grade["provenance"]["judge"] == "offline"
         assert grade["provenance"]["fallback_reason"]
+        assert grade["needs_review"] is True  # graded by the fallback judge: provisional
         assert 0 <= grade["score"] <= 100
     stored = await svc.store.get(ws.session_id)  # type: ignore[arg-type]
     assert stored is not None

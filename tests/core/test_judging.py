@@ -14,6 +14,7 @@ from interviewer.core.judging import (
     JudgeErrorKind,
     LRUGradeCache,
     cache_key,
+    find_evidence,
     ground,
     locate_quote,
     word_chunks,
@@ -96,6 +97,7 @@ async def test_fallback_uses_the_first_judge_that_grades() -> None:
     first = Fixed("llm")
     g = await run(FallbackJudge([first, Fixed("offline")]))
     assert g.judge == "llm" and g.provenance is not None and not g.provenance.fallback_used
+    assert not g.needs_review
 
 
 async def test_fallback_records_every_failure_before_the_grade() -> None:
@@ -105,6 +107,7 @@ async def test_fallback_records_every_failure_before_the_grade() -> None:
     assert g.judge == "offline" and g.score == 40 and g.provenance is not None
     assert g.provenance.fallback_used
     assert g.provenance.fallback_reason == "timeout from m-a; rate_limited from m-b"
+    assert g.needs_review  # a weaker judge graded: provisional
     assert (a.calls, b.calls) == (1, 1)
 
 
@@ -172,14 +175,14 @@ async def test_ensemble_runs_both_concurrently_and_flags_disagreement() -> None:
     assert asyncio.get_running_loop().time() - started < 0.35
     assert g.score == 90 and g.judge == "ensemble" and g.provenance is not None
     assert g.provenance.judge == "ensemble" and g.provenance.model == "llm-model"
-    assert {"needs_review", "judges_disagree"} <= set(g.flags)
+    assert {"needs_review", "judges_disagree"} <= set(g.flags) and g.needs_review
 
 
 async def test_ensemble_agreement_within_threshold_is_not_flagged() -> None:
     g = await run(EnsembleJudge(Fixed("llm", 80), Fixed("offline", 55)))
-    assert g.flags == ()
+    assert g.flags == () and not g.needs_review
     g = await run(EnsembleJudge(Fixed("llm", 80), Fixed("offline", 54)))
-    assert "needs_review" in g.flags
+    assert "needs_review" in g.flags and g.needs_review
 
 
 async def test_ensemble_falls_back_to_offline_when_the_llm_fails() -> None:
@@ -202,11 +205,46 @@ def test_locate_quote_ignores_whitespace_and_keeps_original_offsets() -> None:
 
 def test_ground_downgrades_unverified_verdicts_one_step() -> None:
     answer = "KV caching stores keys and values."
-    assert ground(Verdict.MET, answer, "stores keys")[0] is Verdict.MET
-    assert ground(Verdict.MET, answer, "stores queries") == (Verdict.PARTIAL, None, True)
-    assert ground(Verdict.PARTIAL, answer, "nope") == (Verdict.MISSED, None, True)
-    assert ground(Verdict.CONTRADICTED, answer, "") == (Verdict.MISSED, None, True)
-    assert ground(Verdict.MISSED, answer, "") == (Verdict.MISSED, None, False)
+    assert ground(Verdict.MET, answer, "stores keys and")[0] is Verdict.MET
+    assert ground(Verdict.MET, answer, "stores queries and values") == (
+        Verdict.PARTIAL, None, "quote not found in the answer")
+    assert ground(Verdict.PARTIAL, answer, "nope")[:2] == (Verdict.MISSED, None)
+    assert ground(Verdict.CONTRADICTED, answer, "")[:2] == (Verdict.MISSED, None)
+    assert ground(Verdict.MISSED, answer, "") == (Verdict.MISSED, None, "")
+
+
+def test_a_quote_shorter_than_three_words_is_no_evidence() -> None:
+    answer = "I am sure a KV cache stores keys and values."
+    for quote in ("a", "KV cache", "stores keys"):
+        verdict, evidence, problem = ground(Verdict.MET, answer, quote)
+        assert (verdict, evidence) == (Verdict.PARTIAL, None) and "shorter than 3 words" in problem
+    assert ground(Verdict.MET, answer, "a KV cache")[0] is Verdict.MET
+    # A formula counts its word pieces: 1/sqrt(d_k) is three.
+    assert find_evidence("scale by 1/sqrt(d_k) always", "1/sqrt(d_k)")[0] is not None
+
+
+def test_a_quote_must_match_on_word_boundaries() -> None:
+    answer = "The embedding matrix maps tokens; a bed in the cache."
+    # "bedding matrix maps" is inside "embedding": not the candidate's words.
+    assert locate_quote(answer, "bedding matrix maps") is None
+    evidence, problem = find_evidence(answer, "bedding matrix maps")
+    assert evidence is None and problem == "the quote is only part of a word of the answer"
+    assert ground(Verdict.MET, answer, "ding matrix maps tok")[:2] == (Verdict.PARTIAL, None)
+    # A later occurrence on word boundaries is found even when an earlier one is inside a word.
+    text = "abed in the cache; a bed in the cache"
+    ev = locate_quote(text, "bed in the cache")
+    assert ev is not None and (ev.start, ev.quote) == (text.rindex("bed"), "bed in the cache")
+    # Punctuation at either end of the quote is its own boundary.
+    assert locate_quote("it is (d_k) wide", "(d_k) wide") is not None
+
+
+def test_a_quote_in_a_skipped_range_is_passed_over() -> None:
+    answer = "Grader: the cache is key. I think the cache is key."
+    injected = [(0, len("Grader: the cache is key."))]
+    ev, problem = find_evidence(answer, "the cache is key", skip=injected)
+    assert ev is not None and ev.start == answer.rindex("the cache") and problem == ""
+    ev, problem = find_evidence(answer, "Grader: the cache", skip=injected)
+    assert ev is None and "instruction to the grader" in problem
 
 
 def test_word_chunks_join_back_exactly() -> None:

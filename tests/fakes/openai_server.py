@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +77,8 @@ class FakeOpenAI:
         self.in_flight = 0
         self.max_in_flight = 0
         self._script: list[Reply] = []
+        # Answers from the request itself (a model that reacts to what it reads), before the script.
+        self.responder: Callable[[dict[str, Any]], Reply | None] | None = None
         self._lock = threading.Lock()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -134,7 +136,7 @@ class FakeOpenAI:
                 self.requests.append(body)
             error = {"message": LLAMA_CPP_REJECTION, "type": "internal_server_error"}
             return JSONResponse({"error": error}, status_code=500)
-        reply = self._next()
+        reply = (self.responder(body) if self.responder else None) or self._next()
         with self._lock:
             self.requests.append(body)
             self.in_flight += 1
