@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from interviewer.cli_judge import eval_interviews, judge_app
 from interviewer.settings import REPO_ROOT, Settings, get_settings, is_loopback
 
 app = typer.Typer(help="Mock interviews for LLM and Transformer roles.", no_args_is_help=True)
@@ -17,6 +18,8 @@ bank_app = typer.Typer(help="Question bank tools.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure the judge.", no_args_is_help=True)
 app.add_typer(bank_app, name="bank")
 app.add_typer(eval_app, name="eval")
+app.add_typer(judge_app, name="judge")
+eval_app.command("interviews")(eval_interviews)
 
 
 # Long runs show a progress bar on stderr when it is a terminal; --quiet turns it off.

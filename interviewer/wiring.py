@@ -41,7 +41,8 @@ def build_events(settings: Settings) -> SessionEvents:
 def build_judge(settings: Settings, encoder: Encoder) -> Judge:
     from interviewer.adapters.judge_offline import OfflineJudge
 
-    offline = OfflineJudge(encoder, max_concurrency=settings.grading_threads or None)
+    offline = OfflineJudge(encoder, max_concurrency=settings.grading_threads or None,
+                           verify=settings.judge_verify)
     if not settings.judge_model:
         return offline
     from interviewer.adapters.judge_factory import build_judge as build_llm

@@ -14,12 +14,13 @@ import asyncio
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
 
+from interviewer.adapters.claim_verifier import DEFAULT_VERIFIER, ClaimVerifier
 from interviewer.adapters.offline_calibration import (
     DEFAULT_CALIBRATION,
     FEATURES,
@@ -28,6 +29,7 @@ from interviewer.adapters.offline_calibration import (
 )
 from interviewer.adapters.offline_contradiction import Nearest, contradiction
 from interviewer.adapters.offline_units import Units, answer_units, term_coverage
+from interviewer.adapters.offline_verify import ASSERT_SOME, Checked, check_criteria
 from interviewer.core.feedback import build_feedback, feedback_chunks
 from interviewer.core.models import (
     Criterion,
@@ -68,6 +70,7 @@ class CriterionFeatures:
     best_unit: int  # -1 when no unit is usable
     relational_ok: bool
     contradicted_by: int | None
+    checked: Checked | None = None  # the claim verifier's reading (None: verification off)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +173,8 @@ def criterion_features(
 
 
 def extract(
-    encoder: Encoder, question: Question, rubric: Rubric, units: Units, cal: Calibration
+    encoder: Encoder, question: Question, rubric: Rubric, units: Units, cal: Calibration,
+    verifier: ClaimVerifier | None = None,
 ) -> list[CriterionFeatures]:
     """Features of every criterion; one model pass for the answer (rubric texts are cached)."""
     anchors = [s.text for s in split_sentences(question.sample_answer)]
@@ -183,7 +187,10 @@ def extract(
     mat = encoder.encode(fixed + [u.text for u in units.spans])
     n_fixed, n_units = len(fixed), len(units.spans)
     sentences = [u.text for u in units.spans[: units.n_sentences]]
-    toks = encoder.encode_tokens([question.text] + [c.statement for c in rubric.criteria] + sentences)
+    misconceptions = [c.misconception for c in rubric.criteria if c.misconception]
+    toks = encoder.encode_tokens(
+        [question.text] + [c.statement for c in rubric.criteria] + sentences + misconceptions
+    )
     q_tokens = frozenset(toks[0].tokens)
     n_crit = len(rubric.criteria)
     vecs = Embedded(
@@ -191,7 +198,8 @@ def extract(
         question=mat[0], texts={t: mat[i] for i, t in enumerate(fixed)},
         statement_tokens={c.id: _statement_tokens(toks[1 + j], q_tokens)
                           for j, c in enumerate(rubric.criteria)},
-        sentence_tokens=[np.asarray(tv.vectors, dtype=np.float32) for tv in toks[1 + n_crit:]],
+        sentence_tokens=[np.asarray(tv.vectors, dtype=np.float32)
+                         for tv in toks[1 + n_crit: 1 + n_crit + len(sentences)]],
     )
     stmt_sims = vecs.units @ np.stack([vecs.texts[c.statement] for c in rubric.criteria]).T
     # A unit contradicts a criterion only when it is clearly closer to the misconception than to
@@ -204,26 +212,49 @@ def extract(
         tuple(frozenset(content_stems(t)) for t in anchors),
     )
     needs_relation = any(_states_relation(c.statement) for c in rubric.criteria)
-    return [
+    feats = [
         criterion_features(c, question.text, units, vecs, _rivals(stmt_sims, j), near, cal,
                            needs_relation)
         for j, c in enumerate(rubric.criteria)
     ]
+    if verifier is None:
+        return feats
+    mis_iter = iter(toks[1 + n_crit + len(sentences):])
+    checked = check_criteria(
+        verifier, rubric, units, toks[1: 1 + n_crit],
+        [next(mis_iter) if c.misconception else None for c in rubric.criteria],
+        toks[1 + n_crit: 1 + n_crit + len(sentences)], needs_relation,
+        stmt_sims[: units.n_sentences],
+    )
+    return [replace(f, checked=k) for f, k in zip(feats, checked, strict=True)]
 
 
 def verdict_for(
     c: Criterion, f: CriterionFeatures, units: Units, cal: Calibration
 ) -> CriterionResult:
     """Verdict, credit, evidence and confidence of one criterion from its features."""
+    k = f.checked
+    if k is not None and k.contradicts():
+        f = replace(f, contradicted_by=k.contra_unit)
     if f.contradicted_by is not None:
         bad = units.spans[f.contradicted_by]
         return CriterionResult(
             c.id, c.concept, Verdict.CONTRADICTED, c.weight, Evidence(bad.start, bad.end, bad.text),
-            confidence=0.7, note=f"States the misconception: {c.misconception}", credit=0.0,
+            confidence=k.confidence() if k is not None and k.contradicts() else 0.7,
+            note=f"States the misconception: {c.misconception}" if c.misconception
+            else "Contradicts the criterion.", credit=0.0,
         )
     credit = cal.credit(f.values)
+    note = "" if f.relational_ok else "Only lists terms; the relation is not stated."
     if not f.relational_ok:
         credit = min(credit, TERM_LIST_CAP)
+    best_unit = f.best_unit
+    if k is not None:
+        if credit > k.cap():
+            credit = k.cap()
+            note = note or "Mentions the topic; the claim itself is not stated."
+        if k.assert_unit >= 0 and k.asserted >= ASSERT_SOME:
+            best_unit = k.assert_unit
     if credit >= MET_AT:
         verdict, edge = Verdict.MET, credit - MET_AT
     elif credit >= PARTIAL_AT:
@@ -231,11 +262,12 @@ def verdict_for(
     else:
         verdict, edge = Verdict.MISSED, PARTIAL_AT - credit
     evidence: Evidence | None = None
-    if verdict != Verdict.MISSED and f.best_unit >= 0:
-        span = units.spans[f.best_unit]
+    if verdict != Verdict.MISSED and best_unit >= 0:
+        span = units.spans[best_unit]
         evidence = Evidence(span.start, span.end, span.text)
-    note = "" if f.relational_ok else "Only lists terms; the relation is not stated."
     confidence = round(min(1.0, 0.5 + 2.0 * edge), 3)
+    if k is not None:
+        confidence = min(confidence, k.confidence())
     return CriterionResult(
         c.id, c.concept, verdict, c.weight, evidence, confidence, note, credit=round(credit, 4)
     )
@@ -248,10 +280,15 @@ class OfflineJudge:
 
     def __init__(
         self, encoder: Encoder, *, calibration_path: Path | None = None,
-        max_concurrency: int | None = None,
+        max_concurrency: int | None = None, verify: bool = False, verifier_path: Path | None = None,
     ) -> None:
         self.encoder = encoder
         self.calibration = Calibration.load(calibration_path or DEFAULT_CALIBRATION)
+        # The claim verifier (a small head over the encoder's token vectors). Off by default: on
+        # answers to questions outside the bank it does not yet tell a confident misconception
+        # from a correct answer in other words, and it costs correct answers points
+        # (docs/grading.md, "Claim verification"); INTERVIEWER_JUDGE_VERIFY=true turns it on.
+        self.verifier = ClaimVerifier(verifier_path or DEFAULT_VERIFIER) if verify else None
         # Grading is CPU-bound Python around the model, in its own bounded pool: more threads than
         # about twice the cores only fight for the GIL, and on the loop's default executor a queue
         # of gradings would delay every other blocking call behind it.
@@ -283,10 +320,16 @@ class OfflineJudge:
             results = [CriterionResult(c.id, c.concept, Verdict.MISSED, c.weight, confidence=1.0,
                                        note=reason, credit=0.0) for c in rubric.criteria]
             return self._grade(question, rubric, results, t0, flags, reason)
-        feats = extract(self.encoder, question, rubric, units, self.calibration)
+        feats = extract(self.encoder, question, rubric, units, self.calibration, self.verifier)
         results = [verdict_for(c, f, units, self.calibration)
                    for c, f in zip(rubric.criteria, feats, strict=True)]
         return self._grade(question, rubric, results, t0, flags, "")
+
+    @property
+    def prompt_version(self) -> str:
+        """Calibration and verifier versions: a grade says which judge produced it."""
+        base = f"offline-{self.calibration.version}"
+        return f"{base}+verify-{self.verifier.version}" if self.verifier is not None else base
 
     def _grade(
         self, question: Question, rubric: Rubric, results: list[CriterionResult], t0: float,
@@ -294,7 +337,7 @@ class OfflineJudge:
     ) -> Grade:
         provenance = Provenance(
             judge=self.name, model=self.encoder.name,
-            prompt_version=f"offline-{self.calibration.version}", rubric_version=rubric.version,
+            prompt_version=self.prompt_version, rubric_version=rubric.version,
             latency_ms=round((time.perf_counter() - t0) * 1000.0, 3),
         )
         return Grade(

@@ -19,8 +19,21 @@ from interviewer.core.text import (
     wordset,
 )
 
-# Words about the exchange itself: they add no content to a restated question.
-META_STEMS = frozenset(stem(w) for w in wordset("question asked ask answer about topic means"))
+# Words about the exchange itself, and filler that says nothing ('a big issue', 'matters a lot'):
+# they add no content to a restated question.
+META_STEMS = frozenset(stem(w) for w in wordset(
+    "question asked ask answer about topic means important issue problem matter matters big lot "
+    "really basically way ways thing things people property point change changes address "
+    "addresses naive naively proposed newer reason good help helps work works basic main key "
+    "interesting discuss discussed talk consider considered case cases aspect aspects"))
+# A unit restates the question when at least this share of its content words is the question's
+# and it adds at most RESTATE_NEW words of its own.
+RESTATE_SHARE, RESTATE_NEW, RESTATE_MIN = 0.75, 2, 5
+LIST_MIN_TERMS = 3  # short verbless sentences that make an answer a list laid out one per line
+# Words that make a short sentence a statement rather than a noun phrase ('Softmax.', 'Rank.').
+_VERBISH = wordset(
+    "is are was were be been being has have had do does did can cannot could will would should "
+    "must may might shall because so if when than then while whereas therefore thus")
 WINDOW_SIZES = (2, 3)
 
 
@@ -37,9 +50,19 @@ class Units:
 
 
 def restates_question(text: str, question_stems: set[str]) -> bool:
-    """True when a unit has content words and none is new: it only restates the question."""
+    """True when a unit's content words are (nearly) all the question's: it restates it."""
     own = set(content_stems(text)) - META_STEMS
-    return bool(own) and own <= question_stems
+    if not own:
+        return False
+    new = own - question_stems
+    return not new or (len(own) >= RESTATE_MIN and len(new) <= RESTATE_NEW
+                       and 1 - len(new) / len(own) >= RESTATE_SHARE)
+
+
+def is_fragment(text: str) -> bool:
+    """A short sentence without a verb-like word: a term, not a claim ('Cumulative probability.')."""
+    toks = words(text)
+    return len(toks) <= 4 and not any(t in _VERBISH for t in toks)
 
 
 def _content_words(text: str) -> tuple[str, ...]:
@@ -56,7 +79,21 @@ def answer_units(answer: str, question: str) -> Units:
         units.extend(windows(answer, clean, size))
     q_stems = set(content_stems(question))
     usable = np.array([not restates_question(u.text, q_stems) for u in units], dtype=bool)
-    relational = np.array([not is_term_list(u.text) for u in units], dtype=bool)
+    # A window states a relation only if one of its own sentences does: a term, a restated
+    # question and a list, run together, are still no claim.
+    # Short verbless sentences are terms laid out one per sentence or line when the answer is
+    # mostly made of them (one terse sentence in an answer is an answer, not a list).
+    frag = [is_fragment(s.text) for s in clean]
+    listed = sum(frag) >= LIST_MIN_TERMS and 2 * sum(frag) >= len(clean)
+    sentence_ok = [not restates_question(s.text, q_stems) and not is_term_list(s.text)
+                   and not (listed and f) for s, f in zip(clean, frag, strict=True)]
+
+    def some_sentence_ok(u: Span) -> bool:
+        return any(ok for s, ok in zip(clean, sentence_ok, strict=True)
+                   if u.start <= s.start and s.end <= u.end)
+
+    relational = np.array([not is_term_list(u.text) and some_sentence_ok(u) for u in units],
+                          dtype=bool)
     return Units(tuple(units), len(clean), usable, relational,
                  tuple(_content_words(s.text) for s in clean), bool(injected))
 

@@ -14,8 +14,10 @@ import faiss
 import numpy as np
 from tqdm import tqdm
 
-from interviewer.core.models import Question
+from interviewer.core.models import Question, Rubric
 from interviewer.core.ports import Encoder, Practice, Probe, QuestionBank, SearchHit, Vectors
+from interviewer.core.text import split_sentences
+from interviewer.core.topic import TopicScores
 
 log = logging.getLogger("interviewer.index")
 
@@ -26,6 +28,7 @@ ANSWER_WEIGHT = 0.3
 # The question's own probe wins when its score is within this margin of the best card.
 OWN_PROBE_MARGIN = 0.05
 SEARCH_K = 16
+TOPIC_K = 8  # cards searched for the off-topic check
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,3 +214,28 @@ class FaissRetriever:
     async def search(self, text: str, k: int) -> list[SearchHit]:
         """Semantic search over questions and concepts."""
         return await asyncio.to_thread(self.search_sync, text, k)
+
+    def topic_sync(self, question: Question, rubric: Rubric, answer: str) -> TopicScores | None:
+        """How close the answer is to its own rubric and to the closest other bank question.
+
+        The answer is the normalised mean of its sentences' vectors (the judge has just encoded
+        the same sentences, so they come from the encoder's cache); a question is as close as its
+        closest concept card.
+        """
+        sentences = [s.text for s in split_sentences(answer)]
+        if not sentences or not rubric.criteria:
+            return None
+        centroid = _unit(self.encoder.encode(sentences).mean(axis=0))
+        own_vecs = self.encoder.encode([f"{c.concept}. {c.statement}" for c in rubric.criteria])
+        own = float(np.max(own_vecs @ centroid))
+        best: tuple[float, str] | None = None
+        for s, card in self.index.search(centroid, TOPIC_K):
+            if card.kind == "concept" and card.question_id != question.id and (best is None or s > best[0]):
+                best = (s, card.question_id)
+        if best is None:
+            return None
+        return TopicScores(own, best[0], best[1])
+
+    async def topic(self, *, question: Question, rubric: Rubric, answer: str) -> TopicScores | None:
+        """The answer's closeness to its own rubric and to the closest other question."""
+        return await asyncio.to_thread(self.topic_sync, question, rubric, answer)

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from interviewer.core.models import Grade, Question, Rubric
+from interviewer.core.topic import TopicScores
 
 FeedbackSink = Callable[[str], Awaitable[None]]
 Vectors = npt.NDArray[np.float32]
@@ -106,6 +107,10 @@ class Retriever(Protocol):
 
     async def search(self, text: str, k: int) -> list[SearchHit]:
         """Semantic search over questions and concepts, best first."""
+        ...
+
+    async def topic(self, *, question: Question, rubric: Rubric, answer: str) -> TopicScores | None:
+        """How close an answer is to its own rubric and to the closest other bank question."""
         ...
 
 

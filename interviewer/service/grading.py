@@ -11,15 +11,21 @@ from dataclasses import dataclass
 from interviewer import metrics
 from interviewer.core.models import Difficulty, Grade, Question, Rubric
 from interviewer.core.ports import FeedbackSink
+from interviewer.core.topic import mark_off_topic
 from interviewer.errors import AnswerTooLong, BadRequest, Busy, InterviewerError
 from interviewer.service.container import Services
 
 
 async def judge(
     svc: Services, *, question: Question, rubric: Rubric, answer: str,
-    on_feedback: FeedbackSink | None = None,
+    on_feedback: FeedbackSink | None = None, check_topic: bool = True,
 ) -> Grade:
-    """The configured judge's grade, counted by judge and outcome, its latency observed."""
+    """The configured judge's grade, counted by judge and outcome, its latency observed.
+
+    A main answer (`check_topic`; not a follow-up, whose probe may come from another question)
+    that is much closer to another bank question's concepts than to its own earns nothing and is
+    flagged `off_topic` (core.topic).
+    """
     t0 = time.perf_counter()
     try:
         grade = await svc.judge.grade(question=question, rubric=rubric, answer=answer,
@@ -30,6 +36,10 @@ async def judge(
     except Exception:
         metrics.GRADES.labels(judge=svc.judge.name, outcome="failed").inc()
         raise
+    if check_topic and grade.score > 0:
+        topic = await svc.retriever.topic(question=question, rubric=rubric, answer=answer)
+        if topic is not None and topic.off_topic:
+            grade = mark_off_topic(grade, rubric, topic)
     outcome = "fallback" if grade.provenance is not None and grade.provenance.fallback_used else "ok"
     metrics.GRADES.labels(judge=grade.judge, outcome=outcome).inc()
     metrics.JUDGE_LATENCY.labels(judge=grade.judge).observe(time.perf_counter() - t0)

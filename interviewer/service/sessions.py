@@ -319,7 +319,8 @@ class SessionRunner:
         for _ in range(BUSY_RETRIES):
             try:
                 grade = await judge(
-                    self.svc, question=question, rubric=rubric, answer=a.answer, on_feedback=on_feedback
+                    self.svc, question=question, rubric=rubric, answer=a.answer,
+                    on_feedback=on_feedback, check_topic=a.criterion_id is None,
                 )
                 break
             except Busy as exc:  # back-pressure: tell the client, wait, try again

@@ -98,3 +98,18 @@ def test_grade_errors_are_typed(api: Client, live_server: LiveServer) -> None:
     with pytest.raises(ApiError) as e:
         api.grade(long, question_id=qid)
     assert e.value.status == 413 and e.value.code == "answer_too_long"
+
+
+def test_an_answer_to_another_bank_question_is_off_topic(api: Client) -> None:
+    """Another question's sample answer from the same area earns nothing and is flagged; the
+    question's own sample answer is not (the concept index tells the two apart)."""
+    rope = api.question("arch-rope-vs-sinusoidal", include_rubric=True)["sample_answer"]
+    gqa = api.question("arch-gqa-mqa", include_rubric=True)["sample_answer"]
+    off = api.grade(gqa, question_id="arch-rope-vs-sinusoidal")
+    assert "off_topic" in off["flags"] and off["needs_review"] is True
+    assert off["score"] <= 15 and "another question" in off["feedback"]
+    own = api.grade(rope, question_id="arch-rope-vs-sinusoidal")
+    assert "off_topic" not in own["flags"] and own["score"] >= 90
+    adhoc = api.grade(gqa, question="How does rotary position embedding differ from sinusoidal "
+                      "encodings?", sample_answer=rope)
+    assert "off_topic" in adhoc["flags"] and adhoc["score"] <= 15

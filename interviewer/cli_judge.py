@@ -1,0 +1,93 @@
+"""`interviewer judge train` and `interviewer eval interviews`: the claim verifier's tools."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from interviewer.settings import get_settings
+
+judge_app = typer.Typer(help="The offline judge's claim verifier.", no_args_is_help=True)
+
+
+@judge_app.command("train")
+def judge_train(
+    out: Annotated[Path | None, typer.Option(help="Weights file (default: the packaged one)")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 0,
+    epochs: Annotated[int, typer.Option(help="Most epochs (early stopping on validation)")] = 30,
+) -> None:
+    """Train the claim verifier from datasets/claims/ and the bank (reproducible, ~5 min on 2 cores)."""
+    from interviewer.adapters.bank_yaml import YamlQuestionBank
+    from interviewer.adapters.claim_verifier import DEFAULT_VERIFIER
+    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+    from interviewer.judge_train import TrainConfig, train_verifier
+
+    s = get_settings()
+    bank = YamlQuestionBank.load(s.bank_roots)
+    target = out or DEFAULT_VERIFIER
+    meta = train_verifier(SentenceTransformerEncoder(s.encoder_path), list(bank.all()), target,
+                          tc=TrainConfig(seed=seed, epochs=epochs),
+                          log=lambda m: typer.echo(m, err=True))
+    typer.echo(f"wrote {target} (sha256 {meta['weights_sha256'][:16]}...)")
+    for split in ("train", "validation", "held_out"):
+        m = meta["metrics"][split]
+        typer.echo(f"{split:<10} pairs {m['n']:5d}  accuracy {m['accuracy']:.3f}  recall "
+                   + "  ".join(f"{k} {v:.3f}" for k, v in m["recall"].items() if v is not None))
+
+
+def eval_interviews(
+    split: Annotated[str, typer.Option(help="dev | test (datasets/interviews/<split>.yaml), or a path")]
+    = "dev",
+    verify: Annotated[bool, typer.Option(help="Use the claim verifier (experimental)")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    show: Annotated[bool, typer.Option(help="Print every answer's score beside its hand grade")] = False,
+) -> None:
+    """Hand-graded interview answers for questions outside the bank: Spearman and per-kind means."""
+    from tqdm import tqdm
+
+    from interviewer.adapters.bank_yaml import YamlQuestionBank
+    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+    from interviewer.adapters.judge_offline import OfflineJudge
+    from interviewer.adapters.retriever_faiss import ConceptIndex, FaissRetriever, cards_for
+    from interviewer.evaluation.interviews import (
+        INTERVIEWS_DIR,
+        derive_all,
+        grade_all,
+        load_interviews,
+        summarise,
+        with_topic_check,
+    )
+
+    path = Path(split) if split.endswith((".yaml", ".yml")) else INTERVIEWS_DIR / f"{split}.yaml"
+    settings = get_settings()
+    encoder = SentenceTransformerEncoder(settings.encoder_path)
+    judge = OfflineJudge(encoder, verify=verify)
+    bank = YamlQuestionBank.load(settings.bank_roots)
+    retriever = FaissRetriever(bank, encoder, ConceptIndex.build(cards_for(bank), encoder, progress=False))
+    grade = with_topic_check(lambda q, r, a: judge.grade_sync(question=q, rubric=r, answer=a),
+                             retriever.topic_sync)
+    items = load_interviews(path)
+    rubrics = derive_all(items, encoder)
+    with tqdm(total=len(items), desc="grading", unit="answer", file=sys.stderr,
+              disable=not sys.stderr.isatty()) as bar:
+        graded = grade_all(items, grade, rubrics, bar.update)
+    rep = summarise(graded)
+    if as_json:
+        typer.echo(json.dumps(rep, indent=2))
+    else:
+        typer.echo(f"judge: offline ({judge.prompt_version})  answers: {rep['n']}  "
+                   f"spearman {rep['spearman']:.3f}  pearson {rep['pearson']:.3f}")
+        for kind, v in rep["per_kind"].items():
+            cap = "" if v["within_cap"] is None else f"  within cap {v['within_cap'] * 100:5.1f} %"
+            typer.echo(f"  {kind:<15} n {v['n']:3d}  mean {v['mean']:5.1f}  hand {v['hand']:5.1f}{cap}")
+        for name, ok in rep["checks"].items():
+            typer.echo(f"  {'ok  ' if ok else 'FAIL'} {name}")
+    if show:
+        for g in graded:
+            typer.echo(f"{g.item.question.id:<36} {g.item.kind:<15} hand {g.item.grade:3.1f}  "
+                       f"score {g.score:3d}  {','.join(g.flags)}")
+    raise typer.Exit(0 if all(rep["checks"].values()) else 1)

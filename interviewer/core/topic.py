@@ -1,0 +1,47 @@
+"""Off-topic answers: an answer much closer to another bank question's concepts than to its own.
+
+MiniLM similarity and token recall cannot tell "about attention" from "answers this attention
+question", so a good answer to a neighbouring question used to earn 17-28 points (up to 80). The
+bank's concept index can: the service compares the answer with its own rubric and with every
+other question's criteria (`Retriever.topic`), and this module decides and applies the cap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from interviewer.core.feedback import build_feedback
+from interviewer.core.models import CriterionResult, Grade, Rubric, Verdict
+from interviewer.core.scoring import score
+
+# How much closer to another question's concepts than to its own an answer must be. Measured on
+# the bank (docs/grading.md): every sample answer is closer to its own rubric than this margin.
+OFF_TOPIC_MARGIN = 0.1
+OFF_TOPIC_FLAG = "off_topic"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicScores:
+    """Cosine of the answer with its own rubric's concepts and with the closest other question's."""
+
+    own: float
+    other: float
+    other_question_id: str
+
+    @property
+    def off_topic(self) -> bool:
+        return self.other - self.own >= OFF_TOPIC_MARGIN
+
+
+def mark_off_topic(grade: Grade, rubric: Rubric, topic: TopicScores) -> Grade:
+    """Every criterion missed, score recomputed (so 0), flagged for review with the reason."""
+    reason = ("The answer addresses another question more than this one "
+              f"(closest: {topic.other_question_id}).")
+    results = tuple(
+        CriterionResult(r.criterion_id, r.concept, Verdict.MISSED, r.weight, None, r.confidence,
+                        "The answer is about another question.", credit=0.0)
+        for r in grade.criteria
+    )
+    flags = tuple(dict.fromkeys((*grade.flags, OFF_TOPIC_FLAG)))
+    return replace(grade, criteria=results, score=score(results), flags=flags, reason=reason,
+                   feedback=f"{reason} {build_feedback(rubric, list(results))}")

@@ -1,0 +1,140 @@
+"""Claim-verification data: labelled (claim, sentence) pairs from `datasets/claims/` and the bank.
+
+Every criterion of the bank has sentences written for this project that assert its claim,
+contradict it (its misconception, a negation, a swapped direction, a wrong quantity, entity or
+cause) or only mention its topic, and every question has restatements. Pairs are built from those
+and from what the bank itself gives: the misconception (contradicts the statement, and is asserted
+by its paraphrases), key-term lists in several layouts, other criteria's and other questions'
+sentences (neutral). Questions are split by a hash of their id, so a held-out question is never
+seen in training, not even as a negative.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from interviewer.core.models import Question
+
+ASSERTS, CONTRADICTS, NEUTRAL = 0, 1, 2
+DATASETS = Path(__file__).resolve().parents[2] / "datasets"
+CLAIMS_DIR = DATASETS / "claims"
+HELD_OUT_BUCKET = 0  # questions with bucket(id) == 0 (about one in five) are never trained on
+VALIDATION_BUCKET = 1  # used to choose the number of epochs, inside the training questions
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    claim: str
+    span: str
+    label: int
+    question_id: str
+    source: str  # which kind of sentence produced it (for per-kind accuracy)
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionClaims:
+    question_id: str
+    criterion_id: str
+    asserts: tuple[str, ...]
+    contradicts: tuple[tuple[str, str], ...]  # (kind, text)
+    topic_only: tuple[str, ...]
+
+
+def bucket(question_id: str, buckets: int = 5) -> int:
+    """A stable split of questions: sha256 of the id modulo `buckets`."""
+    return int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % buckets
+
+
+def load_claims(paths: Iterable[Path]) -> tuple[list[CriterionClaims], dict[str, tuple[str, ...]]]:
+    """Criteria's written sentences and each question's restatements."""
+    crits: list[CriterionClaims] = []
+    restate: dict[str, tuple[str, ...]] = {}
+    for path in sorted(paths):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for q in doc.get("questions") or []:
+            qid = str(q["question_id"])
+            restate[qid] = tuple(str(s) for s in q.get("restatements") or ())
+            for c in q.get("criteria") or []:
+                contra = tuple(
+                    (str(k.get("kind", "")), str(k["text"])) if isinstance(k, dict) else ("", str(k))
+                    for k in c.get("contradicts") or ()
+                )
+                crits.append(CriterionClaims(
+                    qid, str(c["criterion_id"]), tuple(str(s) for s in c.get("asserts") or ()),
+                    contra, tuple(str(s) for s in c.get("topic_only") or ()),
+                ))
+    return crits, restate
+
+
+def term_lists(terms: Sequence[str], rng: random.Random) -> list[str]:
+    """The criterion's key terms laid out as a candidate stuffing keywords would."""
+    t = [x for x in terms if x.strip()]
+    if not t:
+        return []
+    shuffled = t[:]
+    rng.shuffle(shuffled)
+    layouts = [
+        ", ".join(shuffled),
+        " ".join(shuffled),
+        " -> ".join(shuffled),
+        "Keywords: " + ", ".join(shuffled) + ".",
+        "The key ideas here are " + ", ".join(shuffled[:-1]) + (" and " if len(shuffled) > 1 else "")
+        + shuffled[-1] + ".",
+    ]
+    singles = [s[:1].upper() + s[1:] + "." for s in shuffled]
+    return [rng.choice(layouts), *rng.sample(singles, min(2, len(singles)))]
+
+
+def build_pairs(
+    questions: Sequence[Question], crits: Sequence[CriterionClaims],
+    restate: dict[str, tuple[str, ...]], *, seed: int = 0,
+) -> list[Pair]:
+    """All labelled pairs for the given questions (only their own and each other's sentences)."""
+    rng = random.Random(seed)
+    by_q = {q.id: q for q in questions}
+    mine = [c for c in crits if c.question_id in by_q]
+    by_crit = {(c.question_id, c.criterion_id): c for c in mine}
+    pairs: list[Pair] = []
+    for q in questions:
+        if q.rubric is None:
+            continue
+        for crit in q.rubric.criteria:
+            cc = by_crit.get((q.id, crit.id))
+            if cc is None:
+                continue
+            s, m, qid = crit.statement, crit.misconception, q.id
+            pairs += [Pair(s, a, ASSERTS, qid, "asserts") for a in cc.asserts]
+            pairs += [Pair(s, t, CONTRADICTS, qid, f"contradicts:{k or 'other'}")
+                      for k, t in cc.contradicts]
+            pairs += [Pair(s, t, NEUTRAL, qid, "topic_only") for t in cc.topic_only]
+            pairs += [Pair(s, r, NEUTRAL, qid, "restatement")
+                      for r in rng.sample(list(restate.get(qid, ())), min(2, len(restate.get(qid, ()))))]
+            pairs += [Pair(s, t, NEUTRAL, qid, "term_list") for t in term_lists(crit.key_terms, rng)]
+            others = [o for o in mine if o.question_id == qid and o.criterion_id != crit.id and o.asserts]
+            for o in rng.sample(others, min(2, len(others))):
+                pairs.append(Pair(s, rng.choice(o.asserts), NEUTRAL, qid, "other_criterion"))
+            far = [o for o in mine if o.question_id != qid and o.asserts]
+            if far:
+                pairs.append(Pair(s, rng.choice(rng.choice(far).asserts), NEUTRAL, qid, "other_question"))
+            if m:
+                pairs.append(Pair(s, m, CONTRADICTS, qid, "contradicts:misconception"))
+                misc = [t for k, t in cc.contradicts if k == "misconception"]
+                pairs += [Pair(m, t, ASSERTS, qid, "misconception_restated") for t in misc]
+                if cc.asserts:
+                    pairs.append(Pair(m, rng.choice(cc.asserts), CONTRADICTS, qid, "misconception_denied"))
+    return pairs
+
+
+def split_questions(questions: Sequence[Question]) -> tuple[list[Question], list[Question], list[Question]]:
+    """(train, validation, held-out) by the hash bucket of the question id."""
+    held = [q for q in questions if bucket(q.id) == HELD_OUT_BUCKET]
+    val = [q for q in questions if bucket(q.id) == VALIDATION_BUCKET]
+    train = [q for q in questions if bucket(q.id) not in (HELD_OUT_BUCKET, VALIDATION_BUCKET)]
+    return train, val, held
+
