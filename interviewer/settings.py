@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(20.0, ge=0)
 
     max_message_bytes: int = Field(64 * 1024, ge=1024)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)  # largest REST request body
     max_answer_chars: int = Field(8000, ge=100)
     max_questions: int = Field(20, ge=1)
     default_num_questions: int = Field(3, ge=1)

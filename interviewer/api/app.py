@@ -25,6 +25,7 @@ from interviewer.api import (
     routes_webhooks,
     ws,
 )
+from interviewer.api.middleware import BodyLimit, error_body, error_headers
 from interviewer.api.schemas import Health
 from interviewer.api.shutdown import drain, install_signal_drain
 from interviewer.errors import InterviewerError, NotFound
@@ -44,9 +45,7 @@ CSP = (
 
 def _error_response(exc: InterviewerError) -> JSONResponse:
     metrics.ERRORS.labels(code=exc.code).inc()
-    body = {"error": {"code": exc.code, "message": exc.message, "retry_after": exc.retry_after}}
-    headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if exc.retry_after else None
-    return JSONResponse(body, status_code=exc.http_status, headers=headers)
+    return JSONResponse(error_body(exc), status_code=exc.http_status, headers=error_headers(exc))
 
 
 async def _load(app: FastAPI, settings: Settings) -> None:
@@ -164,6 +163,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(routes_keys.me_router)
     app.include_router(ws.router)
     _mount_frontend(app, Path(settings.frontend_dir))
+    # Added last, so it runs first: before routing, body parsing and authentication.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 
 

@@ -1,0 +1,92 @@
+"""Pure ASGI guards that run before routing, body parsing and authentication."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from interviewer import metrics
+from interviewer.errors import InterviewerError, PayloadTooLarge
+
+
+def error_body(exc: InterviewerError) -> dict[str, object]:
+    """The documented error shape: `{"error": {"code", "message", "retry_after"}}`."""
+    return {"error": {"code": exc.code, "message": exc.message, "retry_after": exc.retry_after}}
+
+
+def error_headers(exc: InterviewerError) -> dict[str, str]:
+    """`Retry-After` in whole seconds (at least 1) when the error says when to retry."""
+    if not exc.retry_after:
+        return {}
+    return {"Retry-After": str(max(1, round(exc.retry_after)))}
+
+
+async def send_error(send: Send, exc: InterviewerError) -> None:
+    """Answer an HTTP request with a typed error, without the app."""
+    metrics.ERRORS.labels(code=exc.code).inc()
+    body = json.dumps(error_body(exc)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+               (b"connection", b"close")]
+    headers += [(k.lower().encode(), v.encode()) for k, v in error_headers(exc).items()]
+    await send({"type": "http.response.start", "status": exc.http_status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """Refuse request bodies above `max_bytes` with 413, by Content-Length and while reading.
+
+    The body is read (up to the limit) before the app runs, so an oversized request never reaches
+    JSON parsing or authentication and never costs more than `max_bytes` of memory.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"request bodies are limited to {self.max_bytes} bytes "
+                               "(INTERVIEWER_MAX_BODY_BYTES)")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = self.max_bytes + 1  # unparsable: refuse rather than guess
+                if declared > self.max_bytes:
+                    await send_error(send, self._too_large())
+                    return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left: let the app see it
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await send_error(send, self._too_large())
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([body], receive), send)
+
+
+def _replay(first: list[Message], receive: Receive) -> Receive:
+    """A receive that returns `first`, then whatever the server sends next (e.g. a disconnect)."""
+    pending = list(first)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay

@@ -1,0 +1,79 @@
+"""The ASGI guards in front of the app: request size, and the error shape of what never reaches a route."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from interviewer.api.app import create_app
+from interviewer.wiring import build_services
+from tests.api.conftest import make_settings, serve
+
+MiB = 1024 * 1024
+
+
+async def call(app: Any, method: str, path: str, chunks: list[bytes],
+               headers: list[tuple[bytes, bytes]] | None = None) -> tuple[int, dict[str, str], bytes, int]:
+    """Drive the ASGI app by hand; returns status, headers, body and how many chunks it read."""
+    read = 0
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        if read < len(chunks):
+            read += 1
+            return {"type": "http.request", "body": chunks[read - 1], "more_body": read < len(chunks)}
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "headers": headers or [(b"host", b"127.0.0.1:8000")],
+             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
+    await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    hdrs = {k.decode().lower(): v.decode() for k, v in start["headers"]}
+    return start["status"], hdrs, body, read
+
+
+async def test_chunked_body_over_the_limit_is_refused_while_streaming(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, max_body_bytes=MiB))
+    chunks = [b"x" * 64 * 1024] * 64  # 4 MiB without a Content-Length
+    headers = [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"),
+               (b"transfer-encoding", b"chunked")]
+    status, _, body, read = await call(app, "POST", "/v1/grade", chunks, headers)
+    assert status == 413
+    assert json.loads(body)["error"]["code"] == "payload_too_large"
+    assert read <= MiB // (64 * 1024) + 1  # stopped reading right after the limit
+
+
+async def test_body_under_the_limit_reaches_the_route(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, max_body_bytes=MiB))
+    headers = [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json")]
+    status, _, body, _ = await call(app, "POST", "/v1/grade", [b'{"question_id": "x",', b' "answer": "y"}'],
+                                    headers)
+    assert status == 503 and json.loads(body)["error"]["code"] == "not_ready"  # no services loaded
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory, encoder, bank):  # type: ignore[no-untyped-def]
+    settings = make_settings(tmp_path_factory.mktemp("limits"), auth="on", max_body_bytes=MiB)
+    yield from serve(build_services(settings, encoder=encoder, bank=bank))
+
+
+def test_large_body_refused_by_content_length_before_authentication(auth_server) -> None:  # type: ignore[no-untyped-def]
+    body = json.dumps({"question_id": "arch-attention-scaling", "answer": "a" * (2 * MiB)})
+    r = httpx.post(auth_server.base_url + "/v1/grade", content=body,
+                   headers={"Content-Type": "application/json"}, timeout=30)
+    assert r.status_code == 413  # not 401: the body was refused before the key was looked at
+    assert r.json()["error"]["code"] == "payload_too_large"
+    assert "INTERVIEWER_MAX_BODY_BYTES" in r.json()["error"]["message"]
+    small = httpx.post(auth_server.base_url + "/v1/grade", json={"question_id": "x", "answer": "y"})
+    assert small.status_code == 401
