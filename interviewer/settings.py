@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     public_url: str | None = None  # base URL put in `ws_url` (default: the request's own URL)
     # Hosts webhook URLs may point at (empty: any). Set it to keep partners off internal hosts.
     webhook_allowed_hosts: CommaList = Field(default_factory=list)
+    # Let webhooks point at loopback, private, link-local or metadata addresses (tests, local sinks).
+    webhook_allow_private: bool = False
     webhook_timeout: float = Field(10.0, gt=0)
     webhook_max_attempts: int = Field(8, ge=1, le=30)
     webhook_backoff_base: float = Field(2.0, gt=0)  # seconds; doubles after each failed attempt

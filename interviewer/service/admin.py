@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from interviewer.core.ports import AdminStore, ApiKeyRecord, DeliveryRecord, WebhookRecord
 from interviewer.errors import BadRequest, NotFound
 from interviewer.service.auth import Principal, create_key
+from interviewer.service.webhook_targets import check_url
 from interviewer.service.webhooks import EVENT_TYPES, WebhookDispatcher
 
 MAX_HOOKS_PER_ORG = 20
@@ -17,7 +18,7 @@ MAX_HOOKS_PER_ORG = 20
 
 async def create_webhook(
     admin: AdminStore, *, principal: Principal, url: str, events: Sequence[str],
-    allowed_hosts: Sequence[str] = (),
+    allowed_hosts: Sequence[str] = (), allow_private: bool = False,
 ) -> WebhookRecord:
     """A new webhook of the caller's org; its secret is returned once, here."""
     unknown = [e for e in events if e not in EVENT_TYPES]
@@ -26,6 +27,7 @@ async def create_webhook(
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadRequest("a webhook URL is http:// or https:// with a host")
+    check_url(url, allow_private=allow_private)
     if allowed_hosts and parts.hostname not in allowed_hosts:
         raise BadRequest(f"webhook host {parts.hostname!r} is not allowed here "
                          "(INTERVIEWER_WEBHOOK_ALLOWED_HOSTS)")
