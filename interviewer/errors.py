@@ -122,3 +122,10 @@ class ServerShutdown(InterviewerError):
     code = "server_shutdown"
     http_status = 503
     ws_close_code = 1012  # service restart
+
+
+class InvalidText(BadRequest):
+    """Text that is not valid Unicode (a lone surrogate such as `\\ud800`, or bytes that are not UTF-8)."""
+
+    code = "invalid_text"
+    http_status = 422

@@ -25,7 +25,7 @@ from interviewer.api import (
     routes_webhooks,
     ws,
 )
-from interviewer.api.middleware import BodyLimit, error_body, error_headers
+from interviewer.api.middleware import BodyLimit, ValidText, error_body, error_headers
 from interviewer.api.schemas import Health
 from interviewer.api.shutdown import drain, install_signal_drain
 from interviewer.errors import InterviewerError, NotFound
@@ -163,7 +163,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(routes_keys.me_router)
     app.include_router(ws.router)
     _mount_frontend(app, Path(settings.frontend_dir))
-    # Added last, so it runs first: before routing, body parsing and authentication.
+    # Added last, so they run first: before routing, body parsing and authentication.
+    app.add_middleware(ValidText)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 

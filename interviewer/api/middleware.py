@@ -7,7 +7,8 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interviewer import metrics
-from interviewer.errors import InterviewerError, PayloadTooLarge
+from interviewer.api.inputs import check_json_body
+from interviewer.errors import InterviewerError, InvalidText, PayloadTooLarge
 
 
 def error_body(exc: InterviewerError) -> dict[str, object]:
@@ -78,6 +79,47 @@ class BodyLimit:
                 break
         body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
         await self.app(scope, _replay([body], receive), send)
+
+
+class ValidText:
+    """Refuse a JSON body that is not UTF-8 or holds a lone surrogate (`\\ud800`) with 422 invalid_text.
+
+    Runs inside BodyLimit, so the body it reads is bounded.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            check_json_body(body)
+        except InvalidText as exc:
+            await send_error(send, exc)
+            return
+        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}],
+                                      receive), send)
+
+
+def _is_json(scope: Scope) -> bool:
+    """Whether the app will read the body as JSON (FastAPI also does when no type is given)."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            kind = bytes(value).split(b";", 1)[0].strip().lower()
+            return kind == b"application/json" or kind.endswith(b"+json")
+    return scope["method"] in ("POST", "PUT", "PATCH", "DELETE")
 
 
 def _replay(first: list[Message], receive: Receive) -> Receive:

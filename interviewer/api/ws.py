@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from interviewer import metrics
 from interviewer.api.deps import client_ip, get_admin, get_limiter, get_registry, get_services
+from interviewer.api.inputs import check_text
 from interviewer.core.state import AnswerDelta, AnswerSubmitted, Ended, InterviewConfig, Skipped
 from interviewer.errors import (
     InterviewerError,
@@ -80,6 +81,7 @@ def parse(raw: str, max_bytes: int) -> Any:
         raise MalformedJSON(f"the frame is not valid JSON: {exc.msg}") from None
     if not isinstance(data, dict) or "type" not in data:
         raise InvalidMessage("a message is a JSON object with a `type` field")
+    check_text(data)
     if data["type"] not in CLIENT_TYPES:
         raise UnknownType(f"unknown message type {data['type']!r}; expected one of {list(CLIENT_TYPES)}")
     try:
