@@ -55,20 +55,30 @@ SHUTDOWN_RETRY_AFTER = 1.0  # seconds a client is asked to wait before it reconn
 
 
 class SocketOutbox:
-    """Outbox port over a Starlette websocket; counts what it sends."""
+    """Outbox port over a Starlette websocket; counts what it sends.
+
+    A client that is gone surfaces as ConnectionError, the port's contract: the session runner then
+    carries on without a socket (grading, follow-up selection, webhooks) instead of stopping.
+    """
 
     def __init__(self, ws: WebSocket) -> None:
         self.ws = ws
 
     async def send(self, message: dict[str, Any]) -> None:
-        await self.ws.send_text(json.dumps(message))
+        try:
+            await self.ws.send_text(json.dumps(message))
+        except WebSocketDisconnect as exc:
+            raise ConnectionError(f"the client is gone (close code {exc.code})") from None
         kind = str(message.get("type"))
         metrics.WS_MESSAGES.labels(direction="out", type=kind).inc()
         if kind == "error":
             metrics.ERRORS.labels(code=str(message.get("code"))).inc()
 
     async def close(self, code: int, reason: str) -> None:
-        await self.ws.close(code=code, reason=reason)
+        try:
+            await self.ws.close(code=code, reason=reason)
+        except WebSocketDisconnect as exc:
+            raise ConnectionError(f"the client is gone (close code {exc.code})") from None
 
 
 def parse(raw: str, max_bytes: int) -> Any:
@@ -269,7 +279,7 @@ async def interview_socket(ws: WebSocket) -> None:
                 if exc.ws_close_code is not None:
                     await ws.close(code=exc.ws_close_code)
                     break
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, ConnectionError):
         pass  # the client went away; the session stays stored for resume
     finally:
         sockets.connections.discard(conn)

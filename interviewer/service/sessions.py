@@ -54,7 +54,10 @@ BUSY_RETRIES = 30
 
 
 class Outbox(Protocol):
-    """Where a session's messages go: a live socket, or nowhere while disconnected."""
+    """Where a session's messages go: a live socket, or nowhere while disconnected.
+
+    `send` and `close` raise ConnectionError (or RuntimeError) when the client is gone.
+    """
 
     async def send(self, message: dict[str, Any]) -> None: ...
 
@@ -268,13 +271,15 @@ class SessionRunner:
                     later.append(a)
         if durable or changed:
             await self._commit(durable)
-        for m in durable + ephemeral:
-            await self._send(m)
-        for a in later:
-            self._spawn(a)
-        if self.svc.webhooks is not None:
-            for type_, data in events:
-                self.svc.webhooks.emit(self.org_id, type_, data)
+        try:
+            for m in durable + ephemeral:
+                await self._send(m)
+        finally:  # committed: what follows from it happens whether or not the client heard it
+            for a in later:
+                self._spawn(a)
+            if self.svc.webhooks is not None:
+                for type_, data in events:
+                    self.svc.webhooks.emit(self.org_id, type_, data)
 
     async def _restart_pending(self) -> None:
         """After a crash or on a new owner: redo grading or selection that never completed."""

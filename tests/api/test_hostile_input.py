@@ -1,21 +1,32 @@
-"""Hostile input over a real socket and real HTTP: typed errors, nothing stored, the session goes on."""
+"""Hostile input and vanishing clients: typed errors, nothing stored, the session goes on."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
+from starlette.websockets import WebSocketDisconnect
 
+from interviewer.api.ws import SocketOutbox
 from interviewer.client import interview
+from interviewer.core.state import AnswerSubmitted, InterviewConfig, Phase
+from interviewer.service import admin as svc_admin
+from interviewer.service.auth import local_principal
+from interviewer.service.interviews import new_session, plan_for
+from interviewer.service.registry import SessionRegistry
 from interviewer.wiring import build_services
+from tests.api.authkit import Receiver
 from tests.api.conftest import LiveServer, make_settings, serve
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, encoder, bank) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    settings = make_settings(tmp_path_factory.mktemp("hostile"))
+    settings = make_settings(tmp_path_factory.mktemp("hostile"), webhook_allow_private=True,
+                             webhook_backoff_base=0.1)
     yield from serve(build_services(settings, encoder=encoder, bank=bank))
 
 
@@ -58,3 +69,55 @@ def test_lone_surrogates_and_invalid_utf8_in_rest_bodies_are_refused(live: LiveS
                           ensure_ascii=False).encode()):
         r = httpx.post(f"{live.base_url}/v1/grade", content=ok, headers={"Content-Type": "application/json"})
         assert r.status_code == 200, r.text  # an astral character, escaped as a surrogate pair or not, is fine
+
+
+class GoneSocket:
+    """Starlette's WebSocket once its client has vanished: every send raises WebSocketDisconnect.
+
+    A real socket hits this only in the instant between the client leaving and the server noticing,
+    so the instant is made permanent here; everything behind SocketOutbox is real.
+    """
+
+    async def send_text(self, text: str) -> None:
+        raise WebSocketDisconnect(code=1006)
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        raise WebSocketDisconnect(code=1006)
+
+
+def wait_for(pred: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+async def test_a_client_gone_during_grading_skips_nothing(live: LiveServer) -> None:
+    svc = live.services
+    assert svc.admin is not None
+    me = local_principal(svc.settings.default_org)
+    receiver = Receiver()
+    url = receiver.start()
+    hook = await svc_admin.create_webhook(svc.admin, principal=me, url=url, allow_private=True,
+                                          events=["grade.created", "interview.completed"])
+    try:
+        config = InterviewConfig(num_questions=1, max_followups=1)
+        qid = svc.bank.all()[0].id
+        plan = await plan_for(svc, me.org_id, config, question_ids=[qid])
+        runner, _ = await new_session(svc, SessionRegistry(svc), principal=me, config=config, plan=plan,
+                                      outbox=None)
+        for text in ("I do not know, something with matrices.", "No idea either."):
+            runner.outbox = SocketOutbox(GoneSocket())  # type: ignore[arg-type]
+            await runner.handle(AnswerSubmitted(text, time.time()))  # main answer, then the follow-up
+            assert await runner.wait_idle(60)
+            assert runner.state.phase not in (Phase.GRADING, Phase.SELECTING)
+        kinds = [m["type"] for m in await svc.store.messages_after(runner.session_id, 0)]
+        assert kinds.count("grade") >= 2 and kinds[-1] == "summary"
+        assert [m.get("kind") for m in await svc.store.messages_after(runner.session_id, 0)
+                if m["type"] == "question"] == ["main", "followup"]  # the follow-up was still chosen
+        wait_for(lambda: len(receiver.events()) >= 3)
+        events = [e["type"] for e in receiver.events()]
+        assert events.count("grade.created") == 2 and events[-1] == "interview.completed"
+    finally:
+        await svc_admin.delete_webhook(svc.admin, principal=me, webhook_id=hook.webhook_id)
+        receiver.stop()
