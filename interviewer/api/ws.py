@@ -89,13 +89,17 @@ def parse(raw: str, max_bytes: int) -> Any:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise MalformedJSON(f"the frame is not valid JSON: {exc.msg}") from None
-    if not isinstance(data, dict) or "type" not in data:
+    except RecursionError:  # `[[[[...` thousands deep: refused, never a traceback
+        raise InvalidMessage("the frame nests too deeply; a message is a flat JSON object") from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise InvalidMessage("a message is a JSON object with a `type` field")
     check_text(data)
     if data["type"] not in CLIENT_TYPES:
         raise UnknownType(f"unknown message type {data['type']!r}; expected one of {list(CLIENT_TYPES)}")
     try:
         return client_adapter.validate_python(data)
+    except RecursionError:
+        raise InvalidMessage("the frame nests too deeply; a message is a flat JSON object") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"][1:]) or "message"

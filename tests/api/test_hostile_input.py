@@ -48,6 +48,22 @@ async def test_lone_surrogate_in_an_answer_is_refused_and_the_session_goes_on(li
     assert r.json()["turns"][0]["answer"] == sample  # nothing of the refused text was stored
 
 
+async def test_deeply_nested_frames_get_a_typed_error_and_the_socket_goes_on(live: LiveServer) -> None:
+    deep = "[" * 20_000 + "]" * 20_000
+    objects = '{"a": ' * 900 + "1" + "}" * 900
+    frames = [deep, '{"type": "start", "topics": ' + deep + "}", '{"type": ' + deep + "}",
+              '{"type": "answer.delta", "text": "x", "extra": ' + objects + "}"]
+    async with interview(live.ws_url) as ws:
+        for frame in frames:
+            await ws.conn.send(frame)
+            err = await ws.recv()
+            assert err["type"] == "error" and err["code"] == "invalid_message", err
+        await ws.send("ping")
+        assert (await ws.recv())["type"] == "pong"
+        q = await ws.start(num_questions=1, max_followups=0)  # still a working socket
+        assert q["type"] == "question"
+
+
 def test_lone_surrogates_and_invalid_utf8_in_rest_bodies_are_refused(live: LiveServer) -> None:
     qid = live.services.bank.all()[0].id
     before = httpx.get(f"{live.base_url}/v1/interviews").json()["items"]
