@@ -12,6 +12,8 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
 
 from interviewer import __version__, metrics
@@ -25,6 +27,7 @@ from interviewer.api import (
     routes_webhooks,
     ws,
 )
+from interviewer.api.deps import NOT_READY_RETRY_AFTER
 from interviewer.api.middleware import BodyLimit, ValidText, error_body, error_headers
 from interviewer.api.schemas import Health
 from interviewer.api.shutdown import drain, install_signal_drain
@@ -41,6 +44,20 @@ CSP = (
     "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
+
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "payload_too_large", 429: "rate_limited", 503: "not_ready"}
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette reports only the first route's)."""
+    routes = request.app.router.routes
+    return [m for m in METHODS
+            if any(r.matches({**request.scope, "method": m})[0] is Match.FULL for r in routes)]
 
 
 def _error_response(exc: InterviewerError) -> JSONResponse:
@@ -131,6 +148,22 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                           "details": details}}
         return JSONResponse(body, status_code=422, headers=None)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Unknown routes, wrong methods and unreadable bodies, in the documented error shape."""
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 404:
+            message = f"no such route: {request.url.path}"
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)  # empty for a mount (static files): keep its own
+            headers["Allow"] = ", ".join(allowed) if allowed else headers.get("Allow", "")
+            message = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
+        metrics.ERRORS.labels(code=code).inc()
+        body = {"error": {"code": code, "message": message, "retry_after": None}}
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:
         """The process is up."""
@@ -141,12 +174,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     def readyz(request: Request) -> Response:
         """200 once the model and the question bank are loaded."""
         svc: Services | None = request.app.state.services
+        retry = {"Retry-After": str(round(NOT_READY_RETRY_AFTER))}
         if request.app.state.draining:  # stopping: the proxy should send new sockets elsewhere
-            return JSONResponse(Health(status="draining").model_dump(), status_code=503)
+            return JSONResponse(Health(status="draining").model_dump(), status_code=503, headers=retry)
         if svc is None:
             detail = {"error": request.app.state.load_error} if request.app.state.load_error else {}
             body = Health(status="loading" if not detail else "failed", detail=detail)
-            return JSONResponse(body.model_dump(), status_code=503)
+            return JSONResponse(body.model_dump(), status_code=503, headers=retry)
         body = Health(status="ready", detail={
             "questions": len(svc.bank.all()), "bank_hash": svc.bank.content_hash,
             "judge": svc.judge.name, "store": settings.store_kind,

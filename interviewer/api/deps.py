@@ -16,10 +16,13 @@ from interviewer.service.container import Services
 from interviewer.service.limiter import Limiter
 from interviewer.service.registry import SessionRegistry
 
+NOT_READY_RETRY_AFTER = 5.0  # seconds; loading the model and the bank takes 10-30 s
+
 
 class NotReady(InterviewerError):
     code = "not_ready"
     http_status = 503
+    default_retry_after = NOT_READY_RETRY_AFTER
 
 
 def get_services(request: HTTPConnection) -> Services:

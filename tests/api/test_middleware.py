@@ -77,3 +77,46 @@ def test_large_body_refused_by_content_length_before_authentication(auth_server)
     assert "INTERVIEWER_MAX_BODY_BYTES" in r.json()["error"]["message"]
     small = httpx.post(auth_server.base_url + "/v1/grade", json={"question_id": "x", "answer": "y"})
     assert small.status_code == 401
+
+
+@pytest.fixture
+def loading_app(tmp_path: Path) -> httpx.AsyncClient:
+    """The real app before its services are loaded (no lifespan): every /v1 route answers 503."""
+    app = create_app(make_settings(tmp_path))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000")
+
+
+def error_code(r: httpx.Response) -> str:
+    body = r.json()
+    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"]), body
+    return str(body["error"]["code"])
+
+
+async def test_unknown_routes_and_wrong_methods_answer_the_error_shape(loading_app: httpx.AsyncClient) -> None:
+    async with loading_app as c:
+        r = await c.get("/v1/no-such-thing")
+        assert r.status_code == 404 and error_code(r) == "not_found"
+        r = await c.delete("/v1/questions")
+        assert r.status_code == 405 and error_code(r) == "method_not_allowed"
+        assert "GET" in r.headers["allow"]
+        # GET and DELETE are two routes on one path: Allow names both (Starlette named the first only)
+        r = await c.options("/v1/webhooks/wh_1")
+        assert r.status_code == 405 and error_code(r) == "method_not_allowed"
+        assert {"GET", "DELETE"} <= {m.strip() for m in r.headers["allow"].split(",")}
+
+
+async def test_unreadable_bodies_answer_the_error_shape(loading_app: httpx.AsyncClient) -> None:
+    async with loading_app as c:
+        r = await c.post("/v1/grade", content=b"[" * 5000, headers={"Content-Type": "application/json"})
+        assert r.status_code == 400 and error_code(r) == "bad_request"
+        r = await c.post("/v1/grade", content=b"{not json", headers={"Content-Type": "application/json"})
+        assert r.status_code == 422 and error_code(r) == "invalid_request"
+
+
+async def test_every_503_carries_retry_after(loading_app: httpx.AsyncClient) -> None:
+    async with loading_app as c:
+        for path in ("/v1/questions", "/readyz"):
+            r = await c.get(path)
+            assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1, path
+        r = await c.get("/v1/questions")
+        assert error_code(r) == "not_ready" and r.json()["error"]["retry_after"] >= 1
