@@ -166,12 +166,34 @@ class Connection:
         self.query_session = ws.query_params.get("session_id")
         self.query_token = ws.query_params.get("token")
 
-    async def check_rate(self) -> None:
+    @property
+    def anonymous(self) -> bool:
+        """No session and no key yet (with auth on): what this socket sends is unauthenticated."""
+        return self.principal is None and self.runner is None and self.svc.settings.auth == "on"
+
+    async def check_rate(self, msg: Any) -> None:
+        """Every frame counts for this socket; all but pings also in the shared per-IP/key limits.
+
+        An anonymous socket's frames are counted once they prove a key or token (`admitted`), or
+        when refused (`refused`) in the IP's unauthenticated bucket: a key or candidate token that
+        works is never held up by anonymous traffic from its address.
+        """
         wait = self.bucket.take(time.monotonic())
         if wait > 0:
             raise RateLimited("too many messages; slow down", retry_after=round(wait, 3))
+        if isinstance(msg, PingMsg) or self.anonymous:
+            return
         key_id = self.principal.key_id if self.principal else None
         await get_limiter(self.ws).check("ws", key_id=key_id, ip=client_ip(self.ws))
+
+    async def refused(self, exc: InterviewerError) -> InterviewerError:
+        """Count a refused frame of an anonymous socket; past the limit the answer is `rate_limited`."""
+        if self.anonymous and not isinstance(exc, RateLimited):
+            try:
+                await get_limiter(self.ws).check_anon("ws", ip=client_ip(self.ws))
+            except RateLimited as limited:
+                return limited
+        return exc
 
     async def authenticate(self, token: str | None) -> Principal:
         s = self.svc.settings
@@ -181,16 +203,38 @@ class Connection:
             self.principal = await authenticate(get_admin(self.ws), token or self.header_key)
         return self.principal
 
-    async def start(self, msg: Start) -> SessionRunner:
+    async def admitted(self, key_id: str | None, runner: SessionRunner | None = None) -> None:
+        """Count the frame that authenticated an anonymous socket, now that it proved itself.
+
+        It is counted before the session is created or replayed; a runner found for it is let go
+        again when the limit refuses it.
+        """
+        try:
+            await get_limiter(self.ws).check("ws", key_id=key_id, ip=client_ip(self.ws))
+        except RateLimited:
+            if runner is not None:
+                await self.reg.release(runner)
+            raise
+
+    async def attach(self, session_id: str, token: str, *, anonymous: bool) -> SessionRunner:
+        """Take over a stored session with its token (`resume`, or a candidate joining)."""
+        runner = await self.reg.attach(session_id, token)
+        if anonymous:
+            await self.admitted(None, runner)
+        await self.reg.supersede(runner, self.out)
+        return runner
+
+    async def start(self, msg: Start, *, anonymous: bool) -> SessionRunner:
         """A new session with an API key, or the candidate joining a partner-created session."""
         session_id = msg.session_id or self.query_session
         token = msg.token or self.query_token
         if session_id and token and parse_key_id(token) is None:
-            runner = await self.reg.attach(session_id, token)
-            await self.reg.supersede(runner, self.out)
+            runner = await self.attach(session_id, token, anonymous=anonymous)
             await runner.resume(self.out, 0)
             return runner
         principal = await self.authenticate(msg.token if msg.token and parse_key_id(msg.token) else None)
+        if anonymous:
+            await self.admitted(principal.key_id)
         return await start_session(msg, self.svc, self.reg, self.out, principal)
 
     async def error(self, exc: InterviewerError) -> None:
@@ -213,6 +257,7 @@ class Connection:
 
     async def dispatch(self, msg: Any) -> None:
         runner = self.runner
+        anonymous = self.anonymous  # check_rate did not count this frame: counted once admitted
         now = time.time()
         if self.sockets.closing and isinstance(msg, Start | ResumeMsg):
             raise ServerShutdown("the server is restarting; reconnect in a moment",
@@ -224,12 +269,11 @@ class Connection:
             case Start():
                 if runner is not None:
                     raise InvalidState("this connection already has a session; send end first")
-                self.runner = await self.start(msg)
+                self.runner = await self.start(msg, anonymous=anonymous)
             case ResumeMsg():
                 if runner is not None:
                     await self.release()
-                resumed = await self.reg.attach(msg.session_id, msg.resume_token)
-                await self.reg.supersede(resumed, self.out)
+                resumed = await self.attach(msg.session_id, msg.resume_token, anonymous=anonymous)
                 self.runner = resumed
                 await resumed.resume(self.out, msg.last_seq)
             case _ if runner is None:
@@ -276,10 +320,15 @@ async def interview_socket(ws: WebSocket) -> None:
             if raw is None:
                 raw = (frame.get("bytes") or b"").decode("utf-8", errors="replace")
             try:
-                await conn.check_rate()
-                await conn.dispatch(inbound(raw, svc.settings.max_message_bytes))
+                try:
+                    msg = inbound(raw, svc.settings.max_message_bytes)
+                except InterviewerError:
+                    await conn.check_rate(None)  # a bad frame counts too, and may be rate limited
+                    raise
+                await conn.check_rate(msg)
+                await conn.dispatch(msg)
             except InterviewerError as exc:
-                await conn.error(exc)
+                await conn.error(await conn.refused(exc))
                 if exc.ws_close_code is not None:
                     await ws.close(code=exc.ws_close_code)
                     break

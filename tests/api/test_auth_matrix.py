@@ -38,7 +38,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, encoder, bank) -> Iterator[World]:  # type: ignore[no-untyped-def]
     settings = make_settings(tmp_path_factory.mktemp("matrix"), auth="on", rate_limit="",
-                             rate_limit_ip="", ws_rate_limit="", webhook_backoff_base=0.01, webhook_allow_private=True,
+                             rate_limit_ip="", rate_limit_anon="", ws_rate_limit="", webhook_backoff_base=0.01, webhook_allow_private=True,
                              webhook_max_attempts=1)
     svc = build_services(settings, encoder=encoder, bank=bank)
     keys = make_keys(svc)

@@ -32,7 +32,7 @@ class Setup:
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory, encoder, bank) -> Iterator[Setup]:  # type: ignore[no-untyped-def]
-    settings = make_settings(tmp_path_factory.mktemp("review"), auth="on", rate_limit="", rate_limit_ip="",
+    settings = make_settings(tmp_path_factory.mktemp("review"), auth="on", rate_limit="", rate_limit_ip="", rate_limit_anon="",
                              ws_rate_limit="")
     svc = build_services(settings, encoder=encoder, bank=bank)
     keys = make_keys(svc)
