@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,7 +29,7 @@ from interviewer.api import (
     ws,
 )
 from interviewer.api.deps import NOT_READY_RETRY_AFTER
-from interviewer.api.middleware import BodyLimit, ValidText, error_body, error_headers
+from interviewer.api.middleware import BodyLimit, LocalOnly, ValidText, error_body, error_headers
 from interviewer.api.schemas import Health
 from interviewer.api.shutdown import drain, install_signal_drain
 from interviewer.errors import InterviewerError, NotFound
@@ -200,6 +201,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Added last, so they run first: before routing, body parsing and authentication.
     app.add_middleware(ValidText)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.auth == "off":
+        public = urlsplit(settings.public_url).hostname if settings.public_url else None
+        app.add_middleware(LocalOnly, hosts=[settings.host, public or ""])
     return app
 
 

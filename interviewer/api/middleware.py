@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interviewer import metrics
 from interviewer.api.inputs import check_json_body
-from interviewer.errors import InterviewerError, InvalidText, PayloadTooLarge
+from interviewer.errors import Forbidden, InterviewerError, InvalidText, PayloadTooLarge
 
 
 def error_body(exc: InterviewerError) -> dict[str, object]:
@@ -120,6 +123,54 @@ def _is_json(scope: Scope) -> bool:
             kind = bytes(value).split(b";", 1)[0].strip().lower()
             return kind == b"application/json" or kind.endswith(b"+json")
     return scope["method"] in ("POST", "PUT", "PATCH", "DELETE")
+
+
+class LocalOnly:
+    """With auth off: only requests to this machine's names, from pages served by this machine.
+
+    Without keys anyone who can make the browser send a request acts as the local admin. A web page
+    cannot read the answers of a cross-site request, but through DNS rebinding (its own name pointed
+    at 127.0.0.1) it sends `Host: its-name`, and a websocket opened by a foreign page is not bound by
+    the same-origin policy at all (it sends `Origin: its-origin`). Both are refused here.
+    """
+
+    def __init__(self, app: ASGIApp, hosts: Iterable[str]) -> None:
+        self.app = app
+        self.hosts = {h.lower().strip("[]") for h in hosts if h}
+
+    def allowed(self, host: str) -> bool:
+        """Whether `host` (a name or address, without port) is this machine."""
+        h = host.lower().strip("[]").rstrip(".")
+        if h in self.hosts or h == "localhost" or h.endswith(".localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(h).is_loopback
+        except ValueError:
+            return False
+
+    def refusal(self, scope: Scope) -> Forbidden | None:
+        headers = dict(scope["headers"])
+        host = headers.get(b"host", b"").decode("latin-1")
+        if host and not self.allowed(urlsplit(f"//{host}").hostname or ""):
+            return Forbidden(f"Host {host!r} is not this machine: with INTERVIEWER_AUTH=off only "
+                             "loopback names are served (DNS rebinding)")
+        origin = headers.get(b"origin")
+        if origin is not None:
+            text = origin.decode("latin-1")
+            if not self.allowed(urlsplit(text).hostname or ""):
+                return Forbidden(f"requests from the page {text!r} are refused with INTERVIEWER_AUTH=off")
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refused = self.refusal(scope) if scope["type"] in ("http", "websocket") else None
+        if refused is None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "http":
+            await send_error(send, refused)
+        else:  # closing before accepting makes the server answer the upgrade with 403
+            metrics.ERRORS.labels(code=refused.code).inc()
+            await send({"type": "websocket.close", "code": refused.ws_close_code or 4403,
+                        "reason": "foreign origin"})
 
 
 def _replay(first: list[Message], receive: Receive) -> Receive:

@@ -120,3 +120,60 @@ async def test_every_503_carries_retry_after(loading_app: httpx.AsyncClient) -> 
             assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1, path
         r = await c.get("/v1/questions")
         assert error_code(r) == "not_ready" and r.json()["error"]["retry_after"] >= 1
+
+
+async def test_auth_off_serves_only_this_machines_names_and_pages(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path))
+    for host in (b"127.0.0.1:8000", b"localhost:8000", b"[::1]:8000", b"app.localhost", b"127.0.0.2"):
+        status, _, _, _ = await call(app, "GET", "/healthz", [b""], [(b"host", host)])
+        assert status == 200, host
+    # DNS rebinding: the attacker's name, pointed at 127.0.0.1
+    status, _, body, _ = await call(app, "GET", "/v1/questions", [b""], [(b"host", b"rebind.attacker.example:8000")])
+    assert status == 403 and json.loads(body)["error"]["code"] == "forbidden"
+    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"https://attacker.example"),
+               (b"content-type", b"application/json")]
+    status, _, _, _ = await call(app, "POST", "/v1/interviews", [b"{}"], headers)
+    assert status == 403
+    ok = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
+    status, _, _, _ = await call(app, "GET", "/healthz", [b""], ok)
+    assert status == 200
+
+
+async def ws_handshake(app: Any, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """The app's first answer to a websocket upgrade: `websocket.accept`, or `websocket.close` (403)."""
+    sent: list[dict[str, Any]] = []
+    inbox = [{"type": "websocket.connect"}]
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0) if inbox else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "websocket", "asgi": {"version": "3.0"}, "http_version": "1.1", "scheme": "ws",
+             "path": "/v1/interviews/ws", "raw_path": b"/v1/interviews/ws", "query_string": b"",
+             "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000),
+             "server": ("127.0.0.1", 8000), "subprotocols": []}
+    await app(scope, receive, send)
+    return sent[0]
+
+
+async def test_auth_off_refuses_websockets_opened_by_foreign_pages(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path))
+    foreign = await ws_handshake(app, [(b"host", b"127.0.0.1:8000"), (b"origin", b"https://attacker.example")])
+    assert foreign["type"] == "websocket.close"
+    for origin in (b"null",):  # a sandboxed or file:// page
+        refused = await ws_handshake(app, [(b"host", b"127.0.0.1:8000"), (b"origin", origin)])
+        assert refused["type"] == "websocket.close"
+    own = await ws_handshake(app, [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")])
+    assert own["type"] == "websocket.accept"
+    tool = await ws_handshake(app, [(b"host", b"127.0.0.1:8000")])  # no Origin: not a browser page
+    assert tool["type"] == "websocket.accept"
+
+
+async def test_auth_on_leaves_host_and_origin_to_the_keys(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, auth="on", host="0.0.0.0"))
+    status, _, _, _ = await call(app, "GET", "/healthz", [b""], [(b"host", b"interviews.example.com")])
+    assert status == 200
+    sock = await ws_handshake(app, [(b"host", b"interviews.example.com"), (b"origin", b"https://partner.example")])
+    assert sock["type"] == "websocket.accept"
