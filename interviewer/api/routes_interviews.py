@@ -24,6 +24,10 @@ EXPORT_TYPES = {
     "html": "text/html; charset=utf-8", "pdf": "application/pdf",
 }
 
+# The HTML report is one self-contained page with an inline stylesheet: no script, no fetch, no form.
+EXPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+              "form-action 'none'; frame-ancestors 'none'; sandbox")
+
 
 @router.post("", response_model=InterviewCreated, status_code=201, responses=errors(400, 404, 409))
 async def create(
@@ -104,6 +108,7 @@ async def export(
         "json": exports.to_json, "csv": exports.to_csv, "html": exports.to_html,
     }[format](t) if format != "pdf" else exports.to_pdf(t)
     name = f"interview-{session_id}.{format}"
-    disposition = "inline" if format == "html" else f'attachment; filename="{name}"'
-    return Response(body, media_type=EXPORT_TYPES[format],
-                    headers={"Content-Disposition": disposition})
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"}
+    if format == "html":  # candidate text inside: even opened in the browser it runs nothing
+        headers["Content-Security-Policy"] = EXPORT_CSP
+    return Response(body, media_type=EXPORT_TYPES[format], headers=headers)

@@ -137,3 +137,23 @@ async def test_a_client_gone_during_grading_skips_nothing(live: LiveServer) -> N
     finally:
         await svc_admin.delete_webhook(svc.admin, principal=me, webhook_id=hook.webhook_id)
         receiver.stop()
+
+
+async def test_the_html_export_of_a_hostile_answer_is_an_inert_attachment(live: LiveServer) -> None:
+    markup = '<script>alert(1)</script><img src=x onerror="alert(2)"> attention scales by sqrt(d_k)'
+    async with interview(live.ws_url) as ws:
+        await ws.start(num_questions=1, max_followups=0)
+        await ws.answer(markup)
+        await ws.recv_until("summary")
+        sid = ws.session_id
+    r = httpx.get(f"{live.base_url}/v1/interviews/{sid}/export", params={"format": "html"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.headers["content-disposition"] == f'attachment; filename="interview-{sid}.html"'
+    assert r.headers["x-content-type-options"] == "nosniff"
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "sandbox" in csp and "script-src" not in csp
+    assert "<script>" not in r.text and "&lt;script&gt;" in r.text
+    for fmt in ("json", "csv", "pdf"):
+        other = httpx.get(f"{live.base_url}/v1/interviews/{sid}/export", params={"format": fmt})
+        assert other.headers["x-content-type-options"] == "nosniff", fmt
+
