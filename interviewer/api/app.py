@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
 
-from interviewer import __version__, metrics
+from interviewer import __version__, logs, metrics
 from interviewer.api import (
     routes_grade,
     routes_interviews,
@@ -92,6 +92,7 @@ def _install(app: FastAPI, svc: Services) -> None:
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The app; with `services` it is ready at once, otherwise it loads them in the background."""
     settings = settings or (services.settings if services else get_settings())
+    logs.redact_server_logs()  # candidate tokens in ws_url query strings stay out of access logs
     if settings.auth == "off" and not is_loopback(settings.host):
         raise RuntimeError(
             f"refusing to serve on {settings.host} with INTERVIEWER_AUTH=off: anyone on the network "

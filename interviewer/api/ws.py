@@ -230,7 +230,7 @@ class Connection:
         token = msg.token or self.query_token
         if session_id and token and parse_key_id(token) is None:
             runner = await self.attach(session_id, token, anonymous=anonymous)
-            await runner.resume(self.out, 0)
+            await runner.resume(self.out, 0, token=token)
             return runner
         principal = await self.authenticate(msg.token if msg.token and parse_key_id(msg.token) else None)
         if anonymous:
@@ -275,7 +275,7 @@ class Connection:
                     await self.release()
                 resumed = await self.attach(msg.session_id, msg.resume_token, anonymous=anonymous)
                 self.runner = resumed
-                await resumed.resume(self.out, msg.last_seq)
+                await resumed.resume(self.out, msg.last_seq, token=msg.resume_token)
             case _ if runner is None:
                 raise NoActiveSession("send start (or resume) before answering")
             case AnswerDeltaMsg():

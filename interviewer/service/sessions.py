@@ -68,6 +68,21 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+TOKEN_FIELDS = ("resume_token", "candidate_token")
+
+
+def without_token(msg: dict[str, Any]) -> dict[str, Any]:
+    """A `session` message as stored: its tokens blanked (sessions stored before kept them)."""
+    return {**msg, **{f: "" for f in TOKEN_FIELDS if f in msg}}
+
+
+def with_token(msg: dict[str, Any], token: str) -> dict[str, Any]:
+    """A stored message as replayed: a `session` message gets back the token the client proved."""
+    if msg.get("type") != "session":
+        return msg
+    return {**msg, **{f: token for f in TOKEN_FIELDS if f in msg}}
+
+
 class SessionRunner:
     """Owns one session in this process; all state changes go through `handle` under a lock."""
 
@@ -136,7 +151,7 @@ class SessionRunner:
                 seq=self._next(), session_id=self.session_id, resume_token=token,
                 candidate_token=token, total=len(self.state.plan), limits=self.limits(),
             )
-            await self._commit([dump(msg)])
+            await self._commit([without_token(dump(msg))])  # the store keeps only the token's hash
             await self._send(dump(msg))
             await self._apply(self._initial_actions)
 
@@ -147,8 +162,11 @@ class SessionRunner:
             "rate_per_second": s.ws_rate_per_second, "rate_burst": s.ws_rate_burst,
         }
 
-    async def resume(self, outbox: Outbox, last_seq: int) -> None:
-        """Replay what the client missed, then continue where the session stood."""
+    async def resume(self, outbox: Outbox, last_seq: int, *, token: str) -> None:
+        """Replay what the client missed, then continue where the session stood.
+
+        `token` is the one the client proved; the replayed `session` message carries it again.
+        """
         async with self._lock:
             await self._watch.start()  # before the claim: a newer claim after it is never missed
             await self.svc.store.claim(self.session_id, self.owner)
@@ -162,7 +180,7 @@ class SessionRunner:
             self.outbox = outbox
             self.seq = max(self.seq, last_seq)
             for m in await self.svc.store.messages_after(self.session_id, last_seq):
-                await self._send(m)
+                await self._send(with_token(m, token))
             if not self._tasks:
                 await self._restart_pending()
 

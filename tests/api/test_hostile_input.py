@@ -157,3 +157,20 @@ async def test_the_html_export_of_a_hostile_answer_is_an_inert_attachment(live: 
         other = httpx.get(f"{live.base_url}/v1/interviews/{sid}/export", params={"format": fmt})
         assert other.headers["x-content-type-options"] == "nosniff", fmt
 
+
+async def test_the_candidate_token_is_stored_only_as_its_hash(live: LiveServer) -> None:
+    made = httpx.post(f"{live.base_url}/v1/interviews", json={"num_questions": 1}).json()
+    sid, token = made["session_id"], made["candidate_token"]
+    stored = await live.services.store.messages_after(sid, 0)
+    assert stored and stored[0]["type"] == "session"
+    assert token not in json.dumps(stored)  # the message log keeps no token (the session keeps a hash)
+    async with interview(made["ws_url"]) as ws:  # the candidate joins: the replay has its token again
+        await ws.join()
+        session = next(m for m in ws.received if m["type"] == "session")
+        assert session["resume_token"] == session["candidate_token"] == token
+        last = ws.last_seq
+    async with interview(live.ws_url) as ws:
+        await ws.resume(sid, token, last_seq=0)
+        replayed = await ws.recv_until("session")
+        assert replayed["resume_token"] == token and ws.resume_token == token
+        assert (await ws.recv_until("question"))["seq"] <= last

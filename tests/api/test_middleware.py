@@ -177,3 +177,53 @@ async def test_auth_on_leaves_host_and_origin_to_the_keys(tmp_path: Path) -> Non
     assert status == 200
     sock = await ws_handshake(app, [(b"host", b"interviews.example.com"), (b"origin", b"https://partner.example")])
     assert sock["type"] == "websocket.accept"
+
+
+def test_tokens_in_query_strings_stay_out_of_the_servers_logs(tmp_path: Path) -> None:
+    import logging
+    import threading
+    import time
+
+    import uvicorn
+    import websockets.sync.client
+
+    from tests.conftest import free_port
+
+    class Capture(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lines: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(record.getMessage())
+
+    port = free_port()
+    config = uvicorn.Config(create_app(make_settings(tmp_path)), host="127.0.0.1", port=port,
+                            log_level="info", lifespan="off", proxy_headers=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    capture = Capture()
+    loggers = [logging.getLogger(n) for n in ("uvicorn.access", "uvicorn.error")]
+    for lg in loggers:
+        lg.addHandler(capture)
+    try:
+        secret = "cAnDiDaTe-SeCrEt-123"
+        httpx.get(f"http://127.0.0.1:{port}/v1/interviews?session_id=s1&token={secret}")
+        with websockets.sync.client.connect(
+                f"ws://127.0.0.1:{port}/v1/interviews/ws?session_id=s1&token={secret}") as ws:
+            ws.recv(timeout=10)  # not_ready: the app has no services here
+        deadline = time.monotonic() + 5
+        while not any("WebSocket" in line for line in capture.lines) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        for lg in loggers:
+            lg.removeHandler(capture)
+        server.should_exit = True
+        thread.join(timeout=10)
+    logged = "\n".join(capture.lines)
+    assert "token=[redacted]" in logged and "/v1/interviews?session_id=s1" in logged
+    assert any("WebSocket" in line for line in capture.lines)
+    assert secret not in logged
