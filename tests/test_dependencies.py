@@ -1,4 +1,4 @@
-"""Every third-party module the code imports is declared in pyproject.toml (a clean install runs it)."""
+"""What a clean install and a new operator need: every import declared, every setting documented."""
 
 from __future__ import annotations
 
@@ -54,3 +54,12 @@ def test_the_package_and_its_scripts_import_only_declared_dependencies() -> None
 
 def test_the_tests_import_only_declared_dependencies_and_dev_extras() -> None:
     assert undeclared(imported("tests"), declared("dev")) == []
+
+
+def test_every_setting_is_in_the_readme_table() -> None:
+    from interviewer.settings import Settings
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    missing = [f"INTERVIEWER_{name.upper()}" for name in Settings.model_fields
+               if f"| `INTERVIEWER_{name.upper()}` |" not in readme]
+    assert missing == []
