@@ -34,7 +34,7 @@ async def create(
     body: InterviewCreate, request: Request, svc: ServicesDep, reg: RegistryDep,
     principal: InterviewCreator, idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Create an interview for one candidate; give them `ws_url` (it carries their token)."""
+    """Create an interview for one candidate; send them `candidate_url` (or `ws_url` for your own client)."""
 
     async def run() -> Outcome:
         made = await create_interview(
@@ -47,7 +47,7 @@ async def create(
             candidate_ref=body.candidate_ref,
         )
         out = InterviewCreated(session_id=made.session_id, candidate_token=made.candidate_token,
-                               ws_url=made.ws_url, total=made.total)
+                               ws_url=made.ws_url, candidate_url=made.candidate_url, total=made.total)
         return Outcome(201, out.model_dump(mode="json"))
 
     out = await idempotent(svc, principal=principal, endpoint="interviews.create", key=idempotency_key,
