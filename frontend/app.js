@@ -162,6 +162,7 @@ const ERROR_TEXT = {
 function onError(msg) {
   switch (msg.code) {
     case "session_not_found":
+    case "session_deleted":
     case "unauthorized":
       conn.drop({ stop: true });
       notice(candidate ? "This interview link is no longer valid (the interview was cancelled, or the link "
@@ -244,7 +245,8 @@ function onFinalClose(code) {
       h("button", { type: "button", onclick: () => { notice(""); conn.connect(); } }, "Continue here")]);
   } else {
     setConnection("closed");
-    notice("This interview can no longer be resumed.", restartActions());
+    notice(code === 4410 ? "This interview was cancelled by whoever set it up."
+      : "This interview can no longer be resumed.", restartActions());
   }
 }
 

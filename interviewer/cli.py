@@ -351,6 +351,46 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id (from `ke
     typer.echo(f"revoked {key_id}")
 
 
+interviews_app = typer.Typer(help="Stored interviews: retention.", no_args_is_help=True)
+app.add_typer(interviews_app, name="interviews")
+
+
+@interviews_app.command("purge")
+def interviews_purge(
+    older_than: Annotated[float, typer.Option("--older-than", min=0, metavar="DAYS",
+                                              help="Interviews created and last changed more than DAYS ago")],
+    yes: Annotated[bool, typer.Option("--yes", help="Delete them (without it: only list them)")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many per run")] = 10_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Delete old interviews (answers, grades, messages; an audit entry stays). Dry run by default."""
+    from dataclasses import asdict
+
+    from interviewer.service.retention import Stores, purge
+    from interviewer.wiring import build_events, build_store
+    from interviewer.wiring_admin import build_admin_store
+
+    async def run() -> Any:
+        s = get_settings()
+        st = Stores(build_store(s), build_admin_store(s), build_events(s))
+        try:
+            return await purge(st, older_than_days=older_than, dry_run=not yes, limit=limit)
+        finally:
+            await st.store.close()
+            assert st.admin is not None and st.events is not None
+            await st.admin.close()
+            await st.events.close()
+
+    found = asyncio.run(run())
+    if as_json:
+        _print({"deleted": yes, "items": [asdict(p) for p in found]})
+        return
+    for p in found:
+        typer.echo(f"{p.session_id}  org {p.org_id}  {p.phase}")
+    verb = "deleted" if yes else "would delete (dry run; add --yes to delete)"
+    typer.echo(f"{verb}: {len(found)} interview(s) older than {older_than:g} days")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

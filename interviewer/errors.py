@@ -135,3 +135,16 @@ class InvalidText(BadRequest):
 
     code = "invalid_text"
     http_status = 422
+
+
+class SessionDeleted(NotFound):
+    """The interview was cancelled and deleted by its organisation: nothing of it is left to resume."""
+
+    code = "session_deleted"
+    ws_close_code = 4410  # like HTTP 410 Gone
+
+
+class KeyRevoked(Unauthorized):
+    """The API key that opened this socket was revoked; the socket is closed (4401)."""
+
+    code = "key_revoked"

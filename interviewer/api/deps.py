@@ -112,6 +112,7 @@ Grader = Annotated[Principal, Depends(allow(Action.GRADE))]
 InterviewCreator = Annotated[Principal, Depends(allow(Action.INTERVIEWS_CREATE))]
 InterviewReader = Annotated[Principal, Depends(allow(Action.INTERVIEWS_READ))]
 Overrider = Annotated[Principal, Depends(allow(Action.INTERVIEWS_OVERRIDE))]
+InterviewDeleter = Annotated[Principal, Depends(allow(Action.INTERVIEWS_DELETE))]
 WebhookManager = Annotated[Principal, Depends(allow(Action.WEBHOOKS_MANAGE))]
 KeyManager = Annotated[Principal, Depends(allow(Action.KEYS_MANAGE))]
 IdempotencyKey = Annotated[

@@ -8,12 +8,20 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from interviewer.api.deps import IdempotencyKey, InterviewCreator, InterviewReader, RegistryDep, ServicesDep
+from interviewer.api.deps import (
+    IdempotencyKey,
+    InterviewCreator,
+    InterviewDeleter,
+    InterviewReader,
+    RegistryDep,
+    ServicesDep,
+)
 from interviewer.api.schemas import errors
 from interviewer.api.schemas_interviews import InterviewCreate, InterviewCreated
 from interviewer.service import exports
 from interviewer.service.idempotency import Outcome, idempotent
 from interviewer.service.interviews import QuestionSpec, create_interview
+from interviewer.service.retention import delete_interview
 from interviewer.service.review import Filters, get_interview, list_interviews
 from interviewer.service.views import InterviewPage, InterviewRead
 
@@ -88,6 +96,16 @@ async def list_(
 async def read(session_id: str, svc: ServicesDep, principal: InterviewReader) -> InterviewRead:
     """The full transcript: questions, answers with timing, verdicts with evidence, provenance."""
     return await get_interview(svc, principal=principal, session_id=session_id)
+
+
+@router.delete("/{session_id}", status_code=204, response_class=Response, responses=errors(404))
+async def delete(
+    session_id: str, svc: ServicesDep, reg: RegistryDep, principal: InterviewDeleter,
+) -> Response:
+    """Cancel and delete an interview: its state, answers, grades and messages. A candidate still
+    connected gets `session_deleted` and the socket closes (4410); an audit entry is kept."""
+    await delete_interview(svc, reg, principal=principal, session_id=session_id)
+    return Response(status_code=204)
 
 
 @router.get(

@@ -32,7 +32,7 @@ from interviewer.core.state import (
     SelectFollowUp,
     Summary,
 )
-from interviewer.errors import Busy, NotFound, Superseded
+from interviewer.errors import Busy, NotFound, SessionDeleted, Superseded
 from interviewer.protocol import (
     AnswerAcceptedMsg,
     ConceptOut,
@@ -103,7 +103,8 @@ class SessionRunner:
         self.superseded = False
         self._durable: InterviewState = self.state  # the last state the store accepted
         # While a socket is attached: hear at once when another socket claims the session.
-        self._watch = ClaimWatch(svc.events, self.session_id, self.owner, self._claimed_elsewhere)
+        self._watch = ClaimWatch(svc.events, self.session_id, self.owner, self._claimed_elsewhere,
+                                 self.deleted)
 
     @property
     def outbox(self) -> Outbox | None:
@@ -385,6 +386,22 @@ class SessionRunner:
                 await out.close(exc.ws_close_code or 4409, "superseded")
             except (ConnectionError, RuntimeError):
                 pass  # the socket is already gone; nothing to tell it
+
+    async def deleted(self) -> None:
+        """The session was deleted (cancelled): stop its work, tell its socket, close it (4410)."""
+        self.superseded = True  # never written again: a detach or a late grade must not commit
+        for task in list(self._tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
+        out, self.outbox = self.outbox, None
+        log.info("session.deleted", extra={"session_id": self.session_id})
+        if out is not None:
+            gone = SessionDeleted("this interview was cancelled and deleted by its organisation")
+            try:
+                await out.send(dump(ErrorMsg(code=gone.code, message=gone.message)))
+                await out.close(gone.ws_close_code or 4410, "deleted")
+            except (ConnectionError, RuntimeError):
+                pass  # the socket is already gone
 
     async def _claimed_elsewhere(self, owner: str) -> None:
         """Another socket claimed the session: the store decides whether we still hold it."""
