@@ -342,10 +342,23 @@ def keys_list(
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id (from `keys list`)")]) -> None:
-    """Revoke a key: every instance refuses it from the next request on."""
+    """Revoke a key: every instance refuses it from the next request on and closes its sockets."""
     import time
 
-    if not _admin_call(lambda a: a.revoke_key(key_id, at=time.time())):
+    from interviewer.service.claims import announce_revoked
+    from interviewer.wiring import build_events
+
+    async def revoke(admin: Any) -> bool:
+        if not await admin.revoke_key(key_id, at=time.time()):
+            return False
+        events = build_events(get_settings())  # with Redis: every instance hears it at once
+        try:
+            await announce_revoked(events, key_id)
+        finally:
+            await events.close()
+        return True
+
+    if not _admin_call(revoke):
         typer.echo(f"error: no key {key_id!r}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked {key_id}")

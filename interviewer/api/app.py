@@ -87,6 +87,8 @@ def _install(app: FastAPI, svc: Services) -> None:
     app.state.limiter = Limiter(svc.settings)
     app.state.services = svc
     app.state.registry = SessionRegistry(svc)
+    if svc.events is not None:  # close the sockets of keys revoked on any instance
+        app.state.revocation_watch = asyncio.create_task(app.state.sockets.watch_revocations(svc.events))
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -113,6 +115,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lag_watch = asyncio.create_task(metrics.watch_loop_lag())
         yield
         lag_watch.cancel()
+        watch: asyncio.Task[None] | None = getattr(app.state, "revocation_watch", None)
+        if watch is not None:
+            watch.cancel()
         restore_signals()
         if loader is not None and not loader.done():
             loader.cancel()

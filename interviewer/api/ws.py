@@ -14,11 +14,13 @@ from pydantic import ValidationError
 from interviewer import metrics
 from interviewer.api.deps import client_ip, get_admin, get_limiter, get_registry, get_services
 from interviewer.api.inputs import check_text
+from interviewer.core.ports import SessionEvents
 from interviewer.core.state import AnswerDelta, AnswerSubmitted, Ended, InterviewConfig, Skipped
 from interviewer.errors import (
     InterviewerError,
     InvalidMessage,
     InvalidState,
+    KeyRevoked,
     MalformedJSON,
     MessageTooLarge,
     NoActiveSession,
@@ -41,6 +43,7 @@ from interviewer.protocol import (
     dump,
 )
 from interviewer.service.auth import Action, Principal, authenticate, bearer, local_principal, parse_key_id
+from interviewer.service.claims import KEY_REVOKED, REVOCATIONS
 from interviewer.service.container import Services
 from interviewer.service.interviews import build_config, new_session, plan_for
 from interviewer.service.ratelimit import TokenBucket
@@ -52,6 +55,9 @@ log = logging.getLogger("interviewer.ws")
 
 
 SHUTDOWN_RETRY_AFTER = 1.0  # seconds a client is asked to wait before it reconnects
+# A socket opened with an API key looks the key up again at its next message after this many
+# seconds: the fallback when a revocation notice does not arrive (`keys revoke` with SQLite).
+KEY_RECHECK = 5.0
 
 
 class SocketOutbox:
@@ -147,6 +153,25 @@ class LiveSockets:
         self.closing = True
         await asyncio.gather(*(c.shutdown(grace) for c in list(self.connections)))
 
+    async def revoke(self, key_id: str) -> int:
+        """Close every socket opened with `key_id` (key_revoked, 4401); returns how many."""
+        mine = [c for c in list(self.connections) if c.principal is not None and c.principal.key_id == key_id]
+        await asyncio.gather(*(c.revoked() for c in mine))
+        return len(mine)
+
+    async def watch_revocations(self, events: SessionEvents) -> None:
+        """Close this instance's sockets of keys revoked on any instance (runs until cancelled)."""
+        while True:
+            try:
+                async with events.subscribe(REVOCATIONS) as sub:
+                    async for msg in sub:
+                        if msg.get("type") == KEY_REVOKED and isinstance(msg.get("key_id"), str):
+                            closed = await self.revoke(msg["key_id"])
+                            log.info("ws.key_revoked", extra={"key_id": msg["key_id"], "sockets": closed})
+            except Exception:  # e.g. Redis restarting: listen again; sockets also re-check their key
+                log.warning("ws.revocation_watch_failed", exc_info=True)
+            await asyncio.sleep(1.0)
+
 
 class Connection:
     """One socket's loop state: its runner (once started or resumed) and its rate limit."""
@@ -160,6 +185,7 @@ class Connection:
         self.runner: SessionRunner | None = None
         self.bucket = TokenBucket(svc.settings.ws_rate_per_second, svc.settings.ws_rate_burst)
         self.principal: Principal | None = None
+        self.key_checked = time.monotonic()
         # Credentials are read here and never logged: an API key in the Authorization header,
         # or a partner-created session's `?session_id=&token=` (the candidate token).
         self.header_key = bearer(ws.headers.get("authorization"))
@@ -181,10 +207,32 @@ class Connection:
         wait = self.bucket.take(time.monotonic())
         if wait > 0:
             raise RateLimited("too many messages; slow down", retry_after=round(wait, 3))
+        await self.recheck_key()
         if isinstance(msg, PingMsg) or self.anonymous:
             return
         key_id = self.principal.key_id if self.principal else None
         await get_limiter(self.ws).check("ws", key_id=key_id, ip=client_ip(self.ws))
+
+    async def recheck_key(self) -> None:
+        """Refuse the frame, and close, when this socket's API key was revoked since it was opened."""
+        if self.principal is None or self.svc.settings.auth == "off":
+            return
+        now = time.monotonic()
+        if now - self.key_checked < KEY_RECHECK:
+            return
+        self.key_checked = now
+        record = await get_admin(self.ws).get_key(self.principal.key_id)
+        if record is None or record.revoked_at is not None:
+            raise KeyRevoked("the API key of this connection was revoked")
+
+    async def revoked(self) -> None:
+        """This socket's key was revoked: say so and close (4401); the session stays stored."""
+        exc = KeyRevoked("the API key of this connection was revoked")
+        try:
+            await self.error(exc)
+            await self.ws.close(code=exc.ws_close_code or 4401, reason="key revoked")
+        except (ConnectionError, RuntimeError):
+            pass  # already gone
 
     async def refused(self, exc: InterviewerError) -> InterviewerError:
         """Count a refused frame of an anonymous socket; past the limit the answer is `rate_limited`."""
@@ -201,6 +249,7 @@ class Connection:
             self.principal = local_principal(s.default_org)
         else:
             self.principal = await authenticate(get_admin(self.ws), token or self.header_key)
+            self.key_checked = time.monotonic()
         return self.principal
 
     async def admitted(self, key_id: str | None, runner: SessionRunner | None = None) -> None:

@@ -7,9 +7,10 @@ import time
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from interviewer.core.ports import AdminStore, ApiKeyRecord, DeliveryRecord, WebhookRecord
+from interviewer.core.ports import AdminStore, ApiKeyRecord, DeliveryRecord, SessionEvents, WebhookRecord
 from interviewer.errors import BadRequest, NotFound
 from interviewer.service.auth import Principal, create_key
+from interviewer.service.claims import announce_revoked
 from interviewer.service.webhook_targets import check_url
 from interviewer.service.webhooks import EVENT_TYPES, WebhookDispatcher
 
@@ -73,8 +74,12 @@ async def new_key(
     return await create_key(admin, role=role, org_id=principal.org_id, name=name)
 
 
-async def revoke_key(admin: AdminStore, *, principal: Principal, key_id: str) -> None:
+async def revoke_key(
+    admin: AdminStore, events: SessionEvents | None, *, principal: Principal, key_id: str,
+) -> None:
+    """Revoke a key of the caller's org; every instance closes the sockets it opened."""
     key = await admin.get_key(key_id)
     if key is None or key.org_id != principal.org_id:
         raise NotFound(f"no key {key_id!r}")
     await admin.revoke_key(key_id, at=time.time())
+    await announce_revoked(events, key_id)

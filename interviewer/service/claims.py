@@ -40,6 +40,21 @@ async def announce_deleted(events: SessionEvents | None, session_id: str) -> Non
         log.warning("session.announce_failed", extra={"session_id": session_id}, exc_info=True)
 
 
+# Revocations go to every instance on one events channel that no session id can name (ids are hex).
+REVOCATIONS = "_keys"
+KEY_REVOKED = "key.revoked"
+
+
+async def announce_revoked(events: SessionEvents | None, key_id: str) -> None:
+    """Tell every instance that `key_id` was revoked, so that they close its sockets (best effort)."""
+    if events is None:
+        return
+    try:
+        await events.publish(REVOCATIONS, {"type": KEY_REVOKED, "key_id": key_id, "at": time.time()})
+    except Exception:  # each socket still re-checks its key within KEY_RECHECK seconds
+        log.warning("key.announce_failed", extra={"key_id": key_id}, exc_info=True)
+
+
 class ClaimWatch:
     """Listens on one session while a socket is attached; `on_foreign(owner)` for others' claims."""
 
