@@ -110,3 +110,22 @@ def test_a_link_without_its_token_says_so(
     page.wait_for_selector("#notice:not([hidden])")
     assert "#token=" in (page.text_content("#notice") or "")
     assert sockets == []
+
+
+def test_a_cancelled_interview_tells_the_candidate_and_stops(
+    page: Any, authed: tuple[LiveServer, dict[tuple[str, str], str]],
+) -> None:
+    live, keys = authed
+    with Client(live.base_url, api_key=keys[("acme", "recruiter")]) as rec:
+        made = rec.create_interview(num_questions=1, max_followups=0)
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto(made["candidate_url"])
+    wait_open_question(page)
+    with Client(live.base_url, api_key=keys[("acme", "recruiter")]) as rec:
+        rec.delete_interview(made["session_id"])
+    page.wait_for_selector("#notice:has-text('cancelled')")
+    assert page.text_content("#connection-text") == "Disconnected"
+    page.wait_for_timeout(1500)  # no reconnect loop after close code 4410
+    assert len(sockets) == 1
+    assert page.locator("#notice button").count() == 0  # nothing to restart without a key
