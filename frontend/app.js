@@ -23,6 +23,7 @@ let saveTimer = null;
 let focusedTurn = null;
 let submitRetried = false;
 let shownSummary = false;
+let candidate = null; // {session} when opened from a candidate link: no start screen, no REST calls
 
 // The draft of the open question and how much of it the server has as deltas. `broken` means
 // the server's copy can no longer be trusted (a reconnect, a reload, an edit before the end), so
@@ -82,7 +83,8 @@ function render() {
   if (state.summary && !shownSummary) {
     shownSummary = true;
     const view = byId("summary-view");
-    const heading = renderSummary(view, state.summary, { onDownload: downloadTranscript, onRestart: restart });
+    const heading = renderSummary(view, state.summary,
+      { onDownload: downloadTranscript, onRestart: candidate ? null : restart });
     view.hidden = false;
     byId("composer").hidden = true;
     byId("transcript-title").hidden = false;
@@ -160,10 +162,11 @@ const ERROR_TEXT = {
 function onError(msg) {
   switch (msg.code) {
     case "session_not_found":
+    case "session_deleted":
     case "unauthorized":
       conn.drop({ stop: true });
-      notice("This interview can no longer be resumed.", [
-        h("button", { type: "button", onclick: restart }, "Start a new interview")]);
+      notice(candidate ? "This interview link is no longer valid (the interview was cancelled, or the link "
+        + "is wrong). Ask whoever sent it for a new one." : "This interview can no longer be resumed.", restartActions());
       return;
     case "superseded":
       return onFinalClose(4409);
@@ -242,8 +245,8 @@ function onFinalClose(code) {
       h("button", { type: "button", onclick: () => { notice(""); conn.connect(); } }, "Continue here")]);
   } else {
     setConnection("closed");
-    notice("This interview can no longer be resumed.", [
-      h("button", { type: "button", onclick: restart }, "Start a new interview")]);
+    notice(code === 4410 ? "This interview was cancelled by whoever set it up."
+      : "This interview can no longer be resumed.", restartActions());
   }
 }
 
@@ -317,6 +320,10 @@ function downloadTranscript() {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+function restartActions() {
+  return candidate ? [] : [h("button", { type: "button", onclick: restart }, "Start a new interview")];
+}
+
 function restart() {
   if (conn) conn.drop({ stop: true });
   store.clear();
@@ -334,6 +341,39 @@ function startInterview(msg) {
   notice("");
   render();
   conn.connect();
+}
+
+// ---- candidate links ----
+
+/** `/?session=<id>#token=<token>` (a partner's or recruiter's `candidate_url`), or null. */
+function readCandidateLink(loc = window.location) {
+  const session = new URLSearchParams(loc.search).get("session");
+  if (!session) return null;
+  return { session, token: new URLSearchParams(loc.hash.slice(1)).get("token") };
+}
+
+/**
+ * Join the linked session over the socket with its candidate token (`start` with `session_id` and
+ * `token`); after that the stored resume keys carry on, as for any interview. The token leaves the
+ * address bar (and the history) at once. Returns false when the link cannot be used.
+ */
+function openCandidateLink(link) {
+  candidate = { session: link.session };
+  history.replaceState(null, "", `/?${new URLSearchParams({ session: link.session })}`);
+  const same = data.resume?.session_id === link.session || data.pendingStart?.session_id === link.session;
+  if (link.token && !same) {
+    startInterview({ type: "start", session_id: link.session, token: link.token });
+    return true;
+  }
+  if (same) {
+    render();
+    if (!state.summary) conn.connect();
+    return true;
+  }
+  show("chat");
+  byId("composer").hidden = true;
+  notice("This interview link is incomplete: open the whole link you were sent (it ends with #token=…).");
+  return false;
 }
 
 // ---- boot ----
@@ -362,6 +402,11 @@ function boot() {
   byId("end-button").addEventListener("click", () => simple("end", "Ending the interview…"));
   window.addEventListener("pagehide", saveNow);
 
+  const link = readCandidateLink();
+  if (link) {
+    openCandidateLink(link);
+    return;
+  }
   setupStart(startInterview);
   if (data.resume || data.pendingStart) {
     render(); // restore the whole chat from storage at once, then resume

@@ -55,11 +55,13 @@ def serve(
     ws_max = max(1024 * 1024, 4 * s.max_message_bytes)
     if reload:
         uvicorn.run("interviewer.api.app:create_app", factory=True, host=host, port=port,
-                    reload=True, ws_max_size=ws_max, log_level=s.log_level.lower())
+                    reload=True, ws_max_size=ws_max, proxy_headers=False, log_level=s.log_level.lower())
         return
     from interviewer.api.app import create_app
 
-    uvicorn.run(create_app(s), host=host, port=port, ws_max_size=ws_max,
+    # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; the app
+    # decides itself, from INTERVIEWER_TRUSTED_PROXIES.
+    uvicorn.run(create_app(s), host=host, port=port, ws_max_size=ws_max, proxy_headers=False,
                 log_level=s.log_level.lower(), timeout_graceful_shutdown=20)
 
 
@@ -372,13 +374,66 @@ def keys_list(
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id (from `keys list`)")]) -> None:
-    """Revoke a key: every instance refuses it from the next request on."""
+    """Revoke a key: every instance refuses it from the next request on and closes its sockets."""
     import time
 
-    if not _admin_call(lambda a: a.revoke_key(key_id, at=time.time())):
+    from interviewer.service.claims import announce_revoked
+    from interviewer.wiring import build_events
+
+    async def revoke(admin: Any) -> bool:
+        if not await admin.revoke_key(key_id, at=time.time()):
+            return False
+        events = build_events(get_settings())  # with Redis: every instance hears it at once
+        try:
+            await announce_revoked(events, key_id)
+        finally:
+            await events.close()
+        return True
+
+    if not _admin_call(revoke):
         typer.echo(f"error: no key {key_id!r}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked {key_id}")
+
+
+interviews_app = typer.Typer(help="Stored interviews: retention.", no_args_is_help=True)
+app.add_typer(interviews_app, name="interviews")
+
+
+@interviews_app.command("purge")
+def interviews_purge(
+    older_than: Annotated[float, typer.Option("--older-than", min=0, metavar="DAYS",
+                                              help="Interviews created and last changed more than DAYS ago")],
+    yes: Annotated[bool, typer.Option("--yes", help="Delete them (without it: only list them)")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many per run")] = 10_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Delete old interviews (answers, grades, messages; an audit entry stays). Dry run by default."""
+    from dataclasses import asdict
+
+    from interviewer.service.retention import Stores, purge
+    from interviewer.wiring import build_events, build_store
+    from interviewer.wiring_admin import build_admin_store
+
+    async def run() -> Any:
+        s = get_settings()
+        st = Stores(build_store(s), build_admin_store(s), build_events(s))
+        try:
+            return await purge(st, older_than_days=older_than, dry_run=not yes, limit=limit)
+        finally:
+            await st.store.close()
+            assert st.admin is not None and st.events is not None
+            await st.admin.close()
+            await st.events.close()
+
+    found = asyncio.run(run())
+    if as_json:
+        _print({"deleted": yes, "items": [asdict(p) for p in found]})
+        return
+    for p in found:
+        typer.echo(f"{p.session_id}  org {p.org_id}  {p.phase}")
+    verb = "deleted" if yes else "would delete (dry run; add --yes to delete)"
+    typer.echo(f"{verb}: {len(found)} interview(s) older than {older_than:g} days")
 
 
 def main() -> None:  # pragma: no cover

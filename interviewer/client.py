@@ -86,7 +86,7 @@ class Client:
 
     def create_interview(self, *, idempotency_key: str | None = None, **fields: Any) -> dict[str, Any]:
         """POST /v1/interviews: question_ids, questions (inline), or company/difficulty/topics;
-        candidate_ref. Returns {session_id, candidate_token, ws_url, total}."""
+        candidate_ref. Returns {session_id, candidate_token, ws_url, candidate_url, total}."""
         body = {k: v for k, v in fields.items() if v is not None}
         return self._call("POST", "/v1/interviews", json=body, idempotency_key=idempotency_key)  # type: ignore[no-any-return]
 
@@ -112,6 +112,10 @@ class Client:
     def interview(self, session_id: str) -> dict[str, Any]:
         """GET /v1/interviews/{id}: the full transcript."""
         return self._call("GET", f"/v1/interviews/{session_id}")  # type: ignore[no-any-return]
+
+    def delete_interview(self, session_id: str) -> None:
+        """DELETE /v1/interviews/{id}: cancel and delete it (a recruiter's or admin's key)."""
+        self._raw("DELETE", f"/v1/interviews/{session_id}")
 
     def override(self, session_id: str, *, question_id: str, reason: str, criterion_id: str | None = None,
                  verdict: str | None = None, score: int | None = None,

@@ -12,11 +12,14 @@ class InterviewerError(Exception):
     http_status: ClassVar[int] = 500
     # None: the socket stays open after the error frame; otherwise it is closed with this code.
     ws_close_code: ClassVar[int | None] = None
+    # Seconds to wait before retrying when the raiser gives none; set on every 429 and 503 error,
+    # so that each of those answers carries `Retry-After`.
+    default_retry_after: ClassVar[float | None] = None
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.retry_after = retry_after
+        self.retry_after = retry_after if retry_after is not None else self.default_retry_after
 
 
 class BadRequest(InterviewerError):
@@ -81,11 +84,13 @@ class Forbidden(InterviewerError):
 class RateLimited(InterviewerError):
     code = "rate_limited"
     http_status = 429
+    default_retry_after = 1.0
 
 
 class Busy(InterviewerError):
     code = "busy"
     http_status = 503
+    default_retry_after = 1.0
 
 
 class Superseded(InterviewerError):
@@ -121,4 +126,25 @@ class ServerShutdown(InterviewerError):
 
     code = "server_shutdown"
     http_status = 503
+    default_retry_after = 1.0
     ws_close_code = 1012  # service restart
+
+
+class InvalidText(BadRequest):
+    """Text that is not valid Unicode (a lone surrogate such as `\\ud800`, or bytes that are not UTF-8)."""
+
+    code = "invalid_text"
+    http_status = 422
+
+
+class SessionDeleted(NotFound):
+    """The interview was cancelled and deleted by its organisation: nothing of it is left to resume."""
+
+    code = "session_deleted"
+    ws_close_code = 4410  # like HTTP 410 Gone
+
+
+class KeyRevoked(Unauthorized):
+    """The API key that opened this socket was revoked; the socket is closed (4401)."""
+
+    code = "key_revoked"

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(20.0, ge=0)
 
     max_message_bytes: int = Field(64 * 1024, ge=1024)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)  # largest REST request body
     max_answer_chars: int = Field(8000, ge=100)
     max_questions: int = Field(20, ge=1)
     default_num_questions: int = Field(3, ge=1)
@@ -75,9 +76,17 @@ class Settings(BaseSettings):
     rate_limit: str = "300/minute"  # REST requests per API key
     rate_limit_ip: str = "600/minute"  # REST requests per client IP
     ws_rate_limit: str = "3000/minute"  # websocket messages per API key and per client IP
+    # Unauthenticated REST requests and websocket messages (auth on) per client IP, apart from the
+    # rest so that they cannot use up an authenticated caller's allowance.
+    rate_limit_anon: str = "60/minute"
+    # Proxies (IPs or CIDR networks) whose X-Forwarded-For is believed; empty: the socket peer is
+    # the client. Set it to the reverse proxy's network, or every client shares the proxy's limits.
+    trusted_proxies: CommaList = Field(default_factory=list)
     public_url: str | None = None  # base URL put in `ws_url` (default: the request's own URL)
     # Hosts webhook URLs may point at (empty: any). Set it to keep partners off internal hosts.
     webhook_allowed_hosts: CommaList = Field(default_factory=list)
+    # Let webhooks point at loopback, private, link-local or metadata addresses (tests, local sinks).
+    webhook_allow_private: bool = False
     webhook_timeout: float = Field(10.0, gt=0)
     webhook_max_attempts: int = Field(8, ge=1, le=30)
     webhook_backoff_base: float = Field(2.0, gt=0)  # seconds; doubles after each failed attempt
@@ -86,12 +95,24 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
-    @field_validator("bank_paths", "judge_fallbacks", "webhook_allowed_hosts", mode="before")
+    @field_validator("bank_paths", "judge_fallbacks", "webhook_allowed_hosts", "trusted_proxies",
+                     mode="before")
     @classmethod
     def _split_commas(cls, v: object) -> object:
         if isinstance(v, str):
             return [part.strip() for part in v.split(",") if part.strip()]
         return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        for net in v:
+            ipaddress.ip_network(net, strict=False)  # a ValueError names the bad entry
+        return v
+
+    @property
+    def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(n, strict=False) for n in self.trusted_proxies)
 
     @property
     def bank_roots(self) -> list[Path]:

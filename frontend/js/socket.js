@@ -5,7 +5,7 @@ const MAX_DELAY_MS = 15000;
 const PING_EVERY_MS = 25000;
 
 /** Close codes after which reconnecting automatically would be wrong. */
-const FINAL_CODES = new Set([4401, 4409]);
+const FINAL_CODES = new Set([4401, 4409, 4410]);
 
 export function socketUrl(loc = window.location) {
   const scheme = loc.protocol === "https:" ? "wss:" : "ws:";

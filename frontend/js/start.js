@@ -86,6 +86,11 @@ export function setupStart(onStart) {
       if (err.name === "AbortError") return;
       button.disabled = true;
       out.dataset.total = "";
+      if (err.code === "unauthorized") {
+        // Auth is on: interviews here are opened from the link a recruiter or partner sends; no retry.
+        out.textContent = "This server runs interviews by invitation: open the interview link you were sent.";
+        return;
+      }
       out.textContent = err.code === "not_ready"
         ? "The server is still loading its question bank…" : `Could not count questions: ${err.message}`;
       retry = setTimeout(refresh, 2000);

@@ -32,7 +32,7 @@ function block(title, items, opts, empty) {
     items && items.length ? conceptList(items, opts) : h("p", { class: "muted" }, empty));
 }
 
-/** Fill `root` with the summary; `onDownload` and `onRestart` are the two buttons' actions. */
+/** Fill `root` with the summary; `onDownload` and `onRestart` (no button when null) are the buttons' actions. */
 export function renderSummary(root, s, { onDownload, onRestart }) {
   const heading = h("h2", { id: "summary-title", tabindex: "-1" }, "Interview summary");
   replaceChildren(root,
@@ -47,6 +47,6 @@ export function renderSummary(root, s, { onDownload, onRestart }) {
     s.recovered && s.recovered.length ? block("Recovered after a follow-up", s.recovered, {}, "") : null,
     h("div", { class: "actions" },
       h("button", { type: "button", id: "download", class: "primary", onclick: onDownload }, "Download transcript"),
-      h("button", { type: "button", id: "restart", onclick: onRestart }, "Start a new interview")));
+      onRestart ? h("button", { type: "button", id: "restart", onclick: onRestart }, "Start a new interview") : null));
   return heading;
 }

@@ -171,6 +171,9 @@ class RedisAdminStore:
         raw = cast(list[str | None], await self.redis.mget([f"{P}meta:{i}" for i in ids]))
         return {i: SessionMeta(**json.loads(r)) for i, r in zip(ids, raw, strict=True) if r}
 
+    async def delete_session_meta(self, session_id: str) -> None:
+        await self.redis.delete(f"{P}meta:{session_id}")
+
     async def put_question(self, org_id: str, question_id: str, doc: dict[str, Any]) -> None:
         await self.redis.hset(f"{P}q:{org_id}", question_id, json.dumps(doc))
 

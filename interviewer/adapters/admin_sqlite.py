@@ -204,6 +204,9 @@ class SqliteAdminStore(SqliteDb):
                 out[r["session_id"]] = SessionMeta(*(r[k] for k in r.keys()))  # noqa: SIM118
         return out
 
+    async def delete_session_meta(self, session_id: str) -> None:
+        await self._exec("DELETE FROM session_meta WHERE session_id=?", (session_id,))
+
     async def put_question(self, org_id: str, question_id: str, doc: dict[str, Any]) -> None:
         await self._exec("INSERT OR REPLACE INTO org_questions VALUES (?,?,?)",
                          (org_id, question_id, json.dumps(doc)))

@@ -83,6 +83,18 @@ return 1
 """
 
 
+# KEYS: session, stream, global index. ARGV: id. The org index is named by the hash itself.
+_DELETE = """
+local org = redis.call('HGET', KEYS[1], 'org')
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[2])
+if not org then return 0 end
+redis.call('ZREM', 'iv:org:' .. org, ARGV[1])
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
+
 class StoreUnavailable(Busy):
     """Redis did not answer, even after the client's reconnect attempts (7-13 s)."""
 
@@ -144,6 +156,7 @@ class RedisSessionStore:
         self._create = client.register_script(_CREATE)
         self._commit = client.register_script(_COMMIT)
         self._claim = client.register_script(_CLAIM)
+        self._delete = client.register_script(_DELETE)
         # Commits of one session from this process go to Redis in call order: stream ids only grow.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -225,6 +238,26 @@ class RedisSessionStore:
             return []
         with _unavailable():
             ids = cast(list[str], await self.redis.zrevrange(index, offset, offset + limit - 1))
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for sid in ids:
+                    pipe.hgetall(_session_key(sid))
+                rows = cast(list[dict[str, str]], await pipe.execute())
+        return [_decode(h) for h in rows if h]
+
+    async def delete(self, session_id: str) -> bool:
+        async with self._lock(session_id):
+            with _unavailable():
+                deleted = await self._delete(
+                    keys=[_session_key(session_id), _stream_key(session_id), GLOBAL_INDEX],
+                    args=[session_id])
+        return bool(deleted == 1)
+
+    async def created_before(self, before: float, *, limit: int = 500) -> list[StoredSession]:
+        if limit <= 0:
+            return []
+        with _unavailable():
+            ids = cast(list[str], await self.redis.zrangebyscore(
+                GLOBAL_INDEX, "-inf", f"({before!r}", start=0, num=limit))
             async with self.redis.pipeline(transaction=False) as pipe:
                 for sid in ids:
                     pipe.hgetall(_session_key(sid))

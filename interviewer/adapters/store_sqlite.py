@@ -137,3 +137,27 @@ class SqliteSessionStore(SqliteDb):
             return [_row(r) for r in rows]
 
         return await self._run(op)
+
+    async def delete(self, session_id: str) -> bool:
+        def op(db: sqlite3.Connection) -> bool:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                cur = db.execute("DELETE FROM sessions WHERE session_id=?", (session_id,))
+                db.execute("DELETE FROM messages WHERE session_id=?", (session_id,))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return cur.rowcount == 1
+
+        return await self._run(op)
+
+    async def created_before(self, before: float, *, limit: int = 500) -> list[StoredSession]:
+        def op(db: sqlite3.Connection) -> list[StoredSession]:
+            rows = db.execute(
+                "SELECT * FROM sessions WHERE created_at < ? ORDER BY created_at, session_id LIMIT ?",
+                (before, limit),
+            ).fetchall()
+            return [_row(r) for r in rows]
+
+        return await self._run(op)

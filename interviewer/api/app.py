@@ -8,13 +8,16 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
 
-from interviewer import __version__, metrics
+from interviewer import __version__, logs, metrics
 from interviewer.api import (
     routes_grade,
     routes_interviews,
@@ -25,6 +28,8 @@ from interviewer.api import (
     routes_webhooks,
     ws,
 )
+from interviewer.api.deps import NOT_READY_RETRY_AFTER
+from interviewer.api.middleware import BodyLimit, LocalOnly, ValidText, error_body, error_headers
 from interviewer.api.schemas import Health
 from interviewer.api.shutdown import drain, install_signal_drain
 from interviewer.errors import InterviewerError, NotFound
@@ -42,11 +47,23 @@ CSP = (
 )
 
 
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "payload_too_large", 429: "rate_limited", 503: "not_ready"}
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette reports only the first route's)."""
+    routes = request.app.router.routes
+    return [m for m in METHODS
+            if any(r.matches({**request.scope, "method": m})[0] is Match.FULL for r in routes)]
+
+
 def _error_response(exc: InterviewerError) -> JSONResponse:
     metrics.ERRORS.labels(code=exc.code).inc()
-    body = {"error": {"code": exc.code, "message": exc.message, "retry_after": exc.retry_after}}
-    headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if exc.retry_after else None
-    return JSONResponse(body, status_code=exc.http_status, headers=headers)
+    return JSONResponse(error_body(exc), status_code=exc.http_status, headers=error_headers(exc))
 
 
 async def _load(app: FastAPI, settings: Settings) -> None:
@@ -70,11 +87,14 @@ def _install(app: FastAPI, svc: Services) -> None:
     app.state.limiter = Limiter(svc.settings)
     app.state.services = svc
     app.state.registry = SessionRegistry(svc)
+    if svc.events is not None:  # close the sockets of keys revoked on any instance
+        app.state.revocation_watch = asyncio.create_task(app.state.sockets.watch_revocations(svc.events))
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The app; with `services` it is ready at once, otherwise it loads them in the background."""
     settings = settings or (services.settings if services else get_settings())
+    logs.redact_server_logs()  # candidate tokens in ws_url query strings stay out of access logs
     if settings.auth == "off" and not is_loopback(settings.host):
         raise RuntimeError(
             f"refusing to serve on {settings.host} with INTERVIEWER_AUTH=off: anyone on the network "
@@ -95,6 +115,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lag_watch = asyncio.create_task(metrics.watch_loop_lag())
         yield
         lag_watch.cancel()
+        watch: asyncio.Task[None] | None = getattr(app.state, "revocation_watch", None)
+        if watch is not None:
+            watch.cancel()
         restore_signals()
         if loader is not None and not loader.done():
             loader.cancel()
@@ -132,6 +155,22 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                           "details": details}}
         return JSONResponse(body, status_code=422, headers=None)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Unknown routes, wrong methods and unreadable bodies, in the documented error shape."""
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 404:
+            message = f"no such route: {request.url.path}"
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)  # empty for a mount (static files): keep its own
+            headers["Allow"] = ", ".join(allowed) if allowed else headers.get("Allow", "")
+            message = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
+        metrics.ERRORS.labels(code=code).inc()
+        body = {"error": {"code": code, "message": message, "retry_after": None}}
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:
         """The process is up."""
@@ -142,12 +181,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     def readyz(request: Request) -> Response:
         """200 once the model and the question bank are loaded."""
         svc: Services | None = request.app.state.services
+        retry = {"Retry-After": str(round(NOT_READY_RETRY_AFTER))}
         if request.app.state.draining:  # stopping: the proxy should send new sockets elsewhere
-            return JSONResponse(Health(status="draining").model_dump(), status_code=503)
+            return JSONResponse(Health(status="draining").model_dump(), status_code=503, headers=retry)
         if svc is None:
             detail = {"error": request.app.state.load_error} if request.app.state.load_error else {}
             body = Health(status="loading" if not detail else "failed", detail=detail)
-            return JSONResponse(body.model_dump(), status_code=503)
+            return JSONResponse(body.model_dump(), status_code=503, headers=retry)
         body = Health(status="ready", detail={
             "questions": len(svc.bank.all()), "bank_hash": svc.bank.content_hash,
             "judge": svc.judge.name, "store": settings.store_kind,
@@ -164,6 +204,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(routes_keys.me_router)
     app.include_router(ws.router)
     _mount_frontend(app, Path(settings.frontend_dir))
+    # Added last, so they run first: before routing, body parsing and authentication.
+    app.add_middleware(ValidText)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.auth == "off":
+        public = urlsplit(settings.public_url).hostname if settings.public_url else None
+        app.add_middleware(LocalOnly, hosts=[settings.host, public or ""])
     return app
 
 

@@ -9,17 +9,22 @@ from fastapi import Depends, Header
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
+from interviewer.api.clientip import real_client
 from interviewer.core.ports import AdminStore
-from interviewer.errors import InterviewerError
+from interviewer.errors import InterviewerError, Unauthorized
 from interviewer.service.auth import Action, Principal, authenticate, local_principal
 from interviewer.service.container import Services
 from interviewer.service.limiter import Limiter
 from interviewer.service.registry import SessionRegistry
+from interviewer.settings import Settings
+
+NOT_READY_RETRY_AFTER = 5.0  # seconds; loading the model and the bank takes 10-30 s
 
 
 class NotReady(InterviewerError):
     code = "not_ready"
     http_status = 503
+    default_retry_after = NOT_READY_RETRY_AFTER
 
 
 def get_services(request: HTTPConnection) -> Services:
@@ -51,17 +56,31 @@ def get_limiter(request: HTTPConnection) -> Limiter:
 
 
 def client_ip(conn: HTTPConnection) -> str | None:
-    return conn.client.host if conn.client else None
+    """The client's address: the peer, or X-Forwarded-For when the peer is a trusted proxy."""
+    peer = conn.client.host if conn.client else None
+    settings: Settings = conn.app.state.settings
+    if not settings.trusted_proxies:
+        return peer
+    return real_client(peer, conn.headers.getlist("x-forwarded-for"), settings.proxy_networks)
 
 
 async def principal_of(conn: HTTPConnection, key: str | None, scope: str) -> Principal:
-    """Rate-limit by IP, authenticate (or act as the local admin with auth off), rate-limit by key."""
+    """Authenticate (or act as the local admin with auth off), then rate-limit by IP and key.
+
+    A request without a valid key counts only in the IP's unauthenticated bucket, so that anonymous
+    traffic from an address (or a shared proxy) cannot use up the allowance of its keyed callers.
+    """
     svc, limiter = get_services(conn), get_limiter(conn)
-    await limiter.check(scope, key_id=None, ip=client_ip(conn))
+    ip = client_ip(conn)
     if svc.settings.auth == "off":
+        await limiter.check(scope, key_id=None, ip=ip)
         return local_principal(svc.settings.default_org)
-    principal = await authenticate(get_admin(conn), key)
-    await limiter.check(scope, key_id=principal.key_id, ip=None)
+    try:
+        principal = await authenticate(get_admin(conn), key)
+    except Unauthorized:
+        await limiter.check_anon(scope, ip=ip)  # past the limit this answers 429 instead of 401
+        raise
+    await limiter.check(scope, key_id=principal.key_id, ip=ip)
     return principal
 
 
@@ -93,6 +112,7 @@ Grader = Annotated[Principal, Depends(allow(Action.GRADE))]
 InterviewCreator = Annotated[Principal, Depends(allow(Action.INTERVIEWS_CREATE))]
 InterviewReader = Annotated[Principal, Depends(allow(Action.INTERVIEWS_READ))]
 Overrider = Annotated[Principal, Depends(allow(Action.INTERVIEWS_OVERRIDE))]
+InterviewDeleter = Annotated[Principal, Depends(allow(Action.INTERVIEWS_DELETE))]
 WebhookManager = Annotated[Principal, Depends(allow(Action.WEBHOOKS_MANAGE))]
 KeyManager = Annotated[Principal, Depends(allow(Action.KEYS_MANAGE))]
 IdempotencyKey = Annotated[

@@ -8,12 +8,20 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from interviewer.api.deps import IdempotencyKey, InterviewCreator, InterviewReader, RegistryDep, ServicesDep
+from interviewer.api.deps import (
+    IdempotencyKey,
+    InterviewCreator,
+    InterviewDeleter,
+    InterviewReader,
+    RegistryDep,
+    ServicesDep,
+)
 from interviewer.api.schemas import errors
 from interviewer.api.schemas_interviews import InterviewCreate, InterviewCreated
 from interviewer.service import exports
 from interviewer.service.idempotency import Outcome, idempotent
 from interviewer.service.interviews import QuestionSpec, create_interview
+from interviewer.service.retention import delete_interview
 from interviewer.service.review import Filters, get_interview, list_interviews
 from interviewer.service.views import InterviewPage, InterviewRead
 
@@ -24,13 +32,17 @@ EXPORT_TYPES = {
     "html": "text/html; charset=utf-8", "pdf": "application/pdf",
 }
 
+# The HTML report is one self-contained page with an inline stylesheet: no script, no fetch, no form.
+EXPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+              "form-action 'none'; frame-ancestors 'none'; sandbox")
+
 
 @router.post("", response_model=InterviewCreated, status_code=201, responses=errors(400, 404, 409))
 async def create(
     body: InterviewCreate, request: Request, svc: ServicesDep, reg: RegistryDep,
     principal: InterviewCreator, idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Create an interview for one candidate; give them `ws_url` (it carries their token)."""
+    """Create an interview for one candidate; send them `candidate_url` (or `ws_url` for your own client)."""
 
     async def run() -> Outcome:
         made = await create_interview(
@@ -43,7 +55,7 @@ async def create(
             candidate_ref=body.candidate_ref,
         )
         out = InterviewCreated(session_id=made.session_id, candidate_token=made.candidate_token,
-                               ws_url=made.ws_url, total=made.total)
+                               ws_url=made.ws_url, candidate_url=made.candidate_url, total=made.total)
         return Outcome(201, out.model_dump(mode="json"))
 
     out = await idempotent(svc, principal=principal, endpoint="interviews.create", key=idempotency_key,
@@ -88,6 +100,16 @@ async def read(session_id: str, svc: ServicesDep, principal: InterviewReader) ->
     return await get_interview(svc, principal=principal, session_id=session_id)
 
 
+@router.delete("/{session_id}", status_code=204, response_class=Response, responses=errors(404))
+async def delete(
+    session_id: str, svc: ServicesDep, reg: RegistryDep, principal: InterviewDeleter,
+) -> Response:
+    """Cancel and delete an interview: its state, answers, grades and messages. A candidate still
+    connected gets `session_deleted` and the socket closes (4410); an audit entry is kept."""
+    await delete_interview(svc, reg, principal=principal, session_id=session_id)
+    return Response(status_code=204)
+
+
 @router.get(
     "/{session_id}/export",
     responses={**errors(404), 200: {"description": "the export", "content": {
@@ -106,6 +128,7 @@ async def export(
         "json": exports.to_json, "csv": exports.to_csv, "html": exports.to_html,
     }[format](t) if format != "pdf" else exports.to_pdf(t)
     name = f"interview-{session_id}.{format}"
-    disposition = "inline" if format == "html" else f'attachment; filename="{name}"'
-    return Response(body, media_type=EXPORT_TYPES[format],
-                    headers={"Content-Disposition": disposition})
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"}
+    if format == "html":  # candidate text inside: even opened in the browser it runs nothing
+        headers["Content-Security-Policy"] = EXPORT_CSP
+    return Response(body, media_type=EXPORT_TYPES[format], headers=headers)

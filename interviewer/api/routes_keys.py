@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from interviewer.api.deps import AdminDep, KeyManager, allow
+from interviewer.api.deps import AdminDep, KeyManager, ServicesDep, allow
 from interviewer.api.schemas import errors
 from interviewer.api.schemas_admin import KeyCreate, KeyCreated, KeyList, KeyRead, Me
 from interviewer.core.ports import ApiKeyRecord
@@ -43,7 +43,7 @@ async def list_(admin: AdminDep, principal: KeyManager) -> KeyList:
 
 
 @router.delete("/{key_id}", status_code=204, response_class=Response, responses=errors(404))
-async def revoke(key_id: str, admin: AdminDep, principal: KeyManager) -> Response:
-    """Revoke a key: it stops working at once, on every instance."""
-    await svc_admin.revoke_key(admin, principal=principal, key_id=key_id)
+async def revoke(key_id: str, admin: AdminDep, svc: ServicesDep, principal: KeyManager) -> Response:
+    """Revoke a key: it stops working at once, on every instance, and the sockets it opened close (4401)."""
+    await svc_admin.revoke_key(admin, svc.events, principal=principal, key_id=key_id)
     return Response(status_code=204)

@@ -40,7 +40,8 @@ async def create(
 ) -> WebhookCreated:
     """Register a URL for events; the response's `secret` verifies signatures and is shown once."""
     h = await svc_admin.create_webhook(admin, principal=principal, url=str(body.url), events=body.events,
-                                       allowed_hosts=svc.settings.webhook_allowed_hosts)
+                                       allowed_hosts=svc.settings.webhook_allowed_hosts,
+                                       allow_private=svc.settings.webhook_allow_private)
     return WebhookCreated(**hook_read(h).model_dump(), secret=h.secret)
 
 

@@ -51,6 +51,8 @@ class InterviewCreated(BaseModel):
     session_id: str
     candidate_token: str = Field(description="the candidate's secret for this session (shown once)")
     ws_url: str = Field(description="complete websocket URL for the candidate's client; send `start`")
+    candidate_url: str = Field(description="the chat UI on this session, for the candidate's browser "
+                               "(`/?session=<id>#token=<token>`: the token stays in the fragment)")
     total: int = Field(description="number of main questions")
 
 

@@ -13,11 +13,14 @@ from pydantic import ValidationError
 
 from interviewer import metrics
 from interviewer.api.deps import client_ip, get_admin, get_limiter, get_registry, get_services
+from interviewer.api.inputs import check_text
+from interviewer.core.ports import SessionEvents
 from interviewer.core.state import AnswerDelta, AnswerSubmitted, Ended, InterviewConfig, Skipped
 from interviewer.errors import (
     InterviewerError,
     InvalidMessage,
     InvalidState,
+    KeyRevoked,
     MalformedJSON,
     MessageTooLarge,
     NoActiveSession,
@@ -40,6 +43,7 @@ from interviewer.protocol import (
     dump,
 )
 from interviewer.service.auth import Action, Principal, authenticate, bearer, local_principal, parse_key_id
+from interviewer.service.claims import KEY_REVOKED, REVOCATIONS
 from interviewer.service.container import Services
 from interviewer.service.interviews import build_config, new_session, plan_for
 from interviewer.service.ratelimit import TokenBucket
@@ -51,23 +55,36 @@ log = logging.getLogger("interviewer.ws")
 
 
 SHUTDOWN_RETRY_AFTER = 1.0  # seconds a client is asked to wait before it reconnects
+# A socket opened with an API key looks the key up again at its next message after this many
+# seconds: the fallback when a revocation notice does not arrive (`keys revoke` with SQLite).
+KEY_RECHECK = 5.0
 
 
 class SocketOutbox:
-    """Outbox port over a Starlette websocket; counts what it sends."""
+    """Outbox port over a Starlette websocket; counts what it sends.
+
+    A client that is gone surfaces as ConnectionError, the port's contract: the session runner then
+    carries on without a socket (grading, follow-up selection, webhooks) instead of stopping.
+    """
 
     def __init__(self, ws: WebSocket) -> None:
         self.ws = ws
 
     async def send(self, message: dict[str, Any]) -> None:
-        await self.ws.send_text(json.dumps(message))
+        try:
+            await self.ws.send_text(json.dumps(message))
+        except WebSocketDisconnect as exc:
+            raise ConnectionError(f"the client is gone (close code {exc.code})") from None
         kind = str(message.get("type"))
         metrics.WS_MESSAGES.labels(direction="out", type=kind).inc()
         if kind == "error":
             metrics.ERRORS.labels(code=str(message.get("code"))).inc()
 
     async def close(self, code: int, reason: str) -> None:
-        await self.ws.close(code=code, reason=reason)
+        try:
+            await self.ws.close(code=code, reason=reason)
+        except WebSocketDisconnect as exc:
+            raise ConnectionError(f"the client is gone (close code {exc.code})") from None
 
 
 def parse(raw: str, max_bytes: int) -> Any:
@@ -78,12 +95,17 @@ def parse(raw: str, max_bytes: int) -> Any:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise MalformedJSON(f"the frame is not valid JSON: {exc.msg}") from None
-    if not isinstance(data, dict) or "type" not in data:
+    except RecursionError:  # `[[[[...` thousands deep: refused, never a traceback
+        raise InvalidMessage("the frame nests too deeply; a message is a flat JSON object") from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise InvalidMessage("a message is a JSON object with a `type` field")
+    check_text(data)
     if data["type"] not in CLIENT_TYPES:
         raise UnknownType(f"unknown message type {data['type']!r}; expected one of {list(CLIENT_TYPES)}")
     try:
         return client_adapter.validate_python(data)
+    except RecursionError:
+        raise InvalidMessage("the frame nests too deeply; a message is a flat JSON object") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"][1:]) or "message"
@@ -131,6 +153,25 @@ class LiveSockets:
         self.closing = True
         await asyncio.gather(*(c.shutdown(grace) for c in list(self.connections)))
 
+    async def revoke(self, key_id: str) -> int:
+        """Close every socket opened with `key_id` (key_revoked, 4401); returns how many."""
+        mine = [c for c in list(self.connections) if c.principal is not None and c.principal.key_id == key_id]
+        await asyncio.gather(*(c.revoked() for c in mine))
+        return len(mine)
+
+    async def watch_revocations(self, events: SessionEvents) -> None:
+        """Close this instance's sockets of keys revoked on any instance (runs until cancelled)."""
+        while True:
+            try:
+                async with events.subscribe(REVOCATIONS) as sub:
+                    async for msg in sub:
+                        if msg.get("type") == KEY_REVOKED and isinstance(msg.get("key_id"), str):
+                            closed = await self.revoke(msg["key_id"])
+                            log.info("ws.key_revoked", extra={"key_id": msg["key_id"], "sockets": closed})
+            except Exception:  # e.g. Redis restarting: listen again; sockets also re-check their key
+                log.warning("ws.revocation_watch_failed", exc_info=True)
+            await asyncio.sleep(1.0)
+
 
 class Connection:
     """One socket's loop state: its runner (once started or resumed) and its rate limit."""
@@ -144,18 +185,63 @@ class Connection:
         self.runner: SessionRunner | None = None
         self.bucket = TokenBucket(svc.settings.ws_rate_per_second, svc.settings.ws_rate_burst)
         self.principal: Principal | None = None
+        self.key_checked = time.monotonic()
         # Credentials are read here and never logged: an API key in the Authorization header,
         # or a partner-created session's `?session_id=&token=` (the candidate token).
         self.header_key = bearer(ws.headers.get("authorization"))
         self.query_session = ws.query_params.get("session_id")
         self.query_token = ws.query_params.get("token")
 
-    async def check_rate(self) -> None:
+    @property
+    def anonymous(self) -> bool:
+        """No session and no key yet (with auth on): what this socket sends is unauthenticated."""
+        return self.principal is None and self.runner is None and self.svc.settings.auth == "on"
+
+    async def check_rate(self, msg: Any) -> None:
+        """Every frame counts for this socket; all but pings also in the shared per-IP/key limits.
+
+        An anonymous socket's frames are counted once they prove a key or token (`admitted`), or
+        when refused (`refused`) in the IP's unauthenticated bucket: a key or candidate token that
+        works is never held up by anonymous traffic from its address.
+        """
         wait = self.bucket.take(time.monotonic())
         if wait > 0:
             raise RateLimited("too many messages; slow down", retry_after=round(wait, 3))
+        await self.recheck_key()
+        if isinstance(msg, PingMsg) or self.anonymous:
+            return
         key_id = self.principal.key_id if self.principal else None
         await get_limiter(self.ws).check("ws", key_id=key_id, ip=client_ip(self.ws))
+
+    async def recheck_key(self) -> None:
+        """Refuse the frame, and close, when this socket's API key was revoked since it was opened."""
+        if self.principal is None or self.svc.settings.auth == "off":
+            return
+        now = time.monotonic()
+        if now - self.key_checked < KEY_RECHECK:
+            return
+        self.key_checked = now
+        record = await get_admin(self.ws).get_key(self.principal.key_id)
+        if record is None or record.revoked_at is not None:
+            raise KeyRevoked("the API key of this connection was revoked")
+
+    async def revoked(self) -> None:
+        """This socket's key was revoked: say so and close (4401); the session stays stored."""
+        exc = KeyRevoked("the API key of this connection was revoked")
+        try:
+            await self.error(exc)
+            await self.ws.close(code=exc.ws_close_code or 4401, reason="key revoked")
+        except (ConnectionError, RuntimeError):
+            pass  # already gone
+
+    async def refused(self, exc: InterviewerError) -> InterviewerError:
+        """Count a refused frame of an anonymous socket; past the limit the answer is `rate_limited`."""
+        if self.anonymous and not isinstance(exc, RateLimited):
+            try:
+                await get_limiter(self.ws).check_anon("ws", ip=client_ip(self.ws))
+            except RateLimited as limited:
+                return limited
+        return exc
 
     async def authenticate(self, token: str | None) -> Principal:
         s = self.svc.settings
@@ -163,18 +249,41 @@ class Connection:
             self.principal = local_principal(s.default_org)
         else:
             self.principal = await authenticate(get_admin(self.ws), token or self.header_key)
+            self.key_checked = time.monotonic()
         return self.principal
 
-    async def start(self, msg: Start) -> SessionRunner:
+    async def admitted(self, key_id: str | None, runner: SessionRunner | None = None) -> None:
+        """Count the frame that authenticated an anonymous socket, now that it proved itself.
+
+        It is counted before the session is created or replayed; a runner found for it is let go
+        again when the limit refuses it.
+        """
+        try:
+            await get_limiter(self.ws).check("ws", key_id=key_id, ip=client_ip(self.ws))
+        except RateLimited:
+            if runner is not None:
+                await self.reg.release(runner)
+            raise
+
+    async def attach(self, session_id: str, token: str, *, anonymous: bool) -> SessionRunner:
+        """Take over a stored session with its token (`resume`, or a candidate joining)."""
+        runner = await self.reg.attach(session_id, token)
+        if anonymous:
+            await self.admitted(None, runner)
+        await self.reg.supersede(runner, self.out)
+        return runner
+
+    async def start(self, msg: Start, *, anonymous: bool) -> SessionRunner:
         """A new session with an API key, or the candidate joining a partner-created session."""
         session_id = msg.session_id or self.query_session
         token = msg.token or self.query_token
         if session_id and token and parse_key_id(token) is None:
-            runner = await self.reg.attach(session_id, token)
-            await self.reg.supersede(runner, self.out)
-            await runner.resume(self.out, 0)
+            runner = await self.attach(session_id, token, anonymous=anonymous)
+            await runner.resume(self.out, 0, token=token)
             return runner
         principal = await self.authenticate(msg.token if msg.token and parse_key_id(msg.token) else None)
+        if anonymous:
+            await self.admitted(principal.key_id)
         return await start_session(msg, self.svc, self.reg, self.out, principal)
 
     async def error(self, exc: InterviewerError) -> None:
@@ -197,6 +306,7 @@ class Connection:
 
     async def dispatch(self, msg: Any) -> None:
         runner = self.runner
+        anonymous = self.anonymous  # check_rate did not count this frame: counted once admitted
         now = time.time()
         if self.sockets.closing and isinstance(msg, Start | ResumeMsg):
             raise ServerShutdown("the server is restarting; reconnect in a moment",
@@ -208,14 +318,13 @@ class Connection:
             case Start():
                 if runner is not None:
                     raise InvalidState("this connection already has a session; send end first")
-                self.runner = await self.start(msg)
+                self.runner = await self.start(msg, anonymous=anonymous)
             case ResumeMsg():
                 if runner is not None:
                     await self.release()
-                resumed = await self.reg.attach(msg.session_id, msg.resume_token)
-                await self.reg.supersede(resumed, self.out)
+                resumed = await self.attach(msg.session_id, msg.resume_token, anonymous=anonymous)
                 self.runner = resumed
-                await resumed.resume(self.out, msg.last_seq)
+                await resumed.resume(self.out, msg.last_seq, token=msg.resume_token)
             case _ if runner is None:
                 raise NoActiveSession("send start (or resume) before answering")
             case AnswerDeltaMsg():
@@ -260,14 +369,19 @@ async def interview_socket(ws: WebSocket) -> None:
             if raw is None:
                 raw = (frame.get("bytes") or b"").decode("utf-8", errors="replace")
             try:
-                await conn.check_rate()
-                await conn.dispatch(inbound(raw, svc.settings.max_message_bytes))
+                try:
+                    msg = inbound(raw, svc.settings.max_message_bytes)
+                except InterviewerError:
+                    await conn.check_rate(None)  # a bad frame counts too, and may be rate limited
+                    raise
+                await conn.check_rate(msg)
+                await conn.dispatch(msg)
             except InterviewerError as exc:
-                await conn.error(exc)
+                await conn.error(await conn.refused(exc))
                 if exc.ws_close_code is not None:
                     await ws.close(code=exc.ws_close_code)
                     break
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, ConnectionError):
         pass  # the client went away; the session stays stored for resume
     finally:
         sockets.connections.discard(conn)

@@ -159,6 +159,14 @@ class SessionStore(Protocol):
         self, *, org_id: str | None = None, limit: int = 50, offset: int = 0
     ) -> list[StoredSession]: ...
 
+    async def delete(self, session_id: str) -> bool:
+        """Remove the session and its messages (and its index entries); False when there is none."""
+        ...
+
+    async def created_before(self, before: float, *, limit: int = 500) -> list[StoredSession]:
+        """Sessions created before `before` (unix seconds), oldest first, of every org."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -325,6 +333,8 @@ class AdminStore(Protocol):
     async def put_session_meta(self, meta: SessionMeta) -> None: ...
 
     async def get_session_metas(self, session_ids: Sequence[str]) -> dict[str, SessionMeta]: ...
+
+    async def delete_session_meta(self, session_id: str) -> None: ...
 
     async def put_question(self, org_id: str, question_id: str, doc: dict[str, Any]) -> None:
         """An org's own question (a JSON document), visible to that org only."""

@@ -7,9 +7,11 @@ import time
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from interviewer.core.ports import AdminStore, ApiKeyRecord, DeliveryRecord, WebhookRecord
+from interviewer.core.ports import AdminStore, ApiKeyRecord, DeliveryRecord, SessionEvents, WebhookRecord
 from interviewer.errors import BadRequest, NotFound
 from interviewer.service.auth import Principal, create_key
+from interviewer.service.claims import announce_revoked
+from interviewer.service.webhook_targets import check_url
 from interviewer.service.webhooks import EVENT_TYPES, WebhookDispatcher
 
 MAX_HOOKS_PER_ORG = 20
@@ -17,7 +19,7 @@ MAX_HOOKS_PER_ORG = 20
 
 async def create_webhook(
     admin: AdminStore, *, principal: Principal, url: str, events: Sequence[str],
-    allowed_hosts: Sequence[str] = (),
+    allowed_hosts: Sequence[str] = (), allow_private: bool = False,
 ) -> WebhookRecord:
     """A new webhook of the caller's org; its secret is returned once, here."""
     unknown = [e for e in events if e not in EVENT_TYPES]
@@ -26,6 +28,7 @@ async def create_webhook(
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadRequest("a webhook URL is http:// or https:// with a host")
+    check_url(url, allow_private=allow_private)
     if allowed_hosts and parts.hostname not in allowed_hosts:
         raise BadRequest(f"webhook host {parts.hostname!r} is not allowed here "
                          "(INTERVIEWER_WEBHOOK_ALLOWED_HOSTS)")
@@ -71,8 +74,12 @@ async def new_key(
     return await create_key(admin, role=role, org_id=principal.org_id, name=name)
 
 
-async def revoke_key(admin: AdminStore, *, principal: Principal, key_id: str) -> None:
+async def revoke_key(
+    admin: AdminStore, events: SessionEvents | None, *, principal: Principal, key_id: str,
+) -> None:
+    """Revoke a key of the caller's org; every instance closes the sockets it opened."""
     key = await admin.get_key(key_id)
     if key is None or key.org_id != principal.org_id:
         raise NotFound(f"no key {key_id!r}")
     await admin.revoke_key(key_id, at=time.time())
+    await announce_revoked(events, key_id)

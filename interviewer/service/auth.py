@@ -30,6 +30,7 @@ class Action(StrEnum):
     INTERVIEWS_CREATE = "interviews.create"
     INTERVIEWS_READ = "interviews.read"
     INTERVIEWS_OVERRIDE = "interviews.override"
+    INTERVIEWS_DELETE = "interviews.delete"
     WEBHOOKS_MANAGE = "webhooks.manage"
     KEYS_MANAGE = "keys.manage"
     SELF_READ = "self.read"
@@ -42,6 +43,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.INTERVIEWS_CREATE: frozenset(Role),
     Action.INTERVIEWS_READ: frozenset(Role),
     Action.INTERVIEWS_OVERRIDE: frozenset({Role.ADMIN, Role.RECRUITER}),
+    Action.INTERVIEWS_DELETE: frozenset({Role.ADMIN, Role.RECRUITER}),
     Action.WEBHOOKS_MANAGE: frozenset({Role.ADMIN, Role.PARTNER}),
     Action.KEYS_MANAGE: frozenset({Role.ADMIN}),
     Action.SELF_READ: frozenset(Role),

@@ -17,6 +17,7 @@ from interviewer.core.ports import SessionEvents, Subscription
 log = logging.getLogger("interviewer.claims")
 
 CLAIMED = "claimed"
+DELETED = "deleted"
 
 
 async def announce(events: SessionEvents | None, session_id: str, owner: str) -> None:
@@ -29,15 +30,42 @@ async def announce(events: SessionEvents | None, session_id: str, owner: str) ->
         log.warning("session.announce_failed", extra={"session_id": session_id}, exc_info=True)
 
 
+async def announce_deleted(events: SessionEvents | None, session_id: str) -> None:
+    """Tell every runner of the session, on any instance, that it was deleted (best effort)."""
+    if events is None:
+        return
+    try:
+        await events.publish(session_id, {"type": DELETED, "at": time.time()})
+    except Exception:  # a holder that misses it fails at its next commit (session_not_found)
+        log.warning("session.announce_failed", extra={"session_id": session_id}, exc_info=True)
+
+
+# Revocations go to every instance on one events channel that no session id can name (ids are hex).
+REVOCATIONS = "_keys"
+KEY_REVOKED = "key.revoked"
+
+
+async def announce_revoked(events: SessionEvents | None, key_id: str) -> None:
+    """Tell every instance that `key_id` was revoked, so that they close its sockets (best effort)."""
+    if events is None:
+        return
+    try:
+        await events.publish(REVOCATIONS, {"type": KEY_REVOKED, "key_id": key_id, "at": time.time()})
+    except Exception:  # each socket still re-checks its key within KEY_RECHECK seconds
+        log.warning("key.announce_failed", extra={"key_id": key_id}, exc_info=True)
+
+
 class ClaimWatch:
     """Listens on one session while a socket is attached; `on_foreign(owner)` for others' claims."""
 
     def __init__(
         self, events: SessionEvents | None, session_id: str, owner: str,
         on_foreign: Callable[[str], Awaitable[None]],
+        on_deleted: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.events, self.session_id, self.owner = events, session_id, owner
         self.on_foreign = on_foreign
+        self.on_deleted = on_deleted
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -67,6 +95,8 @@ class ClaimWatch:
             async for msg in sub:
                 if self._foreign(msg):
                     await self.on_foreign(str(msg["owner"]))
+                elif msg.get("type") == DELETED and self.on_deleted is not None:
+                    await self.on_deleted()
                 if self._task is not me:  # stopped (possibly by on_foreign itself)
                     return
         except Exception:

@@ -42,6 +42,7 @@ class CreatedInterview:
     session_id: str
     candidate_token: str
     ws_url: str
+    candidate_url: str
     total: int
 
 
@@ -134,6 +135,12 @@ def ws_url(base_url: str, session_id: str, token: str) -> str:
     return f"{scheme}://{rest}{WS_PATH}?" + urlencode({"session_id": session_id, "token": token})
 
 
+def candidate_url(base_url: str, session_id: str, token: str) -> str:
+    """The chat UI opened on one session; the token rides in the fragment, which no server logs."""
+    base = base_url.rstrip("/")
+    return f"{base}/?" + urlencode({"session": session_id}) + "#" + urlencode({"token": token})
+
+
 async def create_interview(
     svc: Services, reg: SessionRegistry, *, principal: Principal, base_url: str,
     question_ids: Sequence[str] | None = None, questions: Sequence[QuestionSpec] | None = None,
@@ -149,4 +156,5 @@ async def create_interview(
     runner, token = await new_session(svc, reg, principal=principal, config=config, plan=plan,
                                       outbox=None, candidate_ref=candidate_ref)
     base = svc.settings.public_url or base_url
-    return CreatedInterview(runner.session_id, token, ws_url(base, runner.session_id, token), len(plan))
+    return CreatedInterview(runner.session_id, token, ws_url(base, runner.session_id, token),
+                            candidate_url(base, runner.session_id, token), len(plan))

@@ -36,6 +36,8 @@ class Limiter:
             "rest:ip": _items(settings.rate_limit_ip),
             "ws:key": _items(settings.ws_rate_limit),
             "ws:ip": _items(settings.ws_rate_limit),
+            "rest:anon": _items(settings.rate_limit_anon),
+            "ws:anon": _items(settings.rate_limit_anon),
         }
 
     async def _hit(self, name: str, ident: str) -> None:
@@ -58,3 +60,7 @@ class Limiter:
             await self._hit(f"{scope}:ip", ip)
         if key_id:
             await self._hit(f"{scope}:key", key_id)
+
+    async def check_anon(self, scope: str, *, ip: str | None) -> None:
+        """Count one unauthenticated request or message, in the IP's own, smaller bucket."""
+        await self._hit(f"{scope}:anon", ip or "unknown")

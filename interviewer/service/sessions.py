@@ -32,7 +32,7 @@ from interviewer.core.state import (
     SelectFollowUp,
     Summary,
 )
-from interviewer.errors import Busy, NotFound, Superseded
+from interviewer.errors import Busy, NotFound, SessionDeleted, Superseded
 from interviewer.protocol import (
     AnswerAcceptedMsg,
     ConceptOut,
@@ -54,7 +54,10 @@ BUSY_RETRIES = 30
 
 
 class Outbox(Protocol):
-    """Where a session's messages go: a live socket, or nowhere while disconnected."""
+    """Where a session's messages go: a live socket, or nowhere while disconnected.
+
+    `send` and `close` raise ConnectionError (or RuntimeError) when the client is gone.
+    """
 
     async def send(self, message: dict[str, Any]) -> None: ...
 
@@ -63,6 +66,21 @@ class Outbox(Protocol):
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+TOKEN_FIELDS = ("resume_token", "candidate_token")
+
+
+def without_token(msg: dict[str, Any]) -> dict[str, Any]:
+    """A `session` message as stored: its tokens blanked (sessions stored before kept them)."""
+    return {**msg, **{f: "" for f in TOKEN_FIELDS if f in msg}}
+
+
+def with_token(msg: dict[str, Any], token: str) -> dict[str, Any]:
+    """A stored message as replayed: a `session` message gets back the token the client proved."""
+    if msg.get("type") != "session":
+        return msg
+    return {**msg, **{f: token for f in TOKEN_FIELDS if f in msg}}
 
 
 class SessionRunner:
@@ -85,7 +103,8 @@ class SessionRunner:
         self.superseded = False
         self._durable: InterviewState = self.state  # the last state the store accepted
         # While a socket is attached: hear at once when another socket claims the session.
-        self._watch = ClaimWatch(svc.events, self.session_id, self.owner, self._claimed_elsewhere)
+        self._watch = ClaimWatch(svc.events, self.session_id, self.owner, self._claimed_elsewhere,
+                                 self.deleted)
 
     @property
     def outbox(self) -> Outbox | None:
@@ -133,7 +152,7 @@ class SessionRunner:
                 seq=self._next(), session_id=self.session_id, resume_token=token,
                 candidate_token=token, total=len(self.state.plan), limits=self.limits(),
             )
-            await self._commit([dump(msg)])
+            await self._commit([without_token(dump(msg))])  # the store keeps only the token's hash
             await self._send(dump(msg))
             await self._apply(self._initial_actions)
 
@@ -144,8 +163,11 @@ class SessionRunner:
             "rate_per_second": s.ws_rate_per_second, "rate_burst": s.ws_rate_burst,
         }
 
-    async def resume(self, outbox: Outbox, last_seq: int) -> None:
-        """Replay what the client missed, then continue where the session stood."""
+    async def resume(self, outbox: Outbox, last_seq: int, *, token: str) -> None:
+        """Replay what the client missed, then continue where the session stood.
+
+        `token` is the one the client proved; the replayed `session` message carries it again.
+        """
         async with self._lock:
             await self._watch.start()  # before the claim: a newer claim after it is never missed
             await self.svc.store.claim(self.session_id, self.owner)
@@ -159,7 +181,7 @@ class SessionRunner:
             self.outbox = outbox
             self.seq = max(self.seq, last_seq)
             for m in await self.svc.store.messages_after(self.session_id, last_seq):
-                await self._send(m)
+                await self._send(with_token(m, token))
             if not self._tasks:
                 await self._restart_pending()
 
@@ -268,13 +290,15 @@ class SessionRunner:
                     later.append(a)
         if durable or changed:
             await self._commit(durable)
-        for m in durable + ephemeral:
-            await self._send(m)
-        for a in later:
-            self._spawn(a)
-        if self.svc.webhooks is not None:
-            for type_, data in events:
-                self.svc.webhooks.emit(self.org_id, type_, data)
+        try:
+            for m in durable + ephemeral:
+                await self._send(m)
+        finally:  # committed: what follows from it happens whether or not the client heard it
+            for a in later:
+                self._spawn(a)
+            if self.svc.webhooks is not None:
+                for type_, data in events:
+                    self.svc.webhooks.emit(self.org_id, type_, data)
 
     async def _restart_pending(self) -> None:
         """After a crash or on a new owner: redo grading or selection that never completed."""
@@ -363,6 +387,22 @@ class SessionRunner:
                 await out.close(exc.ws_close_code or 4409, "superseded")
             except (ConnectionError, RuntimeError):
                 pass  # the socket is already gone; nothing to tell it
+
+    async def deleted(self) -> None:
+        """The session was deleted (cancelled): stop its work, tell its socket, close it (4410)."""
+        self.superseded = True  # never written again: a detach or a late grade must not commit
+        for task in list(self._tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
+        out, self.outbox = self.outbox, None
+        log.info("session.deleted", extra={"session_id": self.session_id})
+        if out is not None:
+            gone = SessionDeleted("this interview was cancelled and deleted by its organisation")
+            try:
+                await out.send(dump(ErrorMsg(code=gone.code, message=gone.message)))
+                await out.close(gone.ws_close_code or 4410, "deleted")
+            except (ConnectionError, RuntimeError):
+                pass  # the socket is already gone
 
     async def _claimed_elsewhere(self, owner: str) -> None:
         """Another socket claimed the session: the store decides whether we still hold it."""

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from interviewer.core.ports import AdminStore, DeliveryRecord, WebhookRecord
+from interviewer.service.webhook_targets import Resolver, TargetRefused, resolve_target, system_resolve
 
 log = logging.getLogger("interviewer.webhooks")
 
@@ -27,6 +28,9 @@ EVENT_TYPES = ("interview.completed", "grade.created", "grade.overridden")
 TEST_EVENT = "webhook.test"
 SIGNATURE_HEADER = "Interviewer-Signature"
 QUEUE_MAX = 10_000
+# What a partner sees for every failure without an HTTP answer (refused address, closed port, timeout,
+# broken response): one text, so the delivery log cannot be used to scan a network.
+UNREACHABLE = "no HTTP response from the webhook URL"
 
 
 def sign(secret: str, body: bytes, t: int) -> str:
@@ -42,8 +46,10 @@ def event(type_: str, data: dict[str, Any]) -> dict[str, Any]:
 
 class WebhookDispatcher:
     def __init__(self, admin: AdminStore, *, timeout: float = 10.0, max_attempts: int = 8,
-                 backoff_base: float = 2.0, backoff_max: float = 600.0) -> None:
+                 backoff_base: float = 2.0, backoff_max: float = 600.0, allow_private: bool = False,
+                 resolve: Resolver = system_resolve) -> None:
         self.admin = admin
+        self.allow_private, self.resolve = allow_private, resolve
         self.timeout, self.max_attempts = timeout, max_attempts
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
         self._queue: asyncio.Queue[tuple[str, dict[str, Any]]] | None = None
@@ -138,18 +144,30 @@ class WebhookDispatcher:
         code: int | None = None
         error = ""
         try:
-            r = await self._http.post(hook.url, content=body, headers=headers)
-            code = r.status_code
+            code = await self._post(hook.url, body, headers)
             if not 200 <= code < 300:
                 error = f"HTTP {code}"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
+        except (httpx.HTTPError, TargetRefused) as exc:
+            log.info("webhook.unreachable", extra={"webhook_id": hook.webhook_id,
+                                                   "error": f"{type(exc).__name__}: {exc}"[:300]})
+            error = UNREACHABLE
         status = "delivered" if code is not None and 200 <= code < 300 else "pending"
         d = replace(d, status=status, attempts=n, updated_at=time.time(), last_status_code=code,
                     last_error=error)
         await self.admin.save_delivery(d)
         log.info("webhook.attempt", extra={"webhook_id": hook.webhook_id, "status": status, "code": code})
         return d
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POST to the checked address of `url` (Host and TLS name kept); the HTTP status."""
+        assert self._http is not None
+        target = await resolve_target(url, allow_private=self.allow_private, resolve=self.resolve)
+        u = httpx.URL(url)
+        netloc = u.netloc.decode("ascii")
+        extensions = {"sni_hostname": target.host} if u.scheme == "https" else {}
+        r = await self._http.post(u.copy_with(host=target.ip), content=body,
+                                  headers={**headers, "Host": netloc}, extensions=extensions)
+        return r.status_code
 
     async def send_test(self, hook: WebhookRecord) -> DeliveryRecord:
         """Deliver one `webhook.test` event now, in one attempt, and return its delivery record."""

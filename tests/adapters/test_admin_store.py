@@ -111,6 +111,9 @@ async def test_session_meta_and_org_questions(admin: AdminStore) -> None:
     metas = await admin.get_session_metas(["s1", "s2", "s3"])
     assert set(metas) == {"s1", "s2"} and metas["s1"].candidate_ref == "cand-7"
     assert await admin.get_session_metas([]) == {}
+    await admin.delete_session_meta("s1")
+    await admin.delete_session_meta("s9")  # nothing to delete is no error
+    assert set(await admin.get_session_metas(["s1", "s2"])) == {"s2"}
     await admin.put_question("acme", "q1", {"text": "Why?"})
     assert await admin.get_question("acme", "q1") == {"text": "Why?"}
     assert await admin.get_question("beta", "q1") is None

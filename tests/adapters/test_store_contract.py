@@ -134,3 +134,32 @@ async def test_commit_does_not_wait_behind_the_default_executor(store: SessionSt
     finally:
         release.set()
         await blocker
+
+
+async def test_delete_removes_the_session_its_messages_and_its_listing(store: SessionStore) -> None:
+    await store.create(make_session("s1", "a", created=1000.0))
+    await store.create(make_session("s2", "a", created=1001.0))
+    await store.commit("s1", state={"phase": "finished"},
+                       messages=[{"seq": 1, "type": "session"}, {"seq": 2, "type": "grade"}], last_seq=2)
+    assert await store.delete("s1") is True
+    assert await store.get("s1") is None
+    assert await store.messages_after("s1", 0) == []
+    assert [s.session_id for s in await store.list_sessions(org_id="a")] == ["s2"]
+    assert [s.session_id for s in await store.list_sessions()] == ["s2"]
+    assert await store.delete("s1") is False
+    with pytest.raises(SessionNotFound):  # a holder that did not hear of it cannot bring it back
+        await store.commit("s1", state={"phase": "asking"}, messages=[{"seq": 3}], last_seq=3, owner="A")
+    with pytest.raises(SessionNotFound):
+        await store.claim("s1", "A")
+    assert await store.messages_after("s1", 0) == []
+    got = await store.get("s2")
+    assert got is not None and got.org_id == "a"
+
+
+async def test_created_before_lists_old_sessions_oldest_first(store: SessionStore) -> None:
+    for i, org in enumerate(["a", "b", "a"]):
+        await store.create(make_session(f"s{i}", org, created=1000.0 + i))
+    assert [s.session_id for s in await store.created_before(1002.0)] == ["s0", "s1"]
+    assert [s.session_id for s in await store.created_before(1002.0, limit=1)] == ["s0"]
+    assert await store.created_before(1000.0) == []
+    assert [s.session_id for s in await store.created_before(2000.0)] == ["s0", "s1", "s2"]

@@ -46,7 +46,7 @@ class LiveServer:
 
 def serve(svc: Services) -> Iterator[LiveServer]:
     port = free_port()
-    config = uvicorn.Config(create_app(services=svc), host="127.0.0.1", port=port,
+    config = uvicorn.Config(create_app(services=svc), host="127.0.0.1", port=port, proxy_headers=False,
                             log_level="warning", ws_max_size=4 * svc.settings.max_message_bytes)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

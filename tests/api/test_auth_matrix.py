@@ -38,7 +38,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, encoder, bank) -> Iterator[World]:  # type: ignore[no-untyped-def]
     settings = make_settings(tmp_path_factory.mktemp("matrix"), auth="on", rate_limit="",
-                             rate_limit_ip="", ws_rate_limit="", webhook_backoff_base=0.01,
+                             rate_limit_ip="", rate_limit_anon="", ws_rate_limit="", webhook_backoff_base=0.01, webhook_allow_private=True,
                              webhook_max_attempts=1)
     svc = build_services(settings, encoder=encoder, bank=bank)
     keys = make_keys(svc)
@@ -65,6 +65,11 @@ def fresh_hook(w: World, org: str) -> str:
 def fresh_key(w: World, org: str) -> str:
     with w.admin(org) as c:
         return str(c.post("/v1/keys", json={"role": "partner"}).json()["key_id"])
+
+
+def fresh_interview(w: World, org: str) -> str:
+    with w.http(org, "partner") as c:
+        return str(c.post("/v1/interviews", json={"num_questions": 1}).json()["session_id"])
 
 
 def first_question(w: World) -> str:
@@ -102,6 +107,8 @@ ENDPOINTS = [
     Endpoint("interviews.audit", Action.INTERVIEWS_READ, "GET", lambda w, o: f"/v1/interviews/{w.sessions[o]}/audit"),
     Endpoint("interviews.override", Action.INTERVIEWS_OVERRIDE, "POST",
              lambda w, o: f"/v1/interviews/{w.sessions[o]}/overrides", override_body),
+    Endpoint("interviews.delete", Action.INTERVIEWS_DELETE, "DELETE",
+             lambda w, o: f"/v1/interviews/{fresh_interview(w, o)}"),
     Endpoint("webhooks.create", Action.WEBHOOKS_MANAGE, "POST", lambda w, o: "/v1/webhooks",
              lambda w: {"url": "http://127.0.0.1:9/x", "events": ["interview.completed"]}, scoped=False),
     Endpoint("webhooks.list", Action.WEBHOOKS_MANAGE, "GET", lambda w, o: "/v1/webhooks", scoped=False),
@@ -132,6 +139,7 @@ def world_path_template(e: Endpoint) -> str:
         "interviews.get": "/v1/interviews/{session_id}", "interviews.export": "/v1/interviews/{session_id}/export",
         "interviews.audit": "/v1/interviews/{session_id}/audit",
         "interviews.override": "/v1/interviews/{session_id}/overrides",
+        "interviews.delete": "/v1/interviews/{session_id}",
         "webhooks.get": "/v1/webhooks/{webhook_id}", "webhooks.deliveries": "/v1/webhooks/{webhook_id}/deliveries",
         "webhooks.test": "/v1/webhooks/{webhook_id}/test", "webhooks.delete": "/v1/webhooks/{webhook_id}",
         "keys.revoke": "/v1/keys/{key_id}",

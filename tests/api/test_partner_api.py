@@ -91,20 +91,27 @@ def test_rest_rate_limit_per_key(limited: tuple[LiveServer, dict[tuple[str, str]
     assert httpx.get(live.base_url + "/v1/questions", headers=other).status_code == 200
 
 
-def test_websocket_rate_limit_per_ip(limited: tuple[LiveServer, dict[tuple[str, str], str]]) -> None:
+def test_websocket_rate_limit_per_ip_and_key_without_pings(limited: tuple[LiveServer, dict[tuple[str, str], str]]) -> None:
     live, keys = limited
+    headers = {"Authorization": f"Bearer {keys[('acme', 'partner')]}"}
 
     async def run() -> list[dict]:  # type: ignore[type-arg]
         out = []
-        async with websockets.connect(live.ws_url) as ws:
-            for _ in range(6):
+        async with websockets.connect(live.ws_url, additional_headers=headers) as ws:
+            await ws.send(json.dumps({"type": "start", "num_questions": 1, "max_followups": 0}))  # 1
+            while json.loads(await ws.recv())["type"] != "question":
+                pass
+            for _ in range(10):  # keep-alives are not counted
                 await ws.send(json.dumps({"type": "ping"}))
                 out.append(json.loads(await ws.recv()))
+            for _ in range(5):  # 2-5, then the sixth message of the minute
+                await ws.send(json.dumps({"type": "answer.delta", "text": "x "}))
+            out.append(json.loads(await ws.recv()))
         return out
 
     replies = asyncio.run(run())
-    assert [m["type"] for m in replies[:5]] == ["pong"] * 5
-    assert replies[5]["type"] == "error" and replies[5]["code"] == "rate_limited" and replies[5]["retry_after"] >= 1
+    assert [m["type"] for m in replies[:10]] == ["pong"] * 10
+    assert replies[10]["type"] == "error" and replies[10]["code"] == "rate_limited" and replies[10]["retry_after"] >= 1
 
 
 def test_auth_off_is_the_local_admin_of_the_default_org(live_server: LiveServer) -> None:

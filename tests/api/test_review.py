@@ -9,7 +9,9 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from interviewer.client import ApiError, Client
@@ -32,7 +34,7 @@ class Setup:
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory, encoder, bank) -> Iterator[Setup]:  # type: ignore[no-untyped-def]
-    settings = make_settings(tmp_path_factory.mktemp("review"), auth="on", rate_limit="", rate_limit_ip="",
+    settings = make_settings(tmp_path_factory.mktemp("review"), auth="on", rate_limit="", rate_limit_ip="", rate_limit_anon="",
                              ws_rate_limit="")
     svc = build_services(settings, encoder=encoder, bank=bank)
     keys = make_keys(svc)
@@ -61,6 +63,18 @@ def test_partner_interview_with_inline_questions_end_to_end(setup: Setup) -> Non
     with setup.client("beta", "partner") as p, pytest.raises(ApiError) as e:
         p.question("acme-wal")
     assert e.value.status == 404
+
+
+def test_created_interview_has_a_candidate_link_with_the_token_in_the_fragment(setup: Setup) -> None:
+    with setup.client("acme", "recruiter") as rec:
+        made = rec.create_interview(num_questions=1, max_followups=0)
+    url = urlsplit(made["candidate_url"])
+    assert f"{url.scheme}://{url.netloc}" == setup.live.base_url and url.path == "/"
+    assert parse_qs(url.query) == {"session": [made["session_id"]]}
+    # the fragment never reaches a server, so no access log can hold the token
+    assert parse_qs(url.fragment) == {"token": [made["candidate_token"]]}
+    page = httpx.get(made["candidate_url"])  # the chat UI itself needs no key
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
 
 
 def test_override_is_audited_recomputes_the_score_and_keeps_the_ai_verdict(setup: Setup) -> None:

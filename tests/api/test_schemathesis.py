@@ -24,8 +24,8 @@ EXCLUDED = [checks.positive_data_acceptance]
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, encoder, bank) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    s = make_settings(tmp_path_factory.mktemp("fuzz"), auth="on", rate_limit="", rate_limit_ip="",
-                      ws_rate_limit="", webhook_allowed_hosts=["127.0.0.1"], webhook_max_attempts=1,
+    s = make_settings(tmp_path_factory.mktemp("fuzz"), auth="on", rate_limit="", rate_limit_ip="", rate_limit_anon="",
+                      ws_rate_limit="", webhook_allowed_hosts=["127.0.0.1"], webhook_allow_private=True, webhook_max_attempts=1,
                       webhook_timeout=1.0)
     svc = build_services(s, encoder=encoder, bank=bank)
     KEY["admin"] = make_keys(svc)[("acme", "admin")]

@@ -28,8 +28,9 @@ class Env:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, encoder, bank) -> Iterator[Env]:  # type: ignore[no-untyped-def]
-    settings = make_settings(tmp_path_factory.mktemp("hooks"), auth="on", rate_limit="", rate_limit_ip="",
-                             ws_rate_limit="", webhook_backoff_base=0.2, webhook_max_attempts=4)
+    settings = make_settings(tmp_path_factory.mktemp("hooks"), auth="on", rate_limit="", rate_limit_ip="", rate_limit_anon="",
+                             ws_rate_limit="", webhook_backoff_base=0.2, webhook_max_attempts=4,
+                             webhook_allow_private=True)
     svc = build_services(settings, encoder=encoder, bank=bank)
     keys = make_keys(svc)
     for live in serve(svc):

@@ -82,7 +82,7 @@ def first_sentences(text: str, n: int) -> str:
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory, encoder: Any, bank: Any) -> Iterator[Setup]:
-    settings = make_settings(tmp_path_factory.mktemp("review-ui"), auth="on", rate_limit="", rate_limit_ip="",
+    settings = make_settings(tmp_path_factory.mktemp("review-ui"), auth="on", rate_limit="", rate_limit_ip="", rate_limit_anon="",
                              ws_rate_limit="")
     svc = build_services(settings, encoder=encoder, bank=bank)
     recruiter, partner = cli_key(settings.data_dir, "recruiter"), cli_key(settings.data_dir, "partner")

@@ -92,7 +92,7 @@ async def test_a_claim_on_another_instance_closes_the_old_socket_at_once(
     stored = await svc_b.store.get(a.session_id)
     assert stored is not None
     b, out_b = SessionRunner(svc_b, stored), Sink()
-    await b.resume(out_b, 0)
+    await b.resume(out_b, 0, token="the-resume-token")
     # A does nothing: the notice alone closes its socket, with the error first
     await asyncio.wait_for(out_a.closed.wait(), 5)
     assert out_a.code == 4409
