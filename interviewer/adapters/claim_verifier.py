@@ -47,7 +47,7 @@ def build_head(cfg: HeadConfig) -> Any:
     import torch
     from torch import nn
 
-    class ClaimHead(nn.Module):  # type: ignore[misc]
+    class ClaimHead(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.cfg = cfg

@@ -116,8 +116,9 @@ def check_criteria(
     near_k = nearest_mask(sims[idx], CONTRA_SLACK, CONTRA_FLOOR).T
     out: list[Checked] = []
     for j in range(n_c):
-        a = np.where(near_a[j], asserts[j], 0.0)
-        k = np.where(near_k[j] & (contra[j] > asserts[j]), contra[j], 0.0)
-        ai, ki = int(np.argmax(a)), int(np.argmax(k))
-        out.append(Checked(float(a[ai]), idx[ai], float(k[ki]), idx[ki] if k[ki] > 0 else -1))
+        a_row = np.where(near_a[j], asserts[j], 0.0)
+        k_row = np.where(near_k[j] & (contra[j] > asserts[j]), contra[j], 0.0)
+        ai, ki = int(np.argmax(a_row)), int(np.argmax(k_row))
+        out.append(Checked(float(a_row[ai]), idx[ai], float(k_row[ki]),
+                           idx[ki] if k_row[ki] > 0 else -1))
     return out

@@ -107,11 +107,11 @@ def summarise(graded: Sequence[Graded]) -> dict[str, Any]:
     kinds: dict[str, list[Graded]] = {}
     for g in graded:
         kinds.setdefault(g.item.kind, []).append(g)
-    per_kind = {k: {"n": len(v), "mean": round(sum(g.score for g in v) / len(v), 1),
-                    "hand": round(20 * sum(g.item.grade for g in v) / len(v), 1),
-                    "within_cap": round(sum(g.score <= CAPS[k] for g in v) / len(v), 3)
-                    if k in CAPS else None}
-                for k, v in sorted(kinds.items())}
+    per_kind: dict[str, dict[str, Any]] = {
+        k: {"n": len(v), "mean": round(sum(g.score for g in v) / len(v), 1),
+            "hand": round(20 * sum(g.item.grade for g in v) / len(v), 1),
+            "within_cap": round(sum(g.score <= CAPS[k] for g in v) / len(v), 3) if k in CAPS else None}
+        for k, v in sorted(kinds.items())}
     checks = {k: lo <= per_kind[k]["mean"] <= hi for k, (lo, hi) in BOUNDS.items() if k in per_kind}
     order = [per_kind[k]["mean"] for k in ("partial", "weak", "misconception") if k in per_kind]
     checks["partial > weak > misconception"] = all(a > b for a, b in itertools.pairwise(order))
