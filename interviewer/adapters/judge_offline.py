@@ -55,7 +55,7 @@ from interviewer.core.text import (
 __all__ = ["DEFAULT_CALIBRATION", "FEATURES", "RELEVANCE", "Calibration", "OfflineJudge", "Units",
            "answer_units"]
 
-TERM_LIST_CAP = 0.18  # a bare list of terms states no relation: at most a low "missed"
+TERM_LIST_CAP = 0.12  # a bare list of terms states no relation: at most a low "missed"
 MET_AT, PARTIAL_AT = 0.8, 0.25
 # A sentence feeds a criterion's token recall when its similarity is within ASSIGN_SLACK of its
 # best criterion's, and its key-term coverage when it is also at least ASSIGN_FLOOR similar to it.

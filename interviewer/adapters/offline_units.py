@@ -30,6 +30,7 @@ META_STEMS = frozenset(stem(w) for w in wordset(
 # and it adds at most RESTATE_NEW words of its own.
 RESTATE_SHARE, RESTATE_NEW, RESTATE_MIN = 0.75, 2, 5
 LIST_MIN_TERMS = 3  # short verbless sentences that make an answer a list laid out one per line
+FRAGMENT_WORDS = 6  # at most this many words and no verb-like word: a term, not a claim
 # Words that make a short sentence a statement rather than a noun phrase ('Softmax.', 'Rank.').
 _VERBISH = wordset(
     "is are was were be been being has have had do does did can cannot could will would should "
@@ -62,7 +63,7 @@ def restates_question(text: str, question_stems: set[str]) -> bool:
 def is_fragment(text: str) -> bool:
     """A short sentence without a verb-like word: a term, not a claim ('Cumulative probability.')."""
     toks = words(text)
-    return len(toks) <= 4 and not any(t in _VERBISH for t in toks)
+    return len(toks) <= FRAGMENT_WORDS and not any(t in _VERBISH for t in toks)
 
 
 def _content_words(text: str) -> tuple[str, ...]:

@@ -169,7 +169,9 @@ _LIST_FRAME = re.compile(
     r"^\W*(?:(?:so|well|basically|in short),?\s+)?(?:(?:the|my|some|a few)\s+)?"
     r"(?:(?:key|main|important|relevant|core|central|basic|major)\s+)?"
     r"(?:ideas?|concepts?|terms?|points?|keywords?|key\s?words?|topics?|factors?|aspects?|things?"
-    r"|components?|elements?|notions?)\s+(?:here\s+|involved\s+)?"
+    r"|components?|elements?|notions?|numbers?|names?|figures?|quantities)"
+    r"(?:\s+and\s+(?:numbers?|names?|figures?|terms?|ideas?|concepts?))?"
+    r"\s+(?:(?:that|which)\s+matters?\s+)?(?:here\s+|involved\s+)?"
     r"(?:are|is|include|includes|involve|involves|would be)\b:?"
     r"|^\W*(?:this|it|that|the answer|the question)\s+(?:involves|includes|is about|covers|concerns"
     r"|relates to|comes down to|is (?:all |really |a question |mostly )?about)\b:?"
@@ -181,7 +183,7 @@ _LIST_FRAME = re.compile(
 # statements the lowest share is 0.18 (23 words) and then 0.22; terse student answers in the ASAG
 # data go down to 0.14 at 7-8 words; the rubrics' key terms joined by spaces reach 0.26.
 DENSE_LIST_WORDS = ((6, 0.1), (12, 0.17))
-_LIST_SPLIT = re.compile(r"[,;/|\n]|\band\b|\bor\b")
+_LIST_SPLIT = re.compile(r"[,;/|\n]|->|=>|→|\band\b|\bor\b")
 
 
 def is_term_list(text: str) -> bool:

@@ -44,7 +44,7 @@ def test_sample_answers_meet_their_own_rubrics(bank: YamlQuestionBank, encoder: 
         assert q.rubric is not None
         g = judge.grade_sync(question=q, rubric=q.rubric, answer=q.sample_answer)
         contradicted += [(q.id, r.criterion_id) for r in g.criteria if r.verdict is Verdict.CONTRADICTED]
-        if g.score < 80:
+        if g.score < 90:
             low.append((q.id, g.score))
     assert not contradicted
     assert not low
