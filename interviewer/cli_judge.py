@@ -45,6 +45,7 @@ def eval_interviews(
     verify: Annotated[bool, typer.Option(help="Use the claim verifier (experimental)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     show: Annotated[bool, typer.Option(help="Print every answer's score beside its hand grade")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
 ) -> None:
     """Hand-graded interview answers for questions outside the bank: Spearman and per-kind means."""
     from tqdm import tqdm
@@ -73,7 +74,7 @@ def eval_interviews(
     items = load_interviews(path)
     rubrics = derive_all(items, encoder)
     with tqdm(total=len(items), desc="grading", unit="answer", file=sys.stderr,
-              disable=not sys.stderr.isatty()) as bar:
+              disable=quiet or not sys.stderr.isatty()) as bar:
         graded = grade_all(items, grade, rubrics, bar.update)
     rep = summarise(graded)
     if as_json:
