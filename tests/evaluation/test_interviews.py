@@ -40,7 +40,7 @@ def test_the_dev_set_is_whole(report: dict) -> None:  # type: ignore[type-arg]
 
 
 def test_rank_agreement_with_the_hand_grades(report: dict) -> None:  # type: ignore[type-arg]
-    assert report["spearman"] >= 0.73  # measured 0.763 (0.703 before)
+    assert report["spearman"] >= 0.73  # measured 0.774 (0.703 before)
 
 
 def test_gaming_families_stay_under_their_caps(report: dict) -> None:  # type: ignore[type-arg]
