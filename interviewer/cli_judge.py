@@ -53,29 +53,19 @@ def eval_interviews(
     from interviewer.adapters.bank_yaml import YamlQuestionBank
     from interviewer.adapters.encoder_st import SentenceTransformerEncoder
     from interviewer.adapters.judge_offline import OfflineJudge
-    from interviewer.adapters.retriever_faiss import ConceptIndex, FaissRetriever, cards_for
     from interviewer.evaluation.interviews import (
         INTERVIEWS_DIR,
-        derive_all,
-        grade_all,
+        evaluate_interviews,
         load_interviews,
         summarise,
-        with_topic_check,
     )
 
     path = Path(split) if split.endswith((".yaml", ".yml")) else INTERVIEWS_DIR / f"{split}.yaml"
     settings = get_settings()
-    encoder = SentenceTransformerEncoder(settings.encoder_path)
-    judge = OfflineJudge(encoder, verify=verify)
-    bank = YamlQuestionBank.load(settings.bank_roots)
-    retriever = FaissRetriever(bank, encoder, ConceptIndex.build(cards_for(bank), encoder, progress=False))
-    grade = with_topic_check(lambda q, r, a: judge.grade_sync(question=q, rubric=r, answer=a),
-                             retriever.topic_sync)
-    items = load_interviews(path)
-    rubrics = derive_all(items, encoder)
-    with tqdm(total=len(items), desc="grading", unit="answer", file=sys.stderr,
+    judge = OfflineJudge(SentenceTransformerEncoder(settings.encoder_path), verify=verify)
+    with tqdm(total=len(load_interviews(path)), desc="grading", unit="answer", file=sys.stderr,
               disable=quiet or not sys.stderr.isatty()) as bar:
-        graded = grade_all(items, grade, rubrics, bar.update)
+        graded = evaluate_interviews(path, judge, YamlQuestionBank.load(settings.bank_roots), bar.update)
     rep = summarise(graded)
     if as_json:
         typer.echo(json.dumps(rep, indent=2))

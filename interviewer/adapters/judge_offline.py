@@ -187,7 +187,9 @@ def extract(
     mat = encoder.encode(fixed + [u.text for u in units.spans])
     n_fixed, n_units = len(fixed), len(units.spans)
     sentences = [u.text for u in units.spans[: units.n_sentences]]
-    misconceptions = [c.misconception for c in rubric.criteria if c.misconception]
+    # The verifier also reads the misconceptions' token vectors; without it they are not needed.
+    misconceptions = ([c.misconception for c in rubric.criteria if c.misconception]
+                      if verifier is not None else [])
     toks = encoder.encode_tokens(
         [question.text] + [c.statement for c in rubric.criteria] + sentences + misconceptions
     )

@@ -80,14 +80,14 @@ def answer_units(answer: str, question: str) -> Units:
         units.extend(windows(answer, clean, size))
     q_stems = set(content_stems(question))
     usable = np.array([not restates_question(u.text, q_stems) for u in units], dtype=bool)
-    # A window states a relation only if one of its own sentences does: a term, a restated
-    # question and a list, run together, are still no claim.
     # Short verbless sentences are terms laid out one per sentence or line when the answer is
     # mostly made of them (one terse sentence in an answer is an answer, not a list).
     frag = [is_fragment(s.text) for s in clean]
     listed = sum(frag) >= LIST_MIN_TERMS and 2 * sum(frag) >= len(clean)
-    sentence_ok = [not restates_question(s.text, q_stems) and not is_term_list(s.text)
-                   and not (listed and f) for s, f in zip(clean, frag, strict=True)]
+    # A window states a relation only if one of its own sentences does: a term, a restated
+    # question and a list, run together, are still no claim. (units[:len(clean)] are the sentences.)
+    sentence_ok = [bool(usable[i]) and not is_term_list(s.text) and not (listed and frag[i])
+                   for i, s in enumerate(clean)]
 
     def some_sentence_ok(u: Span) -> bool:
         return any(ok for s, ok in zip(clean, sentence_ok, strict=True)

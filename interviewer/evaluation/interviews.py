@@ -16,8 +16,10 @@ from typing import Any
 
 import yaml
 
+from interviewer.adapters.judge_offline import OfflineJudge
+from interviewer.adapters.retriever_faiss import ConceptIndex, FaissRetriever, cards_for
 from interviewer.core.models import Difficulty, Grade, Question, Rubric
-from interviewer.core.ports import Encoder
+from interviewer.core.ports import Encoder, QuestionBank
 from interviewer.core.rubric_derive import derive_rubric
 from interviewer.core.topic import TopicScores, mark_off_topic
 from interviewer.evaluation.asag import metrics
@@ -99,6 +101,19 @@ def with_topic_check(
                 return mark_off_topic(g, r, t)
         return g
     return run
+
+
+def evaluate_interviews(
+    path: Path, judge: OfflineJudge, bank: QuestionBank, progress: Callable[[int], None] | None = None,
+) -> list[Graded]:
+    """Grade every answer of a set as the service would: the offline judge on a rubric derived
+    from the sample answer, then the off-topic check against the bank's concept index."""
+    retriever = FaissRetriever(bank, judge.encoder,
+                               ConceptIndex.build(cards_for(bank), judge.encoder, progress=False))
+    grade = with_topic_check(lambda q, r, a: judge.grade_sync(question=q, rubric=r, answer=a),
+                             retriever.topic_sync)
+    items = load_interviews(path)
+    return grade_all(items, grade, derive_all(items, judge.encoder), progress)
 
 
 def summarise(graded: Sequence[Graded]) -> dict[str, Any]:

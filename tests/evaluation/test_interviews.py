@@ -11,28 +11,15 @@ import pytest
 
 from interviewer.adapters.bank_yaml import YamlQuestionBank
 from interviewer.adapters.judge_offline import OfflineJudge
-from interviewer.adapters.retriever_faiss import ConceptIndex, FaissRetriever, cards_for
 from interviewer.core.ports import Encoder
-from interviewer.evaluation.interviews import (
-    INTERVIEWS_DIR,
-    derive_all,
-    grade_all,
-    load_interviews,
-    summarise,
-    with_topic_check,
-)
+from interviewer.evaluation.interviews import INTERVIEWS_DIR, evaluate_interviews, summarise
 from interviewer.settings import Settings
 
 
 @pytest.fixture(scope="module")
 def report(encoder: Encoder) -> dict:  # type: ignore[type-arg]
     bank = YamlQuestionBank.load(Settings().bank_roots)
-    judge = OfflineJudge(encoder)
-    retriever = FaissRetriever(bank, encoder, ConceptIndex.build(cards_for(bank), encoder, progress=False))
-    items = load_interviews(INTERVIEWS_DIR / "dev.yaml")
-    grade = with_topic_check(lambda q, r, a: judge.grade_sync(question=q, rubric=r, answer=a),
-                             retriever.topic_sync)
-    return summarise(grade_all(items, grade, derive_all(items, encoder)))
+    return summarise(evaluate_interviews(INTERVIEWS_DIR / "dev.yaml", OfflineJudge(encoder), bank))
 
 
 def test_the_dev_set_is_whole(report: dict) -> None:  # type: ignore[type-arg]
