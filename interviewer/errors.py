@@ -148,3 +148,10 @@ class KeyRevoked(Unauthorized):
     """The API key that opened this socket was revoked; the socket is closed (4401)."""
 
     code = "key_revoked"
+
+
+class SchemaMismatch(InterviewerError):
+    """The database's schema revision is not the one this version of interviewer runs on."""
+
+    code = "schema_mismatch"
+    http_status = 503
