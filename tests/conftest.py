@@ -177,3 +177,12 @@ def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
     name = f"t_{secrets.token_hex(6)}"
     yield postgres_cluster.create_database(name)
     postgres_cluster.drop_database(name)
+
+
+@pytest.fixture
+def postgres_db(postgres_url: str) -> str:
+    """A fresh database at the newest schema revision (`interviewer db upgrade` applied)."""
+    from interviewer.adapters.db_migrate import upgrade
+
+    upgrade(postgres_url)
+    return postgres_url

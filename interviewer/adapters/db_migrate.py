@@ -64,7 +64,7 @@ def current(url: str) -> str | None:
     engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()  # type: ignore[no-any-return]
+            return MigrationContext.configure(conn).get_current_revision()
     finally:
         engine.dispose()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -208,6 +208,20 @@ class SessionStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class IndexedStore(Protocol):
+    """A SessionStore that keeps listing columns (SQLite, PostgreSQL): filtered keyset pages."""
+
+    indexer: Indexer | None
+
+    async def query_page(
+        self, *, org_id: str, query: ListingQuery, limit: int, after: tuple[float, str] | None = None
+    ) -> list[StoredSession]:
+        """The org's sessions matching `query`, newest first (created_at, then session_id,
+        descending), strictly after the keyset `after`."""
+        ...
 
 
 class Subscription(Protocol):

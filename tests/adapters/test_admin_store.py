@@ -1,4 +1,4 @@
-"""The AdminStore contract, run against SQLite and a real redis-server."""
+"""The AdminStore contract, run against SQLite, a real redis-server and a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,12 +19,16 @@ from interviewer.core.ports import (
 )
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "postgres"])
 async def admin(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AdminStore]:
     if request.param == "sqlite":
         from interviewer.adapters.admin_sqlite import SqliteAdminStore
 
         s: AdminStore = SqliteAdminStore(tmp_path / "admin.sqlite3")
+    elif request.param == "postgres":
+        from interviewer.adapters.admin_postgres import PostgresAdminStore
+
+        s = PostgresAdminStore(request.getfixturevalue("postgres_db"))
     else:
         from interviewer.adapters.admin_redis import RedisAdminStore
 

@@ -9,6 +9,8 @@ Revises:
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,7 +22,7 @@ depends_on = None
 BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def _tables() -> list[tuple[str, list[sa.Column[object]], dict[str, object]]]:
+def _tables() -> list[tuple[str, list[sa.Column[Any]], dict[str, Any]]]:
     C = sa.Column
     return [
         ("sessions", [

@@ -1,0 +1,57 @@
+"""PostgreSQL specifics: two instances racing on one session, the listing query, the schema check."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from interviewer.adapters.store_postgres import PostgresSessionStore
+from interviewer.core.ports import StoredSession
+from interviewer.errors import Superseded
+
+
+async def test_concurrent_commits_from_two_instances_exactly_one_wins(postgres_db: str) -> None:
+    # Two stores with their own connection pools: two server instances on one database.
+    a, b = PostgresSessionStore(postgres_db), PostgresSessionStore(postgres_db)
+    try:
+        now = time.time()
+        await a.create(StoredSession("s1", {"phase": "asking"}, 0, "h", "org", now, now))
+        for seq in range(1, 21):
+            # Both sockets claim the session at once; only the newest claim may write after.
+            await asyncio.gather(a.claim("s1", "A"), b.claim("s1", "B"))
+
+            async def write(store: PostgresSessionStore, owner: str, n: int = seq) -> str:
+                try:
+                    await store.commit("s1", state={"phase": "asking", "by": owner}, last_seq=n,
+                                       messages=[{"seq": n, "by": owner}], owner=owner)
+                except Superseded:
+                    return "superseded"
+                return "ok"
+
+            results = await asyncio.gather(write(a, "A"), write(b, "B"))
+            assert sorted(results) == ["ok", "superseded"], results
+            winner = "A" if results[0] == "ok" else "B"
+            rows = await a._all("SELECT owner FROM sessions WHERE session_id='s1'")
+            assert rows[0]["owner"] == winner  # the newest claim is the one that wrote
+            got = await b.get("s1")
+            assert got is not None and got.state["by"] == winner and got.last_seq == seq
+            last = (await a.messages_after("s1", seq - 1))
+            assert last == [{"seq": seq, "by": winner}]
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_an_unreachable_database_is_a_clear_503(postgres_db: str) -> None:
+    from interviewer.adapters.pg_db import DatabaseUnavailable
+
+    store = PostgresSessionStore(postgres_db.rsplit("/", 1)[0] + "/no_such_db", check_schema=False,
+                                 timeout=1.0)
+    try:
+        with pytest.raises(DatabaseUnavailable) as info:
+            await store.get("s1")
+        assert info.value.http_status == 503
+    finally:
+        await store.close()
