@@ -40,8 +40,10 @@ READY_TIMEOUT = 240.0  # the first start builds the concept index: ~15 s idle, f
 class AppProcess:
     """`interviewer serve --port P` in a child process, logging to a file."""
 
-    def __init__(self, name: str, workdir: Path, redis_url: str, data_dir: Path) -> None:
+    def __init__(self, name: str, workdir: Path, redis_url: str, data_dir: Path,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.name, self.workdir, self.redis_url, self.data_dir = name, workdir, redis_url, data_dir
+        self.extra_env = extra_env or {}
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = workdir / f"{name}.log"
@@ -60,6 +62,7 @@ class AppProcess:
         env.update(INTERVIEWER_REDIS_URL=self.redis_url, INTERVIEWER_STORE="redis",
                    INTERVIEWER_DATA_DIR=str(self.data_dir), HF_HUB_OFFLINE="1",
                    LITELLM_LOCAL_MODEL_COST_MAP="True", INTERVIEWER_LOG_LEVEL="INFO")
+        env.update(self.extra_env)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", "from interviewer.cli import app; app()",
