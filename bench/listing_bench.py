@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import tempfile
@@ -214,13 +215,14 @@ async def main() -> None:
                 await svc.admin.close()
         print(f"\n{args.sessions} interviews in one org; page = 50; deep = status=completed&topic=rag "
               "from a cursor half way down\n")
-        print("| case | store | p50 ms | p99 ms | items | p50 vs Redis |")
-        print("|---|---|---|---|---|---|")
+        print("| case | store | p50 ms | p99 ms | items | p50 / Redis p50 | p99 / Redis p99 |")
+        print("|---|---|---|---|---|---|---|")
         for case in ("first page", "deep filtered page"):
-            base = results["redis"][case][0]
+            b50, b99, _ = results["redis"][case]
             for name in ("postgres", "sqlite", "redis"):
                 p50, p99, n = results[name][case]
-                print(f"| {case} | {name} | {p50:.1f} | {p99:.1f} | {n} | {p50 / base:.3f}x |")
+                print(f"| {case} | {name} | {p50:.1f} | {p99:.1f} | {n} | {p50 / b50:.2g}x | {p99 / b99:.2g}x |")
+        print(f"\nload average during the run: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     finally:
         redis.stop()
         pg.stop()

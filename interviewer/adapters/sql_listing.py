@@ -22,8 +22,9 @@ def listing_sql(
         args.extend(values)
 
     if after is not None:
-        add(f"(s.created_at < {mark} OR (s.created_at = {mark} AND s.session_id < {mark}))",
-            after[0], after[0], after[1])
+        # A row-value comparison, which both planners turn into one index range (an equivalent
+        # `a < x OR (a = x AND b < y)` made PostgreSQL scan from the top: 30x slower half way down).
+        add(f"(s.created_at, s.session_id) < ({mark}, {mark})", after[0], after[1])
     if query.status is not None:
         add(f"s.status = {mark}", query.status)
     if query.needs_review is not None:
