@@ -33,6 +33,8 @@ class PgDb:
         self._pool = AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]](
             url, connection_class=psycopg.AsyncConnection[dict[str, Any]],
             min_size=min_size, max_size=max_size, open=False, timeout=timeout,
+            # a connection that died with a server restart or failover is replaced, not handed out
+            check=AsyncConnectionPool.check_connection,
             kwargs={"row_factory": dict_row, "autocommit": True},
         )
         self._opened = False

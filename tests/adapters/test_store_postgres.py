@@ -55,3 +55,23 @@ async def test_an_unreachable_database_is_a_clear_503(postgres_db: str) -> None:
         assert info.value.http_status == 503
     finally:
         await store.close()
+
+
+async def test_pooled_connections_killed_by_the_server_are_replaced(postgres_db: str) -> None:
+    # What a PostgreSQL restart or failover does to the pool: every open connection is cut.
+    import psycopg
+
+    store = PostgresSessionStore(postgres_db, max_size=3)
+    try:
+        now = time.time()
+        await store.create(StoredSession("s1", {"phase": "asking"}, 0, "h", "org", now, now))
+        with psycopg.connect(postgres_db, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()) k").fetchone()
+        assert killed is not None and killed[0] >= 1
+        await store.commit("s1", state={"phase": "grading"}, messages=[{"seq": 1}], last_seq=1)
+        got = await store.get("s1")
+        assert got is not None and got.state == {"phase": "grading"}
+    finally:
+        await store.close()
