@@ -36,7 +36,8 @@ def build_store(settings: Settings) -> SessionStore:
         return RedisSessionStore.from_url(settings.redis_url)
     from interviewer.adapters.store_sqlite import SqliteSessionStore
 
-    return SqliteSessionStore(settings.sqlite_paths[0], indexer=listing_fields)
+    sessions, admin = settings.sqlite_paths
+    return SqliteSessionStore(sessions, indexer=listing_fields, with_admin=sessions == admin)
 
 
 def build_events(settings: Settings) -> SessionEvents:

@@ -8,11 +8,14 @@ from interviewer.core.ports import ListingQuery
 
 
 def listing_sql(
-    *, org_id: str, query: ListingQuery, after: tuple[float, str] | None, limit: int, mark: str
+    *, org_id: str, query: ListingQuery, after: tuple[float, str] | None, limit: int, mark: str,
+    with_meta: bool = False,
 ) -> tuple[str, list[Any]]:
     """`SELECT * FROM sessions ...` newest first (created_at, session_id descending), keyset from `after`.
 
-    `mark` is the driver's placeholder ("?" for sqlite3, "%s" for psycopg).
+    `mark` is the driver's placeholder ("?" for sqlite3, "%s" for psycopg). `with_meta`: the
+    database holds the admin records too, so `candidate_ref` is matched in `session_meta`
+    (otherwise the caller filters it).
     """
     where = [f"s.org_id = {mark}"]
     args: list[Any] = [org_id]
@@ -44,6 +47,9 @@ def listing_sql(
         if value is not None:
             add(f"EXISTS (SELECT 1 FROM session_tags t WHERE t.session_id = s.session_id"
                 f" AND t.kind = {mark} AND t.value = {mark})", kind, value)
+    if with_meta and query.candidate_ref is not None:
+        add(f"EXISTS (SELECT 1 FROM session_meta m WHERE m.session_id = s.session_id"
+            f" AND m.org_id = s.org_id AND m.candidate_ref = {mark})", query.candidate_ref)
     sql = (f"SELECT s.* FROM sessions s WHERE {' AND '.join(where)}"
            f" ORDER BY s.created_at DESC, s.session_id DESC LIMIT {mark}")
     return sql, [*args, limit]

@@ -125,7 +125,9 @@ class PostgresSessionStore(PgDb):
         self, *, org_id: str, query: ListingQuery, limit: int, after: tuple[float, str] | None = None
     ) -> list[StoredSession]:
         """The org's sessions matching `query`, newest first, strictly after the keyset `after`."""
-        sql, args = listing_sql(org_id=org_id, query=query, after=after, limit=limit, mark="%s")
+        # The admin store is in this same database: candidate references are matched here too.
+        sql, args = listing_sql(org_id=org_id, query=query, after=after, limit=limit, mark="%s",
+                                with_meta=True)
         return [_row(r) for r in await self._all(sql, args)]
 
     async def delete(self, session_id: str) -> bool:

@@ -29,9 +29,10 @@ def _row(r: sqlite3.Row) -> StoredSession:
 class SqliteSessionStore(SqliteDb):
     """Durable: a commit returns only after SQLite has written the transaction (WAL, synchronous=FULL)."""
 
-    def __init__(self, path: Path, *, indexer: Indexer | None = None) -> None:
+    def __init__(self, path: Path, *, indexer: Indexer | None = None, with_admin: bool = False) -> None:
         super().__init__(path)
         self.indexer = indexer  # with one, every write keeps the listing columns and tags
+        self.with_admin = with_admin  # the admin store writes this same file (one database URL)
 
     def _index(self, db: sqlite3.Connection, session_id: str, org_id: str | None, created_at: float | None,
                state: dict[str, Any]) -> None:
@@ -176,7 +177,8 @@ class SqliteSessionStore(SqliteDb):
     ) -> list[StoredSession]:
         """The org's sessions matching `query`, newest first (created_at, then id, descending),
         strictly after the keyset `after`; only meaningful with an indexer."""
-        sql, args = listing_sql(org_id=org_id, query=query, after=after, limit=limit, mark="?")
+        sql, args = listing_sql(org_id=org_id, query=query, after=after, limit=limit, mark="?",
+                                with_meta=self.with_admin)
 
         def op(db: sqlite3.Connection) -> list[StoredSession]:
             return [_row(r) for r in db.execute(sql, args).fetchall()]

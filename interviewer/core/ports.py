@@ -165,6 +165,8 @@ class ListingQuery:
     company: str | None = None
     topic: str | None = None
     difficulty: str | None = None
+    # Applied only by a store whose database also holds the admin records' `session_meta`.
+    candidate_ref: str | None = None
 
 
 class SessionStore(Protocol):

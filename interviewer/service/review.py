@@ -90,7 +90,7 @@ def _query(f: Filters) -> ListingQuery:
     return ListingQuery(
         status=f.status, needs_review=f.needs_review, flagged=f.flagged, min_score=f.min_score,
         max_score=f.max_score, created_from=f.created_from, created_to=f.created_to, company=f.company,
-        topic=f.topic, difficulty=f.difficulty)
+        topic=f.topic, difficulty=f.difficulty, candidate_ref=f.candidate_ref)
 
 
 async def _list_indexed(
@@ -98,7 +98,7 @@ async def _list_indexed(
     after: tuple[float, str] | None,
 ) -> InterviewPage:
     """Keyset pages from the store's listing indexes; each row is still checked by `Filters.keep`
-    (exactly the scan's rules), which alone applies `candidate_ref`."""
+    (exactly the scan's rules), which applies `candidate_ref` where the store could not."""
     query = _query(filters)
     items: list[InterviewItem] = []
     batch = min(max(limit + 1, 50), SCAN_CHUNK)
