@@ -30,25 +30,30 @@ class PgDb:
 
             check(url)  # refuses a database that is not at this version's schema revision
         self.url = url
-        self._pool = AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]](
-            url, connection_class=psycopg.AsyncConnection[dict[str, Any]],
-            min_size=min_size, max_size=max_size, open=False, timeout=timeout,
+        self._pool_args: dict[str, Any] = {"min_size": min_size, "max_size": max_size, "timeout": timeout}
+        self._pool = self._new_pool()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the pool was opened in
+        self._opening: asyncio.Task[None] | None = None
+
+    def _new_pool(self) -> AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]]:
+        return AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]](
+            self.url, connection_class=psycopg.AsyncConnection[dict[str, Any]], open=False,
             # a connection that died with a server restart or failover is replaced, not handed out
             check=AsyncConnectionPool.check_connection,
-            kwargs={"row_factory": dict_row, "autocommit": True},
+            kwargs={"row_factory": dict_row, "autocommit": True}, **self._pool_args,
         )
-        self._opened = False
-        self._open_lock: asyncio.Lock | None = None
 
     async def _ensure_open(self) -> None:
-        if self._opened:
-            return
-        if self._open_lock is None:
-            self._open_lock = asyncio.Lock()
-        async with self._open_lock:
-            if not self._opened:
-                await self._pool.open(wait=False)
-                self._opened = True
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # no await before the new pool is set: no race between callers
+            if self._loop is not None:
+                # Used from a new event loop (a CLI step, then the server): the old pool's
+                # connections and tasks belong to the old loop; start a fresh pool here.
+                self._pool = self._new_pool()
+            self._loop = loop
+            self._opening = loop.create_task(self._pool.open(wait=False))
+        assert self._opening is not None
+        await self._opening
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[dict[str, Any]]]:
@@ -82,6 +87,6 @@ class PgDb:
             return False
 
     async def close(self) -> None:
-        if self._opened:
+        if self._loop is asyncio.get_running_loop():
             await self._pool.close()
-            self._opened = False
+        self._loop = self._opening = None

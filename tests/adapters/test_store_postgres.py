@@ -75,3 +75,19 @@ async def test_pooled_connections_killed_by_the_server_are_replaced(postgres_db:
         assert got is not None and got.state == {"phase": "grading"}
     finally:
         await store.close()
+
+
+def test_a_store_used_from_two_event_loops_works_in_both(postgres_db: str) -> None:
+    # The CLI and the tests make keys in one asyncio.run, then serve in another loop.
+    store = PostgresSessionStore(postgres_db)
+    now = time.time()
+    asyncio.run(store.create(StoredSession("s1", {"phase": "asking"}, 0, "h", "org", now, now)))
+
+    async def later() -> StoredSession | None:
+        try:
+            return await store.get("s1")
+        finally:
+            await store.close()
+
+    got = asyncio.run(later())
+    assert got is not None and got.session_id == "s1"
