@@ -46,6 +46,21 @@ def _urls(url: str | None) -> list[str]:
     return list(dict.fromkeys(database_urls(get_settings())))
 
 
+@contextmanager
+def _reported() -> Iterator[None]:
+    """A database that cannot be reached or a schema mismatch: one clear line and exit code 2."""
+    import sqlalchemy.exc
+
+    try:
+        yield
+    except SchemaMismatch as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from None
+    except sqlalchemy.exc.OperationalError as exc:
+        typer.echo(f"cannot use the database: {exc.orig}", err=True)
+        raise typer.Exit(2) from None
+
+
 def check_database(settings: Settings) -> None:
     """At start: PostgreSQL must be at this version's revision; SQLite files are upgraded in place.
     Either way a database written by a newer, unknown version is refused (SchemaMismatch)."""
@@ -69,12 +84,9 @@ def upgrade(url: UrlOption = None,
     for u in _urls(url):
         if u.startswith("sqlite:///"):
             Path(u.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        try:
+        with _reported():
             before = db_migrate.current(u)
             after = db_migrate.upgrade(u, revision)
-        except SchemaMismatch as exc:
-            typer.echo(exc.message, err=True)
-            raise typer.Exit(2) from None
         typer.echo(f"{db_migrate.redact(u)}: {before or 'none'} -> {after}")
 
 
@@ -84,7 +96,8 @@ def current(url: UrlOption = None) -> None:
     from interviewer.adapters import db_migrate
 
     for u in _urls(url):
-        typer.echo(f"{db_migrate.redact(u)}: {db_migrate.current(u) or 'none'} (needs {db_migrate.HEAD})")
+        with _reported():
+            typer.echo(f"{db_migrate.redact(u)}: {db_migrate.current(u) or 'none'} (needs {db_migrate.HEAD})")
 
 
 def _engine(url: str) -> Any:
@@ -202,7 +215,7 @@ def export_cmd(
 ) -> None:
     """Every table as JSON lines: a header, then {"table": ..., "row": {...}} per row."""
     n = 0
-    with _open(out, "w") as f:
+    with _reported(), _open(out, "w") as f:
         for obj in export_rows(*_default_urls(url)):
             f.write(json.dumps(obj, ensure_ascii=False) + "\n")
             n += 1
@@ -215,6 +228,6 @@ def import_cmd(
     url: UrlOption = None,
 ) -> None:
     """Load an export into a new database (run `interviewer db upgrade` on it first)."""
-    with _open(src, "r") as f:
+    with _reported(), _open(src, "r") as f:
         counts = import_rows(iter(f), *_default_urls(url))
     typer.echo(json.dumps(counts, sort_keys=True))

@@ -103,3 +103,16 @@ def test_import_refuses_a_database_that_is_not_empty(tmp_path: Path) -> None:
     bad.write_text('{"table": "sessions", "row": {}}\n')
     r = runner.invoke(app, ["db", "import", str(bad), "--url", f"sqlite:///{tmp_path / 'new.sqlite3'}"])
     assert r.exit_code != 0 and "not an `interviewer db export` file" in r.output
+
+
+def test_current_upgrade_and_errors_are_one_clear_line(tmp_path: Path, postgres_cluster) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "new" / "x.sqlite3"
+    r = runner.invoke(app, ["db", "current", "--url", f"sqlite:///{target}"])
+    assert r.exit_code == 0 and "none (needs 0002)" in r.output and not target.exists()
+    r = runner.invoke(app, ["db", "upgrade", "--url", f"sqlite:///{target}"])
+    assert r.exit_code == 0 and "none -> 0002" in r.output
+    r = runner.invoke(app, ["db", "current", "--url", f"sqlite:///{target}"])
+    assert "0002 (needs 0002)" in r.output
+    gone = postgres_cluster.url("no_such_database")
+    r = runner.invoke(app, ["db", "upgrade", "--url", gone])
+    assert r.exit_code == 2 and "cannot use the database" in r.output and "Traceback" not in r.output

@@ -61,6 +61,8 @@ def current(url: str) -> str | None:
     import sqlalchemy as sa
     from alembic.runtime.migration import MigrationContext
 
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None  # and do not create the file just to look
     engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
