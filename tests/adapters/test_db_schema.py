@@ -138,3 +138,17 @@ def test_postgres_audit_is_append_only(postgres_db: str) -> None:
             conn.execute("UPDATE audit SET reason='x'")
         with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
             conn.execute("DELETE FROM audit")
+
+
+def test_a_failed_sqlite_upgrade_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    # The whole upgrade is one transaction: a step that fails takes the earlier ones back with it.
+    path = tmp_path / "interviewer.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(LEGACY_SESSIONS + "CREATE TABLE session_tags (x TEXT);")  # 0002 will collide
+    with pytest.raises(Exception, match="session_tags"):
+        db_migrate.ensure_sqlite(path)
+    with sqlite3.connect(path) as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        columns = {r[1] for r in db.execute("PRAGMA table_info(sessions)")}
+    assert "api_keys" not in tables and "alembic_version" not in tables  # 0001's work undone
+    assert "status" not in columns
