@@ -148,3 +148,11 @@ class KeyRevoked(Unauthorized):
     """The API key that opened this socket was revoked; the socket is closed (4401)."""
 
     code = "key_revoked"
+
+
+class WebhookBacklogFull(InterviewerError):
+    """The webhook outbox holds INTERVIEWER_WEBHOOK_BACKLOG_MAX entries: the event was dropped."""
+
+    code = "webhook_backlog_full"
+    http_status = 503
+    default_retry_after = 60.0

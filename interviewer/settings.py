@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(8, ge=1, le=30)
     webhook_backoff_base: float = Field(2.0, gt=0)  # seconds; doubles after each failed attempt
     webhook_backoff_max: float = Field(600.0, gt=0)
+    # Deliveries waiting in the outbox (the store), all webhooks together; beyond it events are dropped.
+    webhook_backlog_max: int = Field(10_000, ge=1)
     idempotency_ttl: float = Field(24 * 3600.0, gt=0)
     log_level: str = "INFO"
     log_json: bool = True

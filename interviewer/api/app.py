@@ -84,6 +84,8 @@ def _install(app: FastAPI, svc: Services) -> None:
     from interviewer.wiring_admin import ensure_admin
 
     ensure_admin(svc)
+    assert svc.webhooks is not None
+    svc.webhooks.start()  # also sends what an earlier (or crashed) instance left in the outbox
     app.state.limiter = Limiter(svc.settings)
     app.state.services = svc
     app.state.registry = SessionRegistry(svc)

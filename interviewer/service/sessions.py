@@ -298,7 +298,7 @@ class SessionRunner:
                 self._spawn(a)
             if self.svc.webhooks is not None:
                 for type_, data in events:
-                    self.svc.webhooks.emit(self.org_id, type_, data)
+                    await self.svc.webhooks.emit(self.org_id, type_, data)
 
     async def _restart_pending(self) -> None:
         """After a crash or on a new owner: redo grading or selection that never completed."""
