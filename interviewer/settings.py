@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     torch_threads: int = Field(0, ge=0)
     # On SIGTERM: seconds to let in-flight grading finish before sockets are told to reconnect.
     shutdown_grace: float = Field(20.0, ge=0)
+    # Orphaned grading: every instance renews a heartbeat in the store each `sweep_interval` seconds
+    # and adopts the grading of sessions whose instance's heartbeat is older than `instance_ttl`.
+    sweep_interval: float = Field(5.0, gt=0)
+    instance_ttl: float = Field(15.0, gt=0)
 
     max_message_bytes: int = Field(64 * 1024, ge=1024)
     max_body_bytes: int = Field(1024 * 1024, ge=1024)  # largest REST request body

@@ -170,6 +170,28 @@ class SessionStore(Protocol):
     async def close(self) -> None: ...
 
 
+@runtime_checkable
+class OrphanedWork(Protocol):
+    """Sessions whose background work (grading, follow-up selection) lost its instance.
+
+    A session's owner (see `SessionStore.claim`) is `<instance id>:<anything>`. Each live instance
+    renews its heartbeat; a session waiting on work (phase grading or selecting) whose owner's
+    instance has no live heartbeat is orphaned, and any instance may adopt it.
+    """
+
+    async def heartbeat(self, instance: str, *, ttl: float) -> None:
+        """Mark `instance` alive for the next `ttl` seconds."""
+        ...
+
+    async def orphaned(self, *, limit: int = 50) -> list[tuple[str, str | None]]:
+        """Up to `limit` orphaned sessions, as (session id, its owner)."""
+        ...
+
+    async def adopt(self, session_id: str, *, expected_owner: str | None, owner: str) -> bool:
+        """Make `owner` the holder only if `expected_owner` still is; False otherwise."""
+        ...
+
+
 class Subscription(Protocol):
     """Live messages of one session, in publish order; `async with` it to be subscribed on entry."""
 

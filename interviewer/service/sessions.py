@@ -185,6 +185,16 @@ class SessionRunner:
             if not self._tasks:
                 await self._restart_pending()
 
+    async def adopt(self) -> None:
+        """Redo the work a dead instance left unfinished (the store has just made us the holder)."""
+        async with self._lock:
+            stored = await self.svc.store.get(self.session_id)
+            if stored is not None:
+                self.state = self._durable = state_from_dict(stored.state)
+                self.seq = max(self.seq, stored.last_seq)
+            if not self._tasks:
+                await self._restart_pending()
+
     async def detach(self, outbox: Outbox) -> None:
         """The socket went away: keep the draft, keep grading in the background."""
         async with self._lock:
