@@ -29,6 +29,7 @@ from interviewer.api import (
     ws,
 )
 from interviewer.api.deps import NOT_READY_RETRY_AFTER
+from interviewer.api.live_sockets import LiveSockets
 from interviewer.api.middleware import BodyLimit, LocalOnly, ValidText, error_body, error_headers
 from interviewer.api.schemas import Health
 from interviewer.api.shutdown import drain, install_signal_drain
@@ -148,7 +149,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.registry = None
     app.state.load_error = None
     app.state.limiter = None
-    app.state.sockets = ws.LiveSockets()
+    app.state.sockets = LiveSockets()
     app.state.draining = False
 
     @app.exception_handler(InterviewerError)
