@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     # Open websockets per client address on one instance (behind a trusted proxy: the real client).
     ws_max_per_ip: int = Field(20, ge=1)
     # Seconds a socket may stay silent: before it has a session (start/resume), and after.
-    ws_start_timeout: float = Field(30.0, gt=0)
+    ws_start_timeout: float = Field(60.0, gt=0)
     ws_idle_timeout: float = Field(900.0, gt=0)
     grade_batch_max: int = Field(100, ge=1)
 
