@@ -300,15 +300,17 @@ class SessionRunner:
                     later.append(a)
         if durable or changed:
             await self._commit(durable)
+        # Committed: what follows from it happens whether or not the client hears it. The webhook
+        # events reach the outbox before the client sees the grade, so no crash after that loses them.
         try:
-            for m in durable + ephemeral:
-                await self._send(m)
-        finally:  # committed: what follows from it happens whether or not the client heard it
-            for a in later:
-                self._spawn(a)
             if self.svc.webhooks is not None:
                 for type_, data in events:
                     await self.svc.webhooks.emit(self.org_id, type_, data)
+            for m in durable + ephemeral:
+                await self._send(m)
+        finally:
+            for a in later:
+                self._spawn(a)
 
     async def _restart_pending(self) -> None:
         """After a crash or on a new owner: redo grading or selection that never completed."""
