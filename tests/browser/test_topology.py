@@ -12,6 +12,7 @@ X-Forwarded-For), and `/metrics` is not served through the proxy.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -238,3 +239,14 @@ def test_metrics_are_not_served_through_the_proxy(topology: Topology) -> None:
         assert c.get("/readyz").status_code == 200
     live = next(a for a in t.apps if a.proc is not None)
     assert httpx.get(live.base_url + "/metrics", timeout=5).status_code == 200  # the operator's way
+
+
+def test_every_line_the_instances_logged_is_json(topology: Topology) -> None:
+    """The app's events and the server's access and error lines, in one format (runs last)."""
+    for app in topology.apps:
+        lines = [line for line in app.log.read_text().splitlines() if line.strip()]
+        records = [json.loads(line) for line in lines]
+        loggers = {r["logger"] for r in records}
+        assert {"uvicorn.error", "uvicorn.access", "interviewer.app"} <= loggers, loggers
+        assert any(r["event"] == "http.request" and r["path"] == "/readyz" for r in records)
+        assert all("token=" not in r.get("path", "") or "[redacted]" in r["path"] for r in records)
