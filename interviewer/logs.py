@@ -59,12 +59,11 @@ def setup(level: str = "INFO", *, json_logs: bool = True) -> None:
 
 
 def quiet_progress_bars() -> None:
-    """No tqdm bars from the model libraries in a log stream (they are not lines)."""
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read by huggingface_hub and transformers
-    if "transformers" in sys.modules:
-        from transformers.utils import logging as hf_logging
+    """No tqdm bars from the model libraries in a log stream (they are not lines).
 
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    huggingface_hub and transformers read the variable when first imported, which `serve` does
+    only after this (the model loads once the server is up)."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 # A candidate's token travels in the ws_url query string (`?session_id=…&token=…`); the servers' own
