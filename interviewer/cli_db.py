@@ -20,7 +20,7 @@ db_app = typer.Typer(help="The database: schema migrations, export and import (J
 EXPORT_FORMAT = "interviewer-db"
 EXPORT_VERSION = 1
 # Tables the session store keeps; the others are the admin store's (a second file in default SQLite).
-SESSION_TABLES = {"sessions", "messages", "session_tags"}
+SESSION_TABLES = {"sessions", "messages", "session_tags", "instances"}
 
 UrlOption = Annotated[str | None, typer.Option(
     "--url", help="postgresql://... or sqlite:///... (default: the server's settings)")]
@@ -191,9 +191,11 @@ def import_rows(
             flush(t.name)
         for url, conn in conns.items():
             if conn.dialect.name == "postgresql" and url == admin_url:
-                # the audit's serial must continue after the imported numbers
-                conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('audit', 'n'),"
-                                     " COALESCE((SELECT MAX(n) FROM audit), 0) + 1, false)"))
+                # serial numbers (audit order, outbox order) continue after the imported ones
+                for table, column in (("audit", "n"), ("outbox", "seq")):
+                    conn.execute(sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+                        f" COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)"))
         for tx in txs:
             tx.commit()
         for c in conns.values():

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from interviewer.adapters.admin_postgres import PostgresAdminStore
 from interviewer.adapters.admin_sqlite import SqliteAdminStore
+from interviewer.adapters.db_migrate import HEAD
 from interviewer.adapters.store_sqlite import SqliteSessionStore
 from interviewer.cli import app
 from interviewer.core.models import Verdict
@@ -17,6 +18,7 @@ from interviewer.core.ports import (
     AuditEntry,
     DeliveryRecord,
     IdempotencyRecord,
+    OutboxEntry,
     SessionMeta,
     StoredSession,
     WebhookRecord,
@@ -47,6 +49,8 @@ async def fill(path: Path) -> None:
     await admin.idem_complete("acme:grade", "key", IdempotencyRecord("rh", True, 200, "{}"), ttl=3600)
     await admin.put_session_meta(SessionMeta("s1", "acme", 1000.25, "cand-1", "k1"))
     await admin.put_question("acme", "own1", {"text": "Why?"})
+    assert await admin.outbox_add([OutboxEntry("d2", "w1", '{"id": "evt_2"}', 7.0)], now=7.0, limit=10)
+    await store.heartbeat("i1", ttl=3600)
     await store.close()
     await admin.close()
 
@@ -63,7 +67,7 @@ def test_sqlite_to_postgres_to_sqlite_round_trip(tmp_path: Path, postgres_db: st
     assert r.exit_code == 0, r.output
     tables = {line.split('"table": "')[1].split('"')[0] for line in lines_of(out1)[1:]}
     assert tables == {"sessions", "messages", "session_tags", "api_keys", "audit", "webhooks",
-                      "deliveries", "idempotency", "session_meta", "org_questions"}
+                      "deliveries", "idempotency", "session_meta", "org_questions", "outbox", "instances"}
 
     r = runner.invoke(app, ["db", "import", str(out1), "--url", postgres_db])
     assert r.exit_code == 0, r.output
@@ -87,6 +91,9 @@ def test_sqlite_to_postgres_to_sqlite_round_trip(tmp_path: Path, postgres_db: st
                                             {}, {}, None))
         assert [e.entry_id for e in await admin.list_audit("s1")] == ["e0", "e1", "e9"]
         assert (await admin.get_key("k1")) == ApiKeyRecord("k1", "acme", "admin", "h" * 64, 1.0, "ci", 2.0)
+        # and so does the outbox's: a new entry goes after the imported one
+        assert await admin.outbox_add([OutboxEntry("d3", "w1", "{}", 8.0)], now=8.0, limit=10)
+        assert [e.delivery_id for e in await admin.outbox_claim(now=9.0, lease=5, limit=5)] == ["d2"]
         await admin.close()
 
     asyncio.run(after_import())
@@ -108,11 +115,11 @@ def test_import_refuses_a_database_that_is_not_empty(tmp_path: Path) -> None:
 def test_current_upgrade_and_errors_are_one_clear_line(tmp_path: Path, postgres_cluster) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "new" / "x.sqlite3"
     r = runner.invoke(app, ["db", "current", "--url", f"sqlite:///{target}"])
-    assert r.exit_code == 0 and "none (needs 0002)" in r.output and not target.exists()
+    assert r.exit_code == 0 and f"none (needs {HEAD})" in r.output and not target.exists()
     r = runner.invoke(app, ["db", "upgrade", "--url", f"sqlite:///{target}"])
-    assert r.exit_code == 0 and "none -> 0002" in r.output
+    assert r.exit_code == 0 and f"none -> {HEAD}" in r.output
     r = runner.invoke(app, ["db", "current", "--url", f"sqlite:///{target}"])
-    assert "0002 (needs 0002)" in r.output
+    assert f"{HEAD} (needs {HEAD})" in r.output
     gone = postgres_cluster.url("no_such_database")
     r = runner.invoke(app, ["db", "upgrade", "--url", gone])
     assert r.exit_code == 2 and "cannot use the database" in r.output and "Traceback" not in r.output

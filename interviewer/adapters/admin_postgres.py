@@ -15,6 +15,7 @@ from interviewer.core.ports import (
     AuditEntry,
     DeliveryRecord,
     IdempotencyRecord,
+    OutboxEntry,
     SessionMeta,
     WebhookRecord,
 )
@@ -116,6 +117,54 @@ class PostgresAdminStore(PgDb):
             "SELECT * FROM deliveries WHERE webhook_id=%s ORDER BY created_at DESC, delivery_id DESC"
             " LIMIT %s", (webhook_id, limit))
         return [DeliveryRecord(**r) for r in rows]
+
+    # ---- webhook outbox (WebhookOutbox port) ----
+    # A webhook's line is its rows by `seq`; only the first row's `due_at` matters. A claim moves it
+    # `lease` seconds ahead. Adds and claims take one transaction-scoped advisory lock, so that the
+    # backlog limit and "one entry per webhook" hold across instances.
+
+    _OUTBOX_LOCK = "SELECT pg_advisory_xact_lock(hashtext('interviewer.outbox'))"
+
+    async def outbox_add(self, entries: Sequence[OutboxEntry], *, now: float, limit: int) -> bool:
+        async with self.transaction() as conn:
+            await conn.execute(self._OUTBOX_LOCK)
+            cur = await conn.execute("SELECT COUNT(*) AS n FROM outbox")
+            row = await cur.fetchone()
+            if row is not None and row["n"] + len(entries) > limit:
+                return False
+            if entries:
+                async with conn.cursor() as c:
+                    await c.executemany(
+                        "INSERT INTO outbox (delivery_id, webhook_id, body, created_at, attempts, due_at)"
+                        " VALUES (%s,%s,%s,%s,%s,%s)",
+                        [(e.delivery_id, e.webhook_id, e.body, e.created_at, e.attempts, now)
+                         for e in entries])
+            return True
+
+    async def outbox_claim(self, *, now: float, lease: float, limit: int) -> list[OutboxEntry]:
+        async with self.transaction() as conn:
+            await conn.execute(self._OUTBOX_LOCK)
+            cur = await conn.execute(
+                "SELECT o.* FROM outbox o JOIN (SELECT MIN(seq) AS seq FROM outbox GROUP BY webhook_id)"
+                " h ON o.seq = h.seq WHERE o.due_at <= %s ORDER BY o.due_at, o.seq LIMIT %s",
+                (now, limit))
+            rows = await cur.fetchall()
+            if rows:
+                await conn.execute("UPDATE outbox SET due_at=%s WHERE seq = ANY(%s)",
+                                   (now + lease, [r["seq"] for r in rows]))
+        return [OutboxEntry(r["delivery_id"], r["webhook_id"], r["body"], r["created_at"], r["attempts"])
+                for r in rows]
+
+    async def outbox_retry(self, entry: OutboxEntry, *, due_at: float) -> None:
+        await self._exec("UPDATE outbox SET attempts=%s, due_at=%s WHERE delivery_id=%s",
+                         (entry.attempts, due_at, entry.delivery_id))
+
+    async def outbox_done(self, entry: OutboxEntry, *, now: float) -> None:
+        await self._exec("DELETE FROM outbox WHERE delivery_id=%s", (entry.delivery_id,))
+
+    async def outbox_size(self) -> int:
+        rows = await self._all("SELECT COUNT(*) AS n FROM outbox")
+        return int(rows[0]["n"])
 
     # ---- idempotency ----
 

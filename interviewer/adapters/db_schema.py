@@ -51,6 +51,14 @@ session_tags = sa.Table(
     sa.Column("created_at", sa.Double, nullable=False),
 )
 
+# Live instances' heartbeats (revision 0003): a session waiting on work whose owner's instance is
+# not here any more is orphaned (OrphanedWork port).
+instances = sa.Table(
+    "instances", metadata,
+    sa.Column("instance", sa.Text, primary_key=True),
+    sa.Column("expires_at", sa.Double, nullable=False),
+)
+
 api_keys = sa.Table(
     "api_keys", metadata,
     sa.Column("key_id", sa.Text, primary_key=True),
@@ -106,6 +114,19 @@ deliveries = sa.Table(
     sa.Column("last_error", sa.Text, nullable=False),
 )
 
+# Webhook deliveries waiting to be sent (revision 0003, WebhookOutbox port).
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("seq", BigInt, primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", sa.Text, unique=True, nullable=False),
+    sa.Column("webhook_id", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("due_at", sa.Double, nullable=False),
+    sqlite_autoincrement=True,
+)
+
 idempotency = sa.Table(
     "idempotency", metadata,
     sa.Column("scope", sa.Text, primary_key=True),
@@ -134,5 +155,5 @@ org_questions = sa.Table(
 )
 
 # Every table in an order that export/import can follow.
-TABLES = (sessions, messages, session_tags, api_keys, audit, webhooks, deliveries, idempotency,
-          session_meta, org_questions)
+TABLES = (sessions, messages, session_tags, instances, api_keys, audit, webhooks, deliveries, outbox,
+          idempotency, session_meta, org_questions)

@@ -142,3 +142,25 @@ class PostgresSessionStore(PgDb):
             "SELECT * FROM sessions WHERE created_at < %s ORDER BY created_at, session_id LIMIT %s",
             (before, limit))
         return [_row(r) for r in rows]
+
+    # ---- orphaned work (OrphanedWork port) ----
+
+    async def heartbeat(self, instance: str, *, ttl: float) -> None:
+        now = time.time()
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO instances (instance, expires_at) VALUES (%s, %s)"
+                " ON CONFLICT (instance) DO UPDATE SET expires_at=EXCLUDED.expires_at", (instance, now + ttl))
+            await conn.execute("DELETE FROM instances WHERE expires_at < %s", (now - 3600,))
+
+    async def orphaned(self, *, limit: int = 50) -> list[tuple[str, str | None]]:
+        rows = await self._all(
+            "SELECT session_id, owner FROM sessions WHERE phase IN ('grading', 'selecting') AND"
+            " (owner IS NULL OR split_part(owner, ':', 1) NOT IN"
+            "  (SELECT instance FROM instances WHERE expires_at > %s)) LIMIT %s", (time.time(), limit))
+        return [(r["session_id"], r["owner"]) for r in rows]
+
+    async def adopt(self, session_id: str, *, expected_owner: str | None, owner: str) -> bool:
+        n = await self._exec("UPDATE sessions SET owner=%s WHERE session_id=%s"
+                             " AND owner IS NOT DISTINCT FROM %s", (owner, session_id, expected_owner))
+        return n == 1

@@ -184,3 +184,33 @@ class SqliteSessionStore(SqliteDb):
             return [_row(r) for r in db.execute(sql, args).fetchall()]
 
         return await self._run(op)
+
+    # ---- orphaned work (OrphanedWork port) ----
+
+    async def heartbeat(self, instance: str, *, ttl: float) -> None:
+        now = time.time()
+
+        def op(db: sqlite3.Connection) -> None:
+            db.execute("INSERT OR REPLACE INTO instances VALUES (?, ?)", (instance, now + ttl))
+            db.execute("DELETE FROM instances WHERE expires_at < ?", (now - 3600,))
+
+        await self._run(op)
+
+    async def orphaned(self, *, limit: int = 50) -> list[tuple[str, str | None]]:
+        def op(db: sqlite3.Connection) -> list[tuple[str, str | None]]:
+            rows = db.execute(
+                "SELECT session_id, owner FROM sessions WHERE phase IN ('grading', 'selecting') AND"
+                " (owner IS NULL OR substr(owner, 1, instr(owner, ':') - 1) NOT IN"
+                "  (SELECT instance FROM instances WHERE expires_at > ?)) LIMIT ?",
+                (time.time(), limit)).fetchall()
+            return [(r["session_id"], r["owner"]) for r in rows]
+
+        return await self._run(op)
+
+    async def adopt(self, session_id: str, *, expected_owner: str | None, owner: str) -> bool:
+        def op(db: sqlite3.Connection) -> bool:
+            cur = db.execute("UPDATE sessions SET owner=? WHERE session_id=? AND owner IS ?",
+                             (owner, session_id, expected_owner))
+            return cur.rowcount == 1
+
+        return await self._run(op)

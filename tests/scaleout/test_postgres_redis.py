@@ -20,12 +20,8 @@ from interviewer.adapters.db_migrate import upgrade
 from interviewer.adapters.store_postgres import PostgresSessionStore
 from interviewer.client import interview
 from tests.conftest import REPO, PostgresCluster, RedisServer
-from tests.scaleout.test_processes import (
-    AppProcess,
-    assert_complete,
-    assert_strictly_increasing,
-    durable,
-)
+from tests.scaleout.procs import AppProcess
+from tests.scaleout.test_processes import assert_complete, assert_strictly_increasing, durable
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio, pytest.mark.timeout(600)]
 
@@ -49,8 +45,8 @@ def pg_cluster(tmp_path_factory: pytest.TempPathFactory,
     redis = RedisServer(root / "redis")
     redis.start()
     env = {"INTERVIEWER_DATABASE_URL": url, "INTERVIEWER_STORE": "postgres"}
-    a = AppProcess("a", root / "a", redis.url, root / "data", extra_env=env)
-    b = AppProcess("b", root / "b", redis.url, root / "data", extra_env=env)
+    a = AppProcess("a", root / "a", redis.url, root / "data", env=env)
+    b = AppProcess("b", root / "b", redis.url, root / "data", env=env)
     try:
         a.start()
         a.wait_ready()
