@@ -152,3 +152,24 @@ def test_a_failed_sqlite_upgrade_leaves_the_file_as_it_was(tmp_path: Path) -> No
         columns = {r[1] for r in db.execute("PRAGMA table_info(sessions)")}
     assert "api_keys" not in tables and "alembic_version" not in tables  # 0001's work undone
     assert "status" not in columns
+
+
+def test_a_file_that_already_has_the_outbox_and_heartbeats_is_adopted(tmp_path: Path) -> None:
+    # Made by the CREATE TABLE IF NOT EXISTS code of the release that added them (before migrations).
+    path = tmp_path / "admin.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(LEGACY_SESSIONS + LEGACY_ADMIN + """
+CREATE INDEX IF NOT EXISTS sessions_phase ON sessions (phase);
+CREATE TABLE IF NOT EXISTS instances (instance TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, delivery_id TEXT UNIQUE NOT NULL, webhook_id TEXT NOT NULL,
+    body TEXT NOT NULL, created_at REAL NOT NULL, attempts INTEGER NOT NULL, due_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_hook ON outbox (webhook_id, seq);
+INSERT INTO outbox (delivery_id, webhook_id, body, created_at, attempts, due_at)
+    VALUES ('d1', 'w1', '{}', 1.0, 0, 1.0);
+""")
+    db_migrate.ensure_sqlite(path)
+    assert db_migrate.current(db_migrate.sqlite_url(path)) == db_migrate.HEAD
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT delivery_id FROM outbox").fetchall() == [("d1",)]
