@@ -24,6 +24,7 @@ let focusedTurn = null;
 let submitRetried = false;
 let shownSummary = false;
 let candidate = null; // {session} when opened from a candidate link: no start screen, no REST calls
+let leaving = false; // set by restart(): nothing is saved any more on the way out
 
 // The draft of the open question and how much of it the server has as deltas. `broken` means
 // the server's copy can no longer be trusted (a reconnect, a reload, an edit before the end), so
@@ -35,12 +36,12 @@ function draftFor(turn) {
 
 function saveSoon() {
   clearTimeout(saveTimer);
-  saveTimer = setTimeout(() => store.save(data), 120);
+  saveTimer = setTimeout(saveNow, 120);
 }
 
 function saveNow() {
   clearTimeout(saveTimer);
-  store.save(data);
+  if (!leaving) store.save(data);
 }
 
 // ---- status and notices ----
@@ -326,6 +327,9 @@ function restartActions() {
 
 function restart() {
   if (conn) conn.drop({ stop: true });
+  // `pagehide` saves on the way out: without this the finished interview came back after "/".
+  leaving = true;
+  clearTimeout(saveTimer);
   store.clear();
   window.location.assign("/");
 }
