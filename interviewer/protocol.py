@@ -26,6 +26,8 @@ class Start(_ClientMsg):
     token: str | None = Field(None, max_length=512)  # API key or candidate token (never logged)
     # With a candidate token: join the session a partner created (as `?session_id=` in ws_url).
     session_id: str | None = Field(None, max_length=64)
+    # An anonymous candidate profile (POST /v1/candidate/profile): the session joins its history.
+    profile: str | None = Field(None, max_length=100)
 
 
 class AnswerDeltaMsg(_ClientMsg):
