@@ -1,6 +1,7 @@
 // The candidate chat: wires storage, the socket, the pure state and the views together.
 
 import { byId, h, replaceChildren } from "./js/dom.js";
+import * as past from "./js/history.js";
 import { ChatView } from "./js/render.js";
 import { Connection, socketUrl } from "./js/socket.js";
 import { setupStart } from "./js/start.js";
@@ -71,7 +72,86 @@ function composerStatus(text) {
 
 function show(view) {
   byId("start-view").hidden = view !== "start";
-  byId("chat-view").hidden = view === "start";
+  byId("chat-view").hidden = view !== "chat";
+  byId("past-view").hidden = view !== "past";
+  if (view === "past") byId("history-view").hidden = true;
+}
+
+// ---- history (js/history.js): past interviews, progress, practice ----
+
+/** Who the candidate is for the history routes: this browser's profile, or the linked session. */
+function historyWho() {
+  const profile = past.storedProfile();
+  if (profile && !candidate) return { profile };
+  if (candidate && data.resume) return { session: data.resume.session_id, token: data.resume.resume_token };
+  return null;
+}
+
+async function loadHistory() {
+  const who = historyWho();
+  const root = byId("history-view");
+  if (!who) return;
+  root.setAttribute("aria-busy", "true");
+  try {
+    const history = await past.fetchHistory(who);
+    past.renderHistory(root, history, {
+      onOpen: (sid) => window.location.assign(`/?${new URLSearchParams({ past: sid })}`),
+      onPractise: candidate ? null : practise,
+      onForget: candidate ? null : forgetHistory,
+    });
+  } catch (err) {
+    replaceChildren(root, h("p", { class: "muted" }, `Your history could not be loaded: ${err.message}`));
+    root.hidden = false;
+  } finally {
+    root.removeAttribute("aria-busy");
+  }
+}
+
+async function forgetHistory() {
+  if (!window.confirm("Forget your past interviews on this browser? They are unlinked on the server too.")) return;
+  await past.forgetProfile();
+  byId("history-view").hidden = true;
+}
+
+/** Open one past interview read-only (`/?past=<id>`). */
+async function openPast(sid) {
+  const who = historyWho();
+  show("past");
+  const root = byId("past-view");
+  if (!who) {
+    replaceChildren(root, h("p", {}, "This browser has no history."), h("button", { type: "button", onclick: () => window.location.assign("/") }, "Back"));
+    return;
+  }
+  try {
+    const t = await past.fetchInterview(who, sid);
+    const heading = past.renderPast(root, t, {
+      onBack: () => window.location.assign("/"),
+      onReport: (format) => past.downloadReport(who, sid, format).catch((err) => notice(err.message)),
+    });
+    heading.focus();
+  } catch (err) {
+    replaceChildren(root, h("p", {}, `This interview could not be opened: ${err.message}`),
+      h("button", { type: "button", onclick: () => window.location.assign("/") }, "Back"));
+  }
+}
+
+/** A new interview on exactly these questions ("practise my gaps"), from any view. */
+async function practise(ids) {
+  if (!ids.length) return;
+  const msg = { type: "start", question_ids: ids, num_questions: ids.length, max_followups: 1 };
+  const profile = await past.ensureProfile();
+  if (profile) msg.profile = profile;
+  if (conn) conn.drop({ stop: true });
+  Object.assign(data, { log: [], answers: {}, draft: null, resume: null, pendingStart: msg });
+  store.save(data);
+  leaving = true; // the page reloads on the new interview; nothing else may overwrite it
+  window.location.assign("/");
+}
+
+function downloadReport(format) {
+  const who = data.resume ? { session: data.resume.session_id, token: data.resume.resume_token } : null;
+  if (!who) return;
+  past.downloadReport(who, who.session, format).catch((err) => notice(err.message));
 }
 
 function render() {
@@ -84,13 +164,15 @@ function render() {
   if (state.summary && !shownSummary) {
     shownSummary = true;
     const view = byId("summary-view");
-    const heading = renderSummary(view, state.summary,
-      { onDownload: downloadTranscript, onRestart: candidate ? null : restart });
+    const heading = renderSummary(view, state.summary, {
+      onReport: downloadReport, onRestart: candidate ? null : restart, onPractise: candidate ? null : practise,
+    });
     view.hidden = false;
     byId("composer").hidden = true;
     byId("transcript-title").hidden = false;
     setConnection("finished");
     heading.focus();
+    loadHistory();
   }
 }
 
@@ -307,20 +389,6 @@ function simple(type, confirmText) {
   composerStatus(confirmText);
 }
 
-function downloadTranscript() {
-  const body = {
-    session_id: data.resume?.session_id || null, exported_at: new Date().toISOString(),
-    messages: data.log, answers: data.answers,
-  };
-  const blob = new Blob([JSON.stringify(body, null, 2)], { type: "application/json" });
-  const url = URL.createObjectURL(blob);
-  const a = h("a", { href: url, download: `interview-${body.session_id || "transcript"}.json`, hidden: true });
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-}
-
 function restartActions() {
   return candidate ? [] : [h("button", { type: "button", onclick: restart }, "Start a new interview")];
 }
@@ -334,7 +402,14 @@ function restart() {
   window.location.assign("/");
 }
 
+/** The start form's `start`, joined to this browser's history (a profile, created on first use). */
+async function begin(msg) {
+  const profile = await past.ensureProfile();
+  startInterview(profile ? { ...msg, profile } : msg);
+}
+
 function startInterview(msg) {
+  byId("history-view").hidden = true;
   data.pendingStart = msg;
   data.log = [];
   data.answers = {};
@@ -411,12 +486,18 @@ function boot() {
     openCandidateLink(link);
     return;
   }
-  setupStart(startInterview);
+  const pastId = new URLSearchParams(window.location.search).get("past");
+  if (pastId) {
+    openPast(pastId);
+    return;
+  }
+  setupStart(begin);
   if (data.resume || data.pendingStart) {
     render(); // restore the whole chat from storage at once, then resume
     if (!state.summary) conn.connect();
   } else {
     show("start");
+    loadHistory();
   }
 }
 

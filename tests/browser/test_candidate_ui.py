@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.api.conftest import LiveServer
+from tests.api.test_candidate_history import pdf_text
 from tests.browser.test_chat_ui import answer_with_sample, open_start, start
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -34,3 +37,58 @@ def test_start_a_new_interview_after_the_summary(page: Any, live_server: LiveSer
     page.click("#start-button")
     page.wait_for_selector("#composer[data-turn='0'] #answer:enabled")
     assert page.locator("li.turn").count() == 1
+
+
+def evidence_quotes(page: Any) -> list[str]:
+    """Every evidence quote of the interview's grades, from the messages the page received."""
+    return [str(q) for q in page.evaluate(
+        "() => window.__interviewer.data.log.filter(m => m.type === 'grade')"
+        ".flatMap(m => m.criteria).filter(c => c.evidence).map(c => c.evidence.quote)")]
+
+
+def download(page: Any, selector: str) -> bytes:
+    with page.expect_download() as dl:
+        page.click(selector)
+    return Path(dl.value.path()).read_bytes()
+
+
+def test_history_two_interviews_chart_reload_tab_close_past_and_reports(
+    page: Any, context: Any, live_server: LiveServer, console: Any,
+) -> None:
+    finish_one(page, live_server)
+    quotes = evidence_quotes(page)
+    assert quotes
+    report = download(page, "#download").decode()
+    pdf = pdf_text(download(page, "#download-pdf"))
+    for quote in quotes:
+        assert html.escape(quote) in report
+        assert " ".join(quote.split()) in pdf
+    assert '"type": "grade"' not in report  # a report for people, not the protocol log
+    page.wait_for_selector("#history-view[data-count='1'] .progress-chart[data-points='1'] canvas")
+
+    page.click("#restart")
+    page.wait_for_selector("#start-view:not([hidden])")
+    page.wait_for_selector("#history-view[data-count='1']")
+    finish_one(page, live_server)
+    page.wait_for_selector("#history-view[data-count='2'] .progress-chart[data-points='2'] canvas")
+    assert page.locator("#history-view .history-item").count() == 2
+
+    page.reload()  # the summary and the history come back
+    page.wait_for_selector("#history-view[data-count='2'] .progress-chart[data-points='2'] canvas")
+    page.close()
+    again = context.new_page()  # a tab closed and opened again: same browser, same history
+    console.attach(again)
+    again.goto(live_server.base_url + "/")
+    again.wait_for_selector("#start-view:not([hidden])")
+    again.wait_for_selector("#history-view[data-count='2'] .progress-chart[data-points='2'] canvas")
+    assert again.locator("#history-view .history-item").count() == 2
+
+    again.locator("#history-view .open-past").last.click()  # the older one, read-only
+    again.wait_for_selector("#past-view:not([hidden]) .grade-card")
+    assert again.locator("#past-view mark.ev").count() > 0
+    assert again.locator("#past-view details.sample").count() == 1
+    assert again.locator("#composer").is_hidden() and again.locator("#start-view").is_hidden()
+    assert " ".join(quotes[0].split()) in pdf_text(download(again, "#past-report-pdf"))
+    again.click("#past-back")
+    again.wait_for_selector("#history-view[data-count='2']")
+    again.close()
