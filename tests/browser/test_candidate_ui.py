@@ -9,8 +9,15 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import LiveServer
-from tests.api.test_candidate_history import pdf_text
-from tests.browser.test_chat_ui import answer_with_sample, open_start, start
+from tests.api.test_candidate_history import partial, pdf_text
+from tests.browser.test_chat_ui import (
+    answer_with_sample,
+    open_start,
+    question_id,
+    sample_answer,
+    start,
+    wait_open_question,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -92,3 +99,31 @@ def test_history_two_interviews_chart_reload_tab_close_past_and_reports(
     again.click("#past-back")
     again.wait_for_selector("#history-view[data-count='2']")
     again.close()
+
+
+def test_practise_my_gaps_starts_an_interview_on_exactly_those_questions(
+    page: Any, live_server: LiveServer,
+) -> None:
+    start(page, live_server, n=1)
+    turn = wait_open_question(page)
+    qid = question_id(page, turn)
+    page.fill("#answer", partial(sample_answer(live_server, qid)))
+    page.click("#submit-button")
+    page.wait_for_selector("#summary-view:not([hidden]) .summary-score")
+    ids = page.evaluate("() => [...new Set([...document.querySelectorAll('#summary-view .practice li')]"
+                        ".map(li => li.dataset.questionId))]")
+    assert ids, "a partial answer has gaps with practice questions"
+    assert qid not in ids
+    page.click("#practise-gaps")
+    page.wait_for_selector("#composer[data-turn='0'] #answer:enabled")
+    assert page.locator("#summary-view").is_hidden()
+    assert question_id(page, "0") == ids[0]
+    assert page.text_content("#progress") == f"Question 1 of {len(ids)}"
+    assert page.evaluate("window.__interviewer.data.pendingStart === null")
+    assert page.evaluate("window.__interviewer.data.log.filter(m => m.type === 'session')[0].total") == len(ids)
+
+    # one practice item: a one-question interview on it
+    page.click("#end-button")
+    page.wait_for_selector("#summary-view:not([hidden])")
+    page.goto(live_server.base_url + "/")
+    page.wait_for_selector("#history-view[data-count='2']")
