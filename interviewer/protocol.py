@@ -113,6 +113,16 @@ class FeedbackDeltaMsg(_ServerMsg):
     text: str
 
 
+class GradingQueuedMsg(_ServerMsg):
+    """The answer waits for a free grader (added within v1: clients may ignore it)."""
+
+    type: Literal["grading.queued"] = "grading.queued"
+    question_id: str
+    turn: int
+    position: int = Field(ge=1, description="1: graded next")
+    eta_s: float = Field(ge=0, description="estimated seconds until grading starts")
+
+
 class EvidenceOut(BaseModel):
     start: int
     end: int
