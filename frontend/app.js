@@ -26,6 +26,8 @@ let submitRetried = false;
 let shownSummary = false;
 let candidate = null; // {session} when opened from a candidate link: no start screen, no REST calls
 let leaving = false; // set by restart(): nothing is saved any more on the way out
+let queued = null; // the last `grading.queued` for the answer being graded, until its grade
+let timerTick = null;
 
 // The draft of the open question and how much of it the server has as deltas. `broken` means
 // the server's copy can no longer be trusted (a reconnect, a reload, an edit before the end), so
@@ -142,7 +144,7 @@ async function practise(ids) {
   const profile = await past.ensureProfile();
   if (profile) msg.profile = profile;
   if (conn) conn.drop({ stop: true });
-  Object.assign(data, { log: [], answers: {}, draft: null, resume: null, pendingStart: msg });
+  Object.assign(data, { log: [], answers: {}, draft: null, resume: null, asked: {}, pendingStart: msg });
   store.save(data);
   leaving = true; // the page reloads on the new interview; nothing else may overwrite it
   window.location.assign("/");
@@ -192,6 +194,8 @@ function renderComposer(submitting) {
   byId("submit-button").disabled = !answering;
   byId("skip-button").disabled = !answering;
   byId("end-button").disabled = state.phase === "finished" || !state.session;
+  if (byId("end-button").disabled) byId("end-confirm").hidden = true;
+  renderTimer(answering);
   const composer = byId("composer");
   composer.dataset.turn = answering ? String(state.openTurn) : "";
   const limit = state.session?.limits?.max_answer_chars;
@@ -204,11 +208,35 @@ function renderComposer(submitting) {
       composerStatus("");
       box.focus();
     }
+  } else if (queued && (state.phase === "grading" || submitting)) {
+    composerStatus(`The grader is busy: your answer is number ${queued.position} in the queue `
+      + `(about ${Math.max(1, Math.round(queued.eta_s))} s). It is stored; you can wait here.`);
   } else if (state.phase === "grading" || submitting) {
     composerStatus(submitting ? "Sending your answer…" : "Grading your answer…");
   } else if (state.phase === "waiting") {
     composerStatus(state.session ? "Preparing the next question…" : "Starting the interview…");
   }
+}
+
+/** The optional per-question timer: time since the question was first shown here. */
+function renderTimer(answering) {
+  const el = byId("timer");
+  const since = answering ? data.asked[String(state.openTurn)] : undefined;
+  const on = store.timerOn() && since !== undefined;
+  el.hidden = !on;
+  clearInterval(timerTick);
+  if (!on) return;
+  const tick = () => {
+    const s = Math.max(0, Math.floor((Date.now() - since) / 1000));
+    el.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  };
+  tick();
+  timerTick = setInterval(tick, 1000);
+}
+
+/** Say it once to screen readers (the question asked, a score). */
+function announce(text) {
+  byId("announcer").textContent = text;
 }
 
 // ---- server messages ----
@@ -224,6 +252,11 @@ function onMessage(msg) {
   }
   if (!addToLog(data.log, msg)) return;
   if (msg.type === "grade") gradingFailures = 0;
+  if (msg.type === "grading.queued") queued = msg;
+  else if ((msg.type === "feedback.delta" || msg.type === "grade") && queued?.turn === msg.turn) queued = null;
+  if (msg.type === "question" && data.asked[String(msg.turn)] === undefined) data.asked[String(msg.turn)] = Date.now();
+  if (msg.type === "question") announce(`${msg.kind === "followup" ? "Follow-up question" : `Question ${msg.index} of ${msg.total}`}: ${msg.text}`);
+  if (msg.type === "grade") announce(`Graded: ${msg.score} out of 100.`);
   const before = state.latest?.turn;
   state = buildState(data.log, data.answers);
   if (msg.type === "answer.accepted" && data.draft && data.draft.turn === msg.turn) {
@@ -415,11 +448,41 @@ function startInterview(msg) {
   data.answers = {};
   data.draft = null;
   data.resume = null;
+  data.asked = {};
   saveNow();
   state = buildState(data.log, data.answers);
   notice("");
   render();
   conn.connect();
+}
+
+function askToEnd() {
+  if (byId("end-button").disabled) return;
+  byId("end-confirm").hidden = false;
+  byId("end-no").focus();
+}
+
+function keepGoing() {
+  byId("end-confirm").hidden = true;
+  byId(byId("answer").disabled ? "end-button" : "answer").focus();
+}
+
+/** Alt+Shift+S skips, Alt+Shift+E asks to end, Esc closes that question (listed in the page). */
+function onShortcut(ev) {
+  if (byId("chat-view").hidden || byId("composer").hidden) return;
+  if (ev.key === "Escape" && !byId("end-confirm").hidden) {
+    ev.preventDefault();
+    keepGoing();
+    return;
+  }
+  if (!ev.altKey || !ev.shiftKey || ev.ctrlKey || ev.metaKey) return;
+  if (ev.code === "KeyS" && !byId("skip-button").disabled) {
+    ev.preventDefault();
+    simple("skip", "Skipped.");
+  } else if (ev.code === "KeyE") {
+    ev.preventDefault();
+    askToEnd();
+  }
 }
 
 // ---- candidate links ----
@@ -478,7 +541,16 @@ function boot() {
     submitAnswer();
   });
   byId("skip-button").addEventListener("click", () => simple("skip", "Skipped."));
-  byId("end-button").addEventListener("click", () => simple("end", "Ending the interview…"));
+  byId("end-button").addEventListener("click", askToEnd);
+  byId("end-yes").addEventListener("click", () => {
+    byId("end-confirm").hidden = true;
+    simple("end", "Ending the interview…");
+  });
+  byId("end-no").addEventListener("click", keepGoing);
+  document.addEventListener("keydown", onShortcut);
+  const timerBox = byId("timer-on");
+  timerBox.checked = store.timerOn();
+  timerBox.addEventListener("change", () => store.setTimerOn(timerBox.checked));
   window.addEventListener("pagehide", saveNow);
 
   const link = readCandidateLink();

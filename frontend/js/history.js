@@ -80,6 +80,11 @@ export async function downloadReport(who, sid, format) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+function clock(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
 function when(ts) {
   return new Date(ts * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
@@ -209,7 +214,9 @@ export function renderPast(root, t, { onBack, onReport }) {
       return h("li", { class: `turn turn-${turn.kind}`, "data-turn": turn.index, "data-question-id": turn.question_id },
         h("div", { class: "msg msg-q" }, h("p", { class: "tag" },
           turn.kind === "followup" ? "Follow-up" : `Question ${turn.main_index}`), h("p", { class: "q-text" }, turn.question)),
-        h("div", { class: "msg msg-a" }, turn.answer ? answerBody(view) : h("p", { class: "muted" }, `(${turn.status})`)),
+        h("div", { class: "msg msg-a" }, turn.answer_seconds !== null && turn.answer_seconds !== undefined
+          ? h("p", { class: "meta answer-time" }, `Answered in ${clock(turn.answer_seconds)}`) : null,
+        turn.answer ? answerBody(view) : h("p", { class: "muted" }, `(${turn.status})`)),
         turn.grade ? h("div", { class: "grade-slot" }, gradeCard(view),
           turn.grade.feedback ? h("p", { class: "feedback" }, turn.grade.feedback) : null) : null,
         turn.grade && samples[turn.question_id] && turn.kind === "main" ? h("details", { class: "sample" },

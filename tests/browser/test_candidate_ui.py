@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
+import re
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from interviewer.client import interview
 from tests.api.conftest import LiveServer
 from tests.api.test_candidate_history import partial, pdf_text
+from tests.api.test_grading_queue import one_slot  # noqa: F401  (a server with one grading slot)
 from tests.browser.test_chat_ui import (
     answer_with_sample,
     open_start,
@@ -122,8 +128,76 @@ def test_practise_my_gaps_starts_an_interview_on_exactly_those_questions(
     assert page.evaluate("window.__interviewer.data.pendingStart === null")
     assert page.evaluate("window.__interviewer.data.log.filter(m => m.type === 'session')[0].total") == len(ids)
 
-    # one practice item: a one-question interview on it
-    page.click("#end-button")
+    page.click("#end-button")  # asks first
+    page.wait_for_selector("#end-confirm:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "end-no"
+    page.keyboard.press("Escape")  # keep going
+    assert page.locator("#end-confirm").is_hidden() and page.locator("#summary-view").is_hidden()
+    page.keyboard.press("Alt+Shift+E")
+    page.click("#end-yes")
     page.wait_for_selector("#summary-view:not([hidden])")
     page.goto(live_server.base_url + "/")
     page.wait_for_selector("#history-view[data-count='2']")
+
+
+class Load:
+    """Candidates on other sockets answering back to back, so the one grading slot stays busy."""
+
+    def __init__(self, server: LiveServer, sockets: int = 6) -> None:
+        self.server, self.sockets = server, sockets
+        self.stop = threading.Event()
+        self.graded = 0
+        self.thread = threading.Thread(target=lambda: asyncio.run(self.run()), daemon=True)
+
+    async def one(self) -> None:
+        qs = self.server.services.bank.all()
+        async with interview(self.server.ws_url) as ws:
+            q = await ws.start(question_ids=[x.id for x in qs[:20]], max_followups=0)
+            while not self.stop.is_set():
+                await ws.answer(self.server.services.bank.get(q["question_id"]).sample_answer, stream=False)
+                self.graded += 1
+                nxt = await ws.recv_until("question", "summary")
+                if nxt["type"] == "summary":
+                    return
+                q = nxt
+
+    async def run(self) -> None:
+        await asyncio.gather(*(self.one() for _ in range(self.sockets)), return_exceptions=True)
+
+    def __enter__(self) -> Load:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=120)
+
+
+def test_timer_and_grading_queue_position_under_load(page: Any, one_slot: LiveServer) -> None:  # noqa: F811
+    open_start(page, one_slot)
+    assert not page.is_checked("#timer-on")  # off by default
+    page.check("#timer-on")
+    page.fill("#num-questions", "1")
+    page.click("#start-button")
+    turn = wait_open_question(page)
+    page.wait_for_selector("#timer:not([hidden])")
+    first = page.text_content("#timer")
+    assert re.fullmatch(r"0:0\d", first or "")
+    page.wait_for_function("t => document.querySelector('#timer').textContent !== t", arg=first)
+    with Load(one_slot) as load:
+        deadline = time.monotonic() + 60
+        while load.graded < 1 and time.monotonic() < deadline:  # the others are answering
+            page.wait_for_timeout(100)
+        page.fill("#answer", sample_answer(one_slot, question_id(page, turn)))
+        page.click("#submit-button")
+        page.wait_for_selector("#composer-status:has-text('in the queue')")
+        assert re.search(r"number \d+ in the queue \(about \d+ s\)", page.text_content("#composer-status") or "")
+        page.wait_for_selector(f"li.turn[data-turn='{turn}'] .grade-card", timeout=90_000)
+    assert page.locator("#timer").is_hidden()
+    page.wait_for_selector("#summary-view:not([hidden])")
+
+
+def test_timer_is_off_unless_chosen(page: Any, live_server: LiveServer) -> None:
+    start(page, live_server, n=1)
+    assert page.locator("#timer").is_hidden()
+    assert page.locator("#shortcuts summary").text_content() == "Keyboard shortcuts"
