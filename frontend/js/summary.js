@@ -26,7 +26,7 @@ function conceptList(items, { withWhy = false, withPractice = false, onPractise 
       h("p", { class: "meta" }, "Practice:"),
       h("ul", {}, c.practice.map((p) => h("li", { "data-question-id": p.question_id }, p.text,
         onPractise ? h("button", { type: "button", class: "practise-one link-button", "data-question-id": p.question_id,
-          "aria-label": `Practise: ${p.text}`, onclick: () => onPractise([p.question_id]) }, "Practise this") : null)))) : null)));
+          "aria-label": `Practise this: ${p.text}`, onclick: () => onPractise([p.question_id]) }, "Practise this") : null)))) : null)));
 }
 
 function block(title, items, opts, empty) {

@@ -16,6 +16,7 @@ from interviewer.client import interview
 from tests.api.conftest import LiveServer
 from tests.api.test_candidate_history import partial, pdf_text
 from tests.api.test_grading_queue import one_slot  # noqa: F401  (a server with one grading slot)
+from tests.browser.axe import axe_violations
 from tests.browser.test_chat_ui import (
     answer_with_sample,
     open_start,
@@ -201,3 +202,38 @@ def test_timer_is_off_unless_chosen(page: Any, live_server: LiveServer) -> None:
     start(page, live_server, n=1)
     assert page.locator("#timer").is_hidden()
     assert page.locator("#shortcuts summary").text_content() == "Keyboard shortcuts"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_violations(page: Any, live_server: LiveServer, scheme: str) -> None:
+    page.emulate_media(color_scheme=scheme)
+    found: dict[str, list[str]] = {}
+    open_start(page, live_server)
+    found["start"] = axe_violations(page)
+    background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    assert background == {"light": "rgb(244, 246, 249)", "dark": "rgb(15, 20, 27)"}[scheme]  # follows the system
+    page.fill("#num-questions", "1")
+    page.set_checked("#followups", False)
+    page.click("#start-button")
+    turn = wait_open_question(page)
+    page.fill("#answer", "A draft answer")
+    found["chat"] = axe_violations(page)
+    page.click("#end-button")
+    found["end confirmation"] = axe_violations(page)
+    page.fill("#answer", partial(sample_answer(live_server, question_id(page, turn))))
+    page.click("#end-no")
+    page.click("#submit-button")
+    page.wait_for_selector("#history-view[data-count='1'] .progress-chart canvas")
+    found["summary and history"] = axe_violations(page)
+    page.emulate_media(media="print")  # the print stylesheet: the results without the controls
+    assert page.locator(".topbar").is_hidden() and page.locator("#summary-view .actions").is_hidden()
+    assert page.locator("#summary-view .summary-score").is_visible() and page.locator(".grade-card").is_visible()
+    page.emulate_media(media="screen")
+    page.click("#history-view .open-past")
+    page.wait_for_selector("#past-view:not([hidden]) .grade-card")
+    found["past interview"] = axe_violations(page)
+    page.click("#past-back")
+    page.wait_for_selector("#history-view[data-count='1'] .progress-chart canvas")
+    found["start with history"] = axe_violations(page)
+    bad = {k: v for k, v in found.items() if v}
+    assert bad == {}, "\n".join(f"{k}: {x}" for k, v in bad.items() for x in v)
