@@ -55,7 +55,7 @@ async def get_candidate(
 CandidateDep = Annotated[Candidate, Depends(get_candidate)]
 
 
-@router.post("/profile", response_model=ProfileCreated, status_code=201, responses=errors())
+@router.post("/profile", response_model=ProfileCreated, status_code=201, responses=errors(400))
 async def create_profile(request: Request, svc: ServicesDep) -> ProfileCreated:
     """A new anonymous profile id for this browser (servers without auth); keep it, it is shown once."""
     await get_limiter(request).check("rest", key_id=None, ip=client_ip(request))
@@ -76,7 +76,7 @@ async def history(svc: ServicesDep, who: CandidateDep) -> History:
 
 
 @router.get("/interviews/{session_id}", response_model=CandidateInterview, response_model_by_alias=True,
-            responses=errors(404))
+            responses=errors(400, 404))
 async def interview(session_id: str, svc: ServicesDep, who: CandidateDep) -> CandidateInterview:
     """One of the candidate's interviews, read-only: every grade with its evidence."""
     t, samples = await candidates.interview(svc, who, session_id)
@@ -84,7 +84,7 @@ async def interview(session_id: str, svc: ServicesDep, who: CandidateDep) -> Can
 
 
 @router.get("/interviews/{session_id}/report", response_class=Response, responses={
-    **errors(404), 200: {"description": "the report", "content": {
+    **errors(400, 404), 200: {"description": "the report", "content": {
         "text/html": {"schema": {"type": "string"}},
         "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
 async def report(

@@ -132,6 +132,9 @@ def test_partner_candidate_ref_history_through_the_candidate_token(
     r = httpx.get(f"{base}/v1/candidate/interviews/{made[1]['session_id']}/report?format=pdf", headers=link)
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     assert httpx.get(f"{base}/v1/candidate/interviews/{made[2]['session_id']}", headers=link).status_code == 404
+    # an API key is not a candidate: whatever its role, it opens no candidate route
+    key = {"Authorization": f"Bearer {keys[('acme', 'admin')]}"}
+    assert httpx.get(f"{base}/v1/candidate/history", headers=key).status_code == 401
     # no anonymous profiles with auth on: history comes with the partner's link
     refused = httpx.post(f"{base}/v1/candidate/profile")
     assert refused.status_code == 403
