@@ -108,7 +108,7 @@ function progressChart(items) {
   const done = items.filter((i) => i.status === "completed" && i.score !== null).sort((a, b) => a.created_at - b.created_at);
   if (!done.length) return null;
   const topics = [...new Set(done.flatMap((i) => Object.keys(i.per_topic || {})))].sort();
-  const xs = done.map((i) => i.created_at);
+  const xs = done.map((_, k) => k + 1); // evenly spaced, in order; labelled with the dates
   const data = [xs, ...topics.map((t) => done.map((i) => (t in (i.per_topic || {}) ? i.per_topic[t] : null)))];
   const label = `Score per topic over ${done.length} completed interview${done.length === 1 ? "" : "s"}`;
   const fig = h("figure", { class: "progress-chart", "data-points": String(xs.length), "data-topics": topics.join(" ") },
@@ -118,11 +118,15 @@ function progressChart(items) {
   const text = cssVar("--text", "#18202c");
   const line = cssVar("--line", "#d5dbe3");
   const axis = { stroke: text, grid: { stroke: line }, ticks: { stroke: line } };
+  const day = (k) => (Number.isInteger(k) && done[k - 1]
+    ? new Date(done[k - 1].created_at * 1000).toLocaleDateString(undefined, { month: "short", day: "numeric" }) : "");
   const opts = {
     width: 600, height: 240,
-    scales: { y: { range: [0, 100] } },
-    axes: [{ ...axis }, { ...axis, label: "Score" }],
-    series: [{}, ...topics.map((t, k) => ({
+    scales: { x: { time: false, range: [0.5, xs.length + 0.5] }, y: { range: [0, 100] } },
+    axes: [{ ...axis, label: "Interview", splits: () => xs, values: (u, splits) => splits.map((k) => (Number.isInteger(k) ? `#${k} ${day(k)}` : "")) },
+      { ...axis, label: "Score" }],
+    series: [{ label: "Interview", value: (u, k) => (k === null || k === undefined ? "--" : `#${k} ${day(k)}`) },
+      ...topics.map((t, k) => ({
       label: cap(t), stroke: COLORS[k % COLORS.length], width: 2, spanGaps: true,
       points: { show: true, size: 8, fill: COLORS[k % COLORS.length] },
     }))],

@@ -22,6 +22,7 @@ from tests.browser.test_chat_ui import (
     open_start,
     question_id,
     sample_answer,
+    shot,
     start,
     wait_open_question,
 )
@@ -67,7 +68,7 @@ def download(page: Any, selector: str) -> bytes:
 
 
 def test_history_two_interviews_chart_reload_tab_close_past_and_reports(
-    page: Any, context: Any, live_server: LiveServer, console: Any,
+    page: Any, context: Any, live_server: LiveServer, console: Any, shots: Path,
 ) -> None:
     finish_one(page, live_server)
     quotes = evidence_quotes(page)
@@ -86,6 +87,8 @@ def test_history_two_interviews_chart_reload_tab_close_past_and_reports(
     finish_one(page, live_server)
     page.wait_for_selector("#history-view[data-count='2'] .progress-chart[data-points='2'] canvas")
     assert page.locator("#history-view .history-item").count() == 2
+    page.locator("#history-view").evaluate("el => el.scrollIntoView({block: 'start'})")
+    shot(page, shots, "history", docs=True)
 
     page.reload()  # the summary and the history come back
     page.wait_for_selector("#history-view[data-count='2'] .progress-chart[data-points='2'] canvas")
