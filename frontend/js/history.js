@@ -132,9 +132,16 @@ function progressChart(items) {
     }))],
   };
   // Drawn once the figure is in the page (it needs the width).
+  const width = () => Math.max(240, Math.min(800, holder.clientWidth || 600));
   fig.draw = () => {
-    opts.width = Math.max(260, Math.min(800, holder.clientWidth || 600));
+    opts.width = width();
     fig.plot = new uPlot(opts, data, holder);
+    // Follow the page's width (a phone turned, a window resized); stops once the chart is replaced.
+    const onResize = () => {
+      if (!holder.isConnected) return window.removeEventListener("resize", onResize);
+      return fig.plot.setSize({ width: width(), height: opts.height });
+    };
+    window.addEventListener("resize", onResize);
   };
   return fig;
 }

@@ -193,8 +193,19 @@ async def interview(svc: Services, who: Candidate, session_id: str) -> tuple[Int
     qs = await questions_of(svc, who.org_id, state)
     t = tr.transcript(stored, meta, qs)
     graded = {turn.question_id for turn in t.turns if turn.grade is not None}
-    samples = {qid: q.sample_answer for qid, q in qs.items() if qid in graded and q.sample_answer}
+    samples = {qid: q.sample_answer for qid, q in qs.items()
+               if qid in graded and q.sample_answer and _public(svc, qid)}
     return t, samples
+
+
+def _public(svc: Services, question_id: str) -> bool:
+    """A bank question's sample answer is public (the bank ships with the server); an organisation's
+    own question's is not shown to candidates, who may be interviewed on it again."""
+    try:
+        svc.bank.get(question_id)
+    except NotFound:
+        return False
+    return True
 
 
 async def revoke(svc: Services, who: Candidate) -> int:

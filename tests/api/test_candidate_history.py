@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from interviewer.client import Client, interview
 from interviewer.wiring import build_services
-from tests.api.authkit import finish_interview, make_keys
+from tests.api.authkit import INLINE, finish_interview, make_keys
 from tests.api.conftest import LiveServer, make_settings, serve
 
 
@@ -121,14 +121,25 @@ def test_partner_candidate_ref_history_through_the_candidate_token(
             made.append(p.create_interview(question_ids=[q.id], max_followups=0, candidate_ref=ref))
     with Client(base, api_key=keys[("beta", "partner")]) as p:  # same ref in another org: not theirs
         made.append(p.create_interview(question_ids=[q.id], max_followups=0, candidate_ref="cand-7"))
+    with Client(base, api_key=keys[("acme", "partner")]) as p:  # the org's own question
+        own = p.create_interview(questions=INLINE, max_followups=0, candidate_ref="cand-7")
     for m in made[:2]:
         asyncio.run(finish_interview(m["ws_url"], {q.id: partial(q.sample_answer)}))
+    asyncio.run(finish_interview(own["ws_url"], {}, fallback=INLINE[0]["sample_answer"]))
 
     link = {"X-Candidate-Session": made[0]["session_id"], "X-Candidate-Token": made[0]["candidate_token"]}
     h = httpx.get(f"{base}/v1/candidate/history", headers=link).json()
     assert h["kind"] == "link"
-    assert {i["session_id"] for i in h["items"]} == {made[0]["session_id"], made[1]["session_id"]}
+    assert {i["session_id"] for i in h["items"]} == {made[0]["session_id"], made[1]["session_id"],
+                                                     own["session_id"]}
     assert all(i["score"] is not None for i in h["items"])
+    # a bank question's sample answer is shown after grading; the organisation's own is not
+    assert httpx.get(f"{base}/v1/candidate/interviews/{made[0]['session_id']}", headers=link).json()[
+        "sample_answers"] == {q.id: q.sample_answer}
+    mine = httpx.get(f"{base}/v1/candidate/interviews/{own['session_id']}", headers=link).json()
+    assert mine["turns"][0]["grade"] is not None and mine["sample_answers"] == {}
+    page = httpx.get(f"{base}/v1/candidate/interviews/{own['session_id']}/report", headers=link).text
+    assert "A sample answer" not in page and INLINE[0]["sample_answer"][:40] in page  # as the answer
     r = httpx.get(f"{base}/v1/candidate/interviews/{made[1]['session_id']}/report?format=pdf", headers=link)
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     assert httpx.get(f"{base}/v1/candidate/interviews/{made[2]['session_id']}", headers=link).status_code == 404

@@ -99,6 +99,11 @@ def test_history_two_interviews_chart_reload_tab_close_past_and_reports(
     again.wait_for_selector("#start-view:not([hidden])")
     again.wait_for_selector("#history-view[data-count='2'] .progress-chart[data-points='2'] canvas")
     assert again.locator("#history-view .history-item").count() == 2
+    again.set_viewport_size({"width": 375, "height": 800})  # the phone layout holds
+    again.wait_for_function("() => document.querySelector('.progress-chart canvas').clientWidth <= 340")
+    width = again.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"horizontal scroll at phone width: {width}px"
+    again.set_viewport_size({"width": 1280, "height": 800})
 
     again.locator("#history-view .open-past").last.click()  # the older one, read-only
     again.wait_for_selector("#past-view:not([hidden]) .grade-card")
