@@ -109,10 +109,23 @@ async function loadHistory() {
   }
 }
 
-async function forgetHistory() {
-  if (!window.confirm("Forget your past interviews on this browser? They are unlinked on the server too.")) return;
-  await past.forgetProfile();
-  byId("history-view").hidden = true;
+/** "Forget my history" asks in the page first, then revokes the profile on the server. */
+function forgetHistory() {
+  const button = byId("forget-history");
+  const ask = h("p", { id: "forget-confirm", class: "confirm", role: "group", "aria-labelledby": "forget-text" },
+    h("span", { id: "forget-text" }, "Forget your past interviews on this browser? They are unlinked on the server too. "),
+    h("button", { type: "button", id: "forget-yes", class: "danger", onclick: async () => {
+      await past.forgetProfile();
+      const root = byId("history-view");
+      replaceChildren(root);
+      root.dataset.count = "0";
+      root.hidden = true;
+    } }, "Forget my history"),
+    h("button", { type: "button", id: "forget-no", onclick: () => { ask.remove(); button.hidden = false; button.focus(); } },
+      "Keep it"));
+  button.hidden = true;
+  button.after(ask);
+  byId("forget-no").focus();
 }
 
 /** Open one past interview read-only (`/?past=<id>`). */

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from interviewer.client import interview
@@ -113,6 +114,22 @@ def test_history_two_interviews_chart_reload_tab_close_past_and_reports(
     assert " ".join(quotes[0].split()) in pdf_text(download(again, "#past-report-pdf"))
     again.click("#past-back")
     again.wait_for_selector("#history-view[data-count='2']")
+
+    # revoked from the page: the id is unlinked on the server and forgotten here
+    profile = again.evaluate("localStorage.getItem('interviewer.profile')")
+    again.click("#forget-history")
+    again.click("#forget-no")  # asks first; "Keep it" keeps it
+    assert again.locator("#history-view .history-item").count() == 2
+    again.click("#forget-history")
+    again.click("#forget-yes")
+    again.wait_for_selector("#history-view[data-count='0']", state="attached")
+    assert again.locator("#history-view").is_hidden()
+    assert again.evaluate("localStorage.getItem('interviewer.profile')") is None
+    left = httpx.get(f"{live_server.base_url}/v1/candidate/history", headers={"X-Candidate-Profile": profile})
+    assert left.json()["items"] == []
+    again.reload()
+    again.wait_for_selector("#start-view:not([hidden])")
+    assert again.locator("#history-view").is_hidden()
     again.close()
 
 
