@@ -132,6 +132,8 @@ function forgetHistory() {
 async function openPast(sid) {
   const who = historyWho();
   show("past");
+  byId("connection").hidden = true; // no socket here: a finished interview, read-only
+  byId("progress").textContent = "Past interview";
   const root = byId("past-view");
   if (!who) {
     replaceChildren(root, h("p", {}, "This browser has no history."), h("button", { type: "button", onclick: () => window.location.assign("/") }, "Back"));

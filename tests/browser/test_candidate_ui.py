@@ -110,6 +110,7 @@ def test_history_two_interviews_chart_reload_tab_close_past_and_reports(
     again.wait_for_selector("#past-view:not([hidden]) .grade-card")
     assert again.locator("#past-view mark.ev").count() > 0
     assert again.locator("#past-view details.sample").count() == 1
+    shot(again, shots, "past-interview")
     assert again.locator("#composer").is_hidden() and again.locator("#start-view").is_hidden()
     assert " ".join(quotes[0].split()) in pdf_text(download(again, "#past-report-pdf"))
     again.click("#past-back")
