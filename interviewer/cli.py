@@ -55,14 +55,16 @@ def serve(
     ws_max = max(1024 * 1024, 4 * s.max_message_bytes)
     if reload:
         uvicorn.run("interviewer.api.app:create_app", factory=True, host=host, port=port,
-                    reload=True, ws_max_size=ws_max, proxy_headers=False, log_level=s.log_level.lower())
+                    reload=True, ws_max_size=ws_max, proxy_headers=False, log_level=s.log_level.lower(),
+                    log_config=None)
         return
     from interviewer.api.app import create_app
 
     # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; the app
-    # decides itself, from INTERVIEWER_TRUSTED_PROXIES.
+    # decides itself, from INTERVIEWER_TRUSTED_PROXIES. log_config=None: uvicorn's access and error
+    # lines go through logs.setup's handler, in the app's format.
     uvicorn.run(create_app(s), host=host, port=port, ws_max_size=ws_max, proxy_headers=False,
-                log_level=s.log_level.lower(), timeout_graceful_shutdown=20)
+                log_level=s.log_level.lower(), timeout_graceful_shutdown=20, log_config=None)
 
 
 def _print(data: Any) -> None:

@@ -26,10 +26,12 @@ class ApiError(Exception):
 class Client:
     """REST client: `Client("http://127.0.0.1:8000", api_key=None)`."""
 
-    def __init__(self, base_url: str, *, api_key: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(self, base_url: str, *, api_key: str | None = None, timeout: float = 60.0,
+                 verify: bool | str = True) -> None:
+        """`verify`: False, or a CA bundle file for a server whose certificate a private CA signed."""
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, verify=verify)
 
     def close(self) -> None:
         self._http.close()

@@ -87,6 +87,22 @@ class RateLimited(InterviewerError):
     default_retry_after = 1.0
 
 
+class TooManyConnections(RateLimited):
+    """This client address already has INTERVIEWER_WS_MAX_PER_IP websockets open on this instance."""
+
+    code = "too_many_connections"
+    default_retry_after = 10.0
+    ws_close_code = 1013  # try again later
+
+
+class IdleTimeout(InterviewerError):
+    """The client sent nothing for too long; the socket is closed and the session can be resumed."""
+
+    code = "idle_timeout"
+    http_status = 408
+    ws_close_code = 4408  # like HTTP 408
+
+
 class Busy(InterviewerError):
     code = "busy"
     http_status = 503
@@ -148,3 +164,11 @@ class KeyRevoked(Unauthorized):
     """The API key that opened this socket was revoked; the socket is closed (4401)."""
 
     code = "key_revoked"
+
+
+class WebhookBacklogFull(InterviewerError):
+    """The webhook outbox holds INTERVIEWER_WEBHOOK_BACKLOG_MAX entries: the event was dropped."""
+
+    code = "webhook_backlog_full"
+    http_status = 503
+    default_retry_after = 60.0

@@ -21,6 +21,12 @@ WS_MESSAGES = Counter(
     "interviewer_ws_messages_total", "Websocket messages", ["direction", "type"], registry=REGISTRY)
 ERRORS = Counter(
     "interviewer_errors_total", "Errors returned to clients", ["code"], registry=REGISTRY)
+WEBHOOK_BACKLOG = Gauge(
+    "interviewer_webhook_backlog", "Webhook deliveries waiting in the outbox (all instances)",
+    registry=REGISTRY)
+WEBHOOK_DROPPED = Counter(
+    "interviewer_webhook_dropped_total", "Webhook events dropped (outbox full or store down)",
+    registry=REGISTRY)
 
 LOOP_LAG = Histogram(
     "interviewer_event_loop_lag_seconds",

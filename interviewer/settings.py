@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     torch_threads: int = Field(0, ge=0)
     # On SIGTERM: seconds to let in-flight grading finish before sockets are told to reconnect.
     shutdown_grace: float = Field(20.0, ge=0)
+    # Orphaned grading: every instance renews a heartbeat in the store each `sweep_interval` seconds
+    # and adopts the grading of sessions whose instance's heartbeat is older than `instance_ttl`.
+    sweep_interval: float = Field(5.0, gt=0)
+    instance_ttl: float = Field(15.0, gt=0)
 
     max_message_bytes: int = Field(64 * 1024, ge=1024)
     max_body_bytes: int = Field(1024 * 1024, ge=1024)  # largest REST request body
@@ -71,6 +75,11 @@ class Settings(BaseSettings):
     default_max_followups: int = Field(1, ge=0)
     ws_rate_per_second: float = Field(20.0, gt=0)
     ws_rate_burst: int = Field(60, ge=1)
+    # Open websockets per client address on one instance (behind a trusted proxy: the real client).
+    ws_max_per_ip: int = Field(20, ge=1)
+    # Seconds a socket may stay silent: before it has a session (start/resume), and after.
+    ws_start_timeout: float = Field(60.0, gt=0)
+    ws_idle_timeout: float = Field(900.0, gt=0)
     grade_batch_max: int = Field(100, ge=1)
 
     auth: Literal["on", "off"] = "off"
@@ -94,6 +103,8 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(8, ge=1, le=30)
     webhook_backoff_base: float = Field(2.0, gt=0)  # seconds; doubles after each failed attempt
     webhook_backoff_max: float = Field(600.0, gt=0)
+    # Deliveries waiting in the outbox (the store), all webhooks together; beyond it events are dropped.
+    webhook_backlog_max: int = Field(10_000, ge=1)
     idempotency_ttl: float = Field(24 * 3600.0, gt=0)
     log_level: str = "INFO"
     log_json: bool = True

@@ -26,7 +26,7 @@ def build_dispatcher(settings: Settings, admin: AdminStore) -> WebhookDispatcher
     return WebhookDispatcher(
         admin, timeout=settings.webhook_timeout, max_attempts=settings.webhook_max_attempts,
         backoff_base=settings.webhook_backoff_base, backoff_max=settings.webhook_backoff_max,
-        allow_private=settings.webhook_allow_private,
+        allow_private=settings.webhook_allow_private, backlog_max=settings.webhook_backlog_max,
     )
 
 

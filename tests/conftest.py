@@ -39,15 +39,17 @@ def encoder():  # type: ignore[no-untyped-def]
 class RedisServer:
     """A real redis-server process on a free port with its own directory."""
 
-    def __init__(self, workdir: Path, *, appendonly: bool = True) -> None:
+    def __init__(self, workdir: Path, *, appendonly: bool = True, password: str | None = None) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.appendonly = appendonly
+        self.password = password  # requirepass: every client must AUTH
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
         exe = shutil.which("redis-server")
@@ -58,13 +60,16 @@ class RedisServer:
                 "--save", "", "--daemonize", "no", "--protected-mode", "yes"]
         if self.appendonly:
             args += ["--appendonly", "yes", "--appendfsync", "everysec"]
+        if self.password:
+            args += ["--requirepass", self.password]
+        hello = (f"AUTH {self.password}\r\n" if self.password else "").encode() + b"PING\r\n"
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
+                    s.sendall(hello)
+                    if b"+PONG" in s.recv(64):
                         return
             except OSError:
                 time.sleep(0.05)

@@ -4,6 +4,9 @@ Keys (prefix `iv:a:`): `key:<id>` (JSON) and `keys` (zset by created_at), `org-k
 `audit:<session>` (list, RPUSH only); `hook:<id>` (JSON), `hooks:<org>` (zset); `dlv:<id>` (JSON),
 `dlvs:<hook>` (zset by created_at, trimmed); `idem:<scope>:<key>` (JSON, SET NX with a TTL);
 `meta:<session>` (JSON); `q:<org>` (hash question id -> JSON).
+Webhook outbox: `ob:q:<hook>` (list of delivery ids, oldest first), `ob:e:<delivery>` (JSON entry),
+`ob:due` (zset hook -> when its first entry is due; a claim moves it `lease` seconds ahead), `ob:n`
+(entries in all). Each outbox operation is one Lua script, so it is atomic across instances.
 """
 
 from __future__ import annotations
@@ -21,12 +24,66 @@ from interviewer.core.ports import (
     AuditEntry,
     DeliveryRecord,
     IdempotencyRecord,
+    OutboxEntry,
     SessionMeta,
     WebhookRecord,
 )
 
 P = "iv:a:"
 MAX_DELIVERIES = 1000
+
+# ARGV: prefix, limit, now, then (hook, delivery id, entry JSON) per entry.
+_OB_ADD = """
+local p, limit, now = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local k = (#ARGV - 3) / 3
+if tonumber(redis.call('GET', p .. 'ob:n') or '0') + k > limit then return 0 end
+for i = 4, #ARGV, 3 do
+  redis.call('RPUSH', p .. 'ob:q:' .. ARGV[i], ARGV[i + 1])
+  redis.call('SET', p .. 'ob:e:' .. ARGV[i + 1], ARGV[i + 2])
+  redis.call('ZADD', p .. 'ob:due', 'NX', now, ARGV[i])
+end
+redis.call('INCRBY', p .. 'ob:n', k)
+return 1
+"""
+# ARGV: prefix, now, lease, limit. Returns the leased entries' JSON.
+_OB_CLAIM = """
+local p, now, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = {}
+for _, hook in ipairs(redis.call('ZRANGEBYSCORE', p .. 'ob:due', '-inf', now, 'LIMIT', 0, ARGV[4])) do
+  local id = redis.call('LINDEX', p .. 'ob:q:' .. hook, 0)
+  if id then
+    redis.call('ZADD', p .. 'ob:due', now + lease, hook)
+    local e = redis.call('GET', p .. 'ob:e:' .. id)
+    if e then table.insert(out, e) end
+  else
+    redis.call('ZREM', p .. 'ob:due', hook)
+  end
+end
+return out
+"""
+# ARGV: prefix, hook, delivery id, entry JSON, due_at. Only while the entry is first in line.
+_OB_RETRY = """
+local p = ARGV[1]
+if redis.call('LINDEX', p .. 'ob:q:' .. ARGV[2], 0) ~= ARGV[3] then return 0 end
+redis.call('SET', p .. 'ob:e:' .. ARGV[3], ARGV[4])
+redis.call('ZADD', p .. 'ob:due', ARGV[5], ARGV[2])
+return 1
+"""
+# ARGV: prefix, hook, delivery id, now. Only while the entry is first in line (a late duplicate
+# from an instance whose lease ran out does nothing).
+_OB_DONE = """
+local p, q = ARGV[1], ARGV[1] .. 'ob:q:' .. ARGV[2]
+if redis.call('LINDEX', q, 0) ~= ARGV[3] then return 0 end
+redis.call('LPOP', q)
+redis.call('DEL', p .. 'ob:e:' .. ARGV[3])
+redis.call('DECR', p .. 'ob:n')
+if redis.call('LLEN', q) > 0 then
+  redis.call('ZADD', p .. 'ob:due', ARGV[4], ARGV[2])
+else
+  redis.call('ZREM', p .. 'ob:due', ARGV[2])
+end
+return 1
+"""
 
 
 def _dump(obj: Any) -> str:
@@ -138,6 +195,30 @@ class RedisAdminStore:
             if d is not None:
                 out.append(DeliveryRecord(**d))
         return out
+
+    # ---- webhook outbox (WebhookOutbox port) ----
+
+    async def _script(self, source: str, *args: Any) -> Any:
+        return await self.redis.eval(source, 0, P, *args)
+
+    async def outbox_add(self, entries: Sequence[OutboxEntry], *, now: float, limit: int) -> bool:
+        args: list[Any] = [limit, repr(now)]
+        for e in entries:
+            args += [e.webhook_id, e.delivery_id, _dump(e)]
+        return bool(await self._script(_OB_ADD, *args))
+
+    async def outbox_claim(self, *, now: float, lease: float, limit: int) -> list[OutboxEntry]:
+        raw = cast(list[str], await self._script(_OB_CLAIM, repr(now), repr(lease), limit))
+        return [OutboxEntry(**json.loads(r)) for r in raw]
+
+    async def outbox_retry(self, entry: OutboxEntry, *, due_at: float) -> None:
+        await self._script(_OB_RETRY, entry.webhook_id, entry.delivery_id, _dump(entry), repr(due_at))
+
+    async def outbox_done(self, entry: OutboxEntry, *, now: float) -> None:
+        await self._script(_OB_DONE, entry.webhook_id, entry.delivery_id, repr(now))
+
+    async def outbox_size(self) -> int:
+        return int(cast(str | None, await self.redis.get(f"{P}ob:n")) or 0)
 
     # ---- idempotency ----
 

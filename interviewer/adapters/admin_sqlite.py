@@ -16,6 +16,7 @@ from interviewer.core.ports import (
     AuditEntry,
     DeliveryRecord,
     IdempotencyRecord,
+    OutboxEntry,
     SessionMeta,
     WebhookRecord,
 )
@@ -48,6 +49,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
     created_at REAL NOT NULL, updated_at REAL NOT NULL, last_status_code INTEGER, last_error TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_hook ON deliveries (webhook_id, created_at);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, delivery_id TEXT UNIQUE NOT NULL, webhook_id TEXT NOT NULL,
+    body TEXT NOT NULL, created_at REAL NOT NULL, attempts INTEGER NOT NULL, due_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_hook ON outbox (webhook_id, seq);
 CREATE TABLE IF NOT EXISTS idempotency (
     scope TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, done INTEGER NOT NULL,
     status_code INTEGER NOT NULL, body TEXT NOT NULL, expires_at REAL NOT NULL,
@@ -162,6 +168,55 @@ class SqliteAdminStore(SqliteDb):
             "SELECT * FROM deliveries WHERE webhook_id=? ORDER BY created_at DESC, rowid DESC LIMIT ?",
             (webhook_id, limit))
         return [_delivery(r) for r in rows]
+
+    # ---- webhook outbox (WebhookOutbox port) ----
+    # A webhook's line is its rows by `seq`; only the first row's `due_at` matters. A claim moves it
+    # `lease` seconds ahead, so no other instance takes it until then.
+
+    async def outbox_add(self, entries: Sequence[OutboxEntry], *, now: float, limit: int) -> bool:
+        def op(db: sqlite3.Connection) -> bool:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                (n,) = db.execute("SELECT COUNT(*) FROM outbox").fetchone()
+                if n + len(entries) > limit:
+                    return False
+                db.executemany(
+                    "INSERT INTO outbox (delivery_id, webhook_id, body, created_at, attempts, due_at)"
+                    " VALUES (?,?,?,?,?,?)",
+                    [(e.delivery_id, e.webhook_id, e.body, e.created_at, e.attempts, now) for e in entries])
+                return True
+            finally:
+                db.execute("COMMIT")
+
+        return await self._run(op)
+
+    async def outbox_claim(self, *, now: float, lease: float, limit: int) -> list[OutboxEntry]:
+        def op(db: sqlite3.Connection) -> list[OutboxEntry]:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = db.execute(
+                    "SELECT o.* FROM outbox o JOIN (SELECT MIN(seq) AS seq FROM outbox GROUP BY webhook_id)"
+                    " h ON o.seq = h.seq WHERE o.due_at <= ? ORDER BY o.due_at, o.seq LIMIT ?",
+                    (now, limit)).fetchall()
+                db.executemany("UPDATE outbox SET due_at=? WHERE seq=?",
+                               [(now + lease, r["seq"]) for r in rows])
+            finally:
+                db.execute("COMMIT")
+            return [OutboxEntry(r["delivery_id"], r["webhook_id"], r["body"], r["created_at"], r["attempts"])
+                    for r in rows]
+
+        return await self._run(op)
+
+    async def outbox_retry(self, entry: OutboxEntry, *, due_at: float) -> None:
+        await self._exec("UPDATE outbox SET attempts=?, due_at=? WHERE delivery_id=?",
+                         (entry.attempts, due_at, entry.delivery_id))
+
+    async def outbox_done(self, entry: OutboxEntry, *, now: float) -> None:
+        await self._exec("DELETE FROM outbox WHERE delivery_id=?", (entry.delivery_id,))
+
+    async def outbox_size(self) -> int:
+        rows = await self._all("SELECT COUNT(*) AS n FROM outbox")
+        return int(rows[0]["n"])
 
     # ---- idempotency ----
 

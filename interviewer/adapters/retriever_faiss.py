@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from interviewer.core.models import Question, Rubric
 from interviewer.core.ports import Encoder, Practice, Probe, QuestionBank, SearchHit, Vectors
 from interviewer.core.text import split_sentences
 from interviewer.core.topic import TopicScores
+from interviewer.progress import is_terminal
 
 log = logging.getLogger("interviewer.index")
 
@@ -83,7 +85,7 @@ class ConceptIndex:
         """Embed every card (with a progress bar) and index them."""
         chunks = []
         for i in tqdm(range(0, len(cards), batch), desc="concept index", unit="batch",
-                      disable=not progress):
+                      disable=not progress or not is_terminal(sys.stderr)):  # never in a log stream
             chunks.append(encoder.encode([c.text for c in cards[i:i + batch]]))
         vectors = np.vstack(chunks) if chunks else np.zeros((0, 384), dtype=np.float32)
         return cls(cards, vectors)

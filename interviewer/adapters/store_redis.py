@@ -2,7 +2,9 @@
 
 Keys: `iv:s:<id>` (hash: state, last_seq, org, token hash, timestamps, phase, owner, top),
 `iv:m:<id>` (stream; entry id `<seq>-0`, field `m` = the message JSON), `iv:sessions` and
-`iv:org:<org>` (sorted sets scored by created_at). Writes that must be atomic are Lua scripts.
+`iv:org:<org>` (sorted sets scored by created_at), `iv:busy` (set: sessions waiting on grading or
+follow-up selection), `iv:inst:<instance>` (a live instance's heartbeat, with a TTL). Writes that
+must be atomic are Lua scripts.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from interviewer.errors import Busy, InvalidState, SessionNotFound, Superseded
 DEFAULT_STREAM_MAXLEN = 10_000
 DEFAULT_FINISHED_TTL = 7 * 24 * 3600
 GLOBAL_INDEX = "iv:sessions"
+BUSY = "iv:busy"
 
 # KEYS: session, global index, org index. ARGV: id, org, state, last_seq, token hash, created,
 # updated, phase. Re-running the same create (a retry after a lost reply) is a no-op.
@@ -43,7 +46,7 @@ redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
 return 1
 """
 
-# KEYS: session, stream. ARGV: owner ('' = none), state, last_seq, now, phase, maxlen,
+# KEYS: session, stream, busy set. ARGV: owner ('' = none), state, last_seq, now, phase, maxlen,
 # finished ttl, then (seq, body) pairs in increasing seq. Everything is checked before anything
 # is written, because Redis does not roll back a script that fails half way.
 # Returns 1 ok, -1 no session, -2 superseded, -3 a seq below the stream's top that is not stored.
@@ -73,6 +76,20 @@ if new > last then last = new end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'last_seq', last, 'updated_at', ARGV[4],
   'phase', ARGV[5], 'top', top)
 if ARGV[5] == 'finished' then redis.call('EXPIRE', KEYS[2], ARGV[7], 'NX') end
+local id = redis.call('HGET', KEYS[1], 'id')
+if ARGV[5] == 'grading' or ARGV[5] == 'selecting' then
+  redis.call('SADD', KEYS[3], id)
+else
+  redis.call('SREM', KEYS[3], id)
+end
+return 1
+"""
+
+# KEYS: session. ARGV: expected owner ('' = none), new owner.
+_ADOPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if (redis.call('HGET', KEYS[1], 'owner') or '') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'owner', ARGV[2])
 return 1
 """
 
@@ -83,10 +100,11 @@ return 1
 """
 
 
-# KEYS: session, stream, global index. ARGV: id. The org index is named by the hash itself.
+# KEYS: session, stream, global index, busy set. ARGV: id. The org index is named by the hash itself.
 _DELETE = """
 local org = redis.call('HGET', KEYS[1], 'org')
 redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('SREM', KEYS[4], ARGV[1])
 redis.call('DEL', KEYS[2])
 if not org then return 0 end
 redis.call('ZREM', 'iv:org:' .. org, ARGV[1])
@@ -157,6 +175,7 @@ class RedisSessionStore:
         self._commit = client.register_script(_COMMIT)
         self._claim = client.register_script(_CLAIM)
         self._delete = client.register_script(_DELETE)
+        self._adopt = client.register_script(_ADOPT)
         # Commits of one session from this process go to Redis in call order: stream ids only grow.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -210,7 +229,7 @@ class RedisSessionStore:
         async with self._lock(session_id):
             with _unavailable():
                 result = await self._commit(
-                    keys=[_session_key(session_id), _stream_key(session_id)], args=args)
+                    keys=[_session_key(session_id), _stream_key(session_id), BUSY], args=args)
         if result == -1:
             raise SessionNotFound(f"no session {session_id!r}")
         if result == -2:
@@ -248,7 +267,7 @@ class RedisSessionStore:
         async with self._lock(session_id):
             with _unavailable():
                 deleted = await self._delete(
-                    keys=[_session_key(session_id), _stream_key(session_id), GLOBAL_INDEX],
+                    keys=[_session_key(session_id), _stream_key(session_id), GLOBAL_INDEX, BUSY],
                     args=[session_id])
         return bool(deleted == 1)
 
@@ -263,6 +282,31 @@ class RedisSessionStore:
                     pipe.hgetall(_session_key(sid))
                 rows = cast(list[dict[str, str]], await pipe.execute())
         return [_decode(h) for h in rows if h]
+
+    # ---- orphaned work (OrphanedWork port) ----
+
+    async def heartbeat(self, instance: str, *, ttl: float) -> None:
+        with _unavailable():
+            await self.redis.set(f"iv:inst:{instance}", "1", px=max(1, int(ttl * 1000)))
+
+    async def orphaned(self, *, limit: int = 50) -> list[tuple[str, str | None]]:
+        with _unavailable():
+            ids = cast(list[str], await self.redis.srandmember(BUSY, 10 * limit))
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for sid in ids:
+                    pipe.hmget(_session_key(sid), ["owner", "phase"])
+                rows = cast(list[list[str | None]], await pipe.execute())
+            waiting = [(sid, owner) for sid, (owner, phase) in zip(ids, rows, strict=True)
+                       if phase in ("grading", "selecting")]
+            instances = sorted({o.split(":", 1)[0] for _, o in waiting if o})
+            alive = cast(list[int], [await self.redis.exists(f"iv:inst:{i}") for i in instances])
+        live = {i for i, n in zip(instances, alive, strict=True) if n}
+        return [(sid, o) for sid, o in waiting if not o or o.split(":", 1)[0] not in live][:limit]
+
+    async def adopt(self, session_id: str, *, expected_owner: str | None, owner: str) -> bool:
+        with _unavailable():
+            done = await self._adopt(keys=[_session_key(session_id)], args=[expected_owner or "", owner])
+        return bool(done == 1)
 
     async def ping(self) -> bool:
         """True when Redis answers (for readiness checks)."""

@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     owner TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_org_created ON sessions (org_id, created_at);
+CREATE INDEX IF NOT EXISTS sessions_phase ON sessions (phase);
+CREATE TABLE IF NOT EXISTS instances (instance TEXT PRIMARY KEY, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS messages (
     session_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -159,5 +161,35 @@ class SqliteSessionStore(SqliteDb):
                 (before, limit),
             ).fetchall()
             return [_row(r) for r in rows]
+
+        return await self._run(op)
+
+    # ---- orphaned work (OrphanedWork port) ----
+
+    async def heartbeat(self, instance: str, *, ttl: float) -> None:
+        now = time.time()
+
+        def op(db: sqlite3.Connection) -> None:
+            db.execute("INSERT OR REPLACE INTO instances VALUES (?, ?)", (instance, now + ttl))
+            db.execute("DELETE FROM instances WHERE expires_at < ?", (now - 3600,))
+
+        await self._run(op)
+
+    async def orphaned(self, *, limit: int = 50) -> list[tuple[str, str | None]]:
+        def op(db: sqlite3.Connection) -> list[tuple[str, str | None]]:
+            rows = db.execute(
+                "SELECT session_id, owner FROM sessions WHERE phase IN ('grading', 'selecting') AND"
+                " (owner IS NULL OR substr(owner, 1, instr(owner, ':') - 1) NOT IN"
+                "  (SELECT instance FROM instances WHERE expires_at > ?)) LIMIT ?",
+                (time.time(), limit)).fetchall()
+            return [(r["session_id"], r["owner"]) for r in rows]
+
+        return await self._run(op)
+
+    async def adopt(self, session_id: str, *, expected_owner: str | None, owner: str) -> bool:
+        def op(db: sqlite3.Connection) -> bool:
+            cur = db.execute("UPDATE sessions SET owner=? WHERE session_id=? AND owner IS ?",
+                             (owner, session_id, expected_owner))
+            return cur.rowcount == 1
 
         return await self._run(op)

@@ -30,13 +30,16 @@ from interviewer.api import (
     ws,
 )
 from interviewer.api.deps import NOT_READY_RETRY_AFTER
+from interviewer.api.live_sockets import LiveSockets
 from interviewer.api.middleware import BodyLimit, LocalOnly, ValidText, error_body, error_headers
 from interviewer.api.schemas import Health
 from interviewer.api.shutdown import drain, install_signal_drain
+from interviewer.core.ports import OrphanedWork
 from interviewer.errors import InterviewerError, NotFound
 from interviewer.service.container import Services
 from interviewer.service.limiter import Limiter
 from interviewer.service.registry import SessionRegistry
+from interviewer.service.sweeper import Sweeper
 from interviewer.settings import Settings, get_settings, is_loopback
 
 log = logging.getLogger("interviewer.app")
@@ -85,9 +88,17 @@ def _install(app: FastAPI, svc: Services) -> None:
     from interviewer.wiring_admin import ensure_admin
 
     ensure_admin(svc)
+    assert svc.webhooks is not None
+    svc.webhooks.start()  # also sends what an earlier (or crashed) instance left in the outbox
     app.state.limiter = Limiter(svc.settings)
     app.state.services = svc
     app.state.registry = SessionRegistry(svc)
+    if isinstance(svc.store, OrphanedWork):  # take over grading left by a crashed instance
+        sweeper = Sweeper(app.state.registry, svc.store, interval=svc.settings.sweep_interval,
+                          ttl=svc.settings.instance_ttl)
+        app.state.sweeper = asyncio.create_task(sweeper.run(), name="sweeper")
+    else:
+        log.warning("sweeper.unavailable", extra={"store": type(svc.store).__name__})
     if svc.events is not None:  # close the sockets of keys revoked on any instance
         app.state.revocation_watch = asyncio.create_task(app.state.sockets.watch_revocations(svc.events))
 
@@ -116,9 +127,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lag_watch = asyncio.create_task(metrics.watch_loop_lag())
         yield
         lag_watch.cancel()
-        watch: asyncio.Task[None] | None = getattr(app.state, "revocation_watch", None)
-        if watch is not None:
-            watch.cancel()
+        for name in ("revocation_watch", "sweeper"):
+            watch: asyncio.Task[None] | None = getattr(app.state, name, None)
+            if watch is not None:
+                watch.cancel()
         restore_signals()
         if loader is not None and not loader.done():
             loader.cancel()
@@ -138,7 +150,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.registry = None
     app.state.load_error = None
     app.state.limiter = None
-    app.state.sockets = ws.LiveSockets()
+    app.state.sockets = LiveSockets()
     app.state.draining = False
 
     @app.exception_handler(InterviewerError)

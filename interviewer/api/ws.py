@@ -14,9 +14,10 @@ from pydantic import ValidationError
 from interviewer import metrics
 from interviewer.api.deps import client_ip, get_admin, get_limiter, get_registry, get_services
 from interviewer.api.inputs import check_text
-from interviewer.core.ports import SessionEvents
+from interviewer.api.live_sockets import LiveSockets
 from interviewer.core.state import AnswerDelta, AnswerSubmitted, Ended, InterviewConfig, Skipped
 from interviewer.errors import (
+    IdleTimeout,
     InterviewerError,
     InvalidMessage,
     InvalidState,
@@ -26,6 +27,7 @@ from interviewer.errors import (
     NoActiveSession,
     RateLimited,
     ServerShutdown,
+    TooManyConnections,
     UnknownType,
 )
 from interviewer.protocol import (
@@ -44,7 +46,6 @@ from interviewer.protocol import (
 )
 from interviewer.service.auth import Action, Principal, authenticate, bearer, local_principal, parse_key_id
 from interviewer.service.candidates import profile_ref, require_profiles
-from interviewer.service.claims import KEY_REVOKED, REVOCATIONS
 from interviewer.service.container import Services
 from interviewer.service.interviews import build_config, new_session, plan_for
 from interviewer.service.ratelimit import TokenBucket
@@ -147,38 +148,6 @@ async def start_session(
     return runner
 
 
-class LiveSockets:
-    """The open sockets of this app, so that a stopping server can tell each one to reconnect."""
-
-    def __init__(self) -> None:
-        self.connections: set[Connection] = set()
-        self.closing = False
-
-    async def shutdown(self, grace: float) -> None:
-        """Stop taking sessions; each socket gets its in-flight grade, then the notice and 1012."""
-        self.closing = True
-        await asyncio.gather(*(c.shutdown(grace) for c in list(self.connections)))
-
-    async def revoke(self, key_id: str) -> int:
-        """Close every socket opened with `key_id` (key_revoked, 4401); returns how many."""
-        mine = [c for c in list(self.connections) if c.principal is not None and c.principal.key_id == key_id]
-        await asyncio.gather(*(c.revoked() for c in mine))
-        return len(mine)
-
-    async def watch_revocations(self, events: SessionEvents) -> None:
-        """Close this instance's sockets of keys revoked on any instance (runs until cancelled)."""
-        while True:
-            try:
-                async with events.subscribe(REVOCATIONS) as sub:
-                    async for msg in sub:
-                        if msg.get("type") == KEY_REVOKED and isinstance(msg.get("key_id"), str):
-                            closed = await self.revoke(msg["key_id"])
-                            log.info("ws.key_revoked", extra={"key_id": msg["key_id"], "sockets": closed})
-            except Exception:  # e.g. Redis restarting: listen again; sockets also re-check their key
-                log.warning("ws.revocation_watch_failed", exc_info=True)
-            await asyncio.sleep(1.0)
-
-
 class Connection:
     """One socket's loop state: its runner (once started or resumed) and its rate limit."""
 
@@ -192,11 +161,17 @@ class Connection:
         self.bucket = TokenBucket(svc.settings.ws_rate_per_second, svc.settings.ws_rate_burst)
         self.principal: Principal | None = None
         self.key_checked = time.monotonic()
+        self.ip = client_ip(ws) or "unknown"
         # Credentials are read here and never logged: an API key in the Authorization header,
         # or a partner-created session's `?session_id=&token=` (the candidate token).
         self.header_key = bearer(ws.headers.get("authorization"))
         self.query_session = ws.query_params.get("session_id")
         self.query_token = ws.query_params.get("token")
+
+    def silence_limit(self) -> float:
+        """Seconds this socket may send nothing: short until it has a session, then long."""
+        s = self.svc.settings
+        return s.ws_idle_timeout if self.runner is not None else s.ws_start_timeout
 
     @property
     def anonymous(self) -> bool:
@@ -365,10 +340,22 @@ async def interview_socket(ws: WebSocket) -> None:
         await ws.close(code=exc.ws_close_code or 1013)
         return
     conn = Connection(ws, svc, reg, sockets)
-    sockets.connections.add(conn)
+    try:
+        sockets.add(conn, svc.settings.ws_max_per_ip)
+    except TooManyConnections as exc:
+        await conn.error(exc)
+        await ws.close(code=exc.ws_close_code or 1013)
+        return
     try:
         while True:
-            frame = await ws.receive()
+            try:
+                frame = await asyncio.wait_for(ws.receive(), conn.silence_limit())
+            except TimeoutError:
+                idle = IdleTimeout(f"no message for {conn.silence_limit():g} s; reconnect (and resume) "
+                                   "to continue")
+                await conn.error(idle)
+                await ws.close(code=idle.ws_close_code or 4408)
+                break
             if frame["type"] == "websocket.disconnect":
                 break
             raw = frame.get("text")
@@ -390,7 +377,7 @@ async def interview_socket(ws: WebSocket) -> None:
     except (WebSocketDisconnect, ConnectionError):
         pass  # the client went away; the session stays stored for resume
     finally:
-        sockets.connections.discard(conn)
+        sockets.discard(conn)
         session_id = conn.runner.session_id if conn.runner else None
         await conn.release()
         log.info("ws.closed", extra={"session_id": session_id})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -170,6 +170,28 @@ class SessionStore(Protocol):
     async def close(self) -> None: ...
 
 
+@runtime_checkable
+class OrphanedWork(Protocol):
+    """Sessions whose background work (grading, follow-up selection) lost its instance.
+
+    A session's owner (see `SessionStore.claim`) is `<instance id>:<anything>`. Each live instance
+    renews its heartbeat; a session waiting on work (phase grading or selecting) whose owner's
+    instance has no live heartbeat is orphaned, and any instance may adopt it.
+    """
+
+    async def heartbeat(self, instance: str, *, ttl: float) -> None:
+        """Mark `instance` alive for the next `ttl` seconds."""
+        ...
+
+    async def orphaned(self, *, limit: int = 50) -> list[tuple[str, str | None]]:
+        """Up to `limit` orphaned sessions, as (session id, its owner)."""
+        ...
+
+    async def adopt(self, session_id: str, *, expected_owner: str | None, owner: str) -> bool:
+        """Make `owner` the holder only if `expected_owner` still is; False otherwise."""
+        ...
+
+
 class Subscription(Protocol):
     """Live messages of one session, in publish order; `async with` it to be subscribed on entry."""
 
@@ -281,6 +303,48 @@ class SessionMeta:
     created_at: float
     candidate_ref: str | None = None
     created_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One webhook delivery waiting in the outbox: the signed event body and its attempts so far."""
+
+    delivery_id: str
+    webhook_id: str
+    body: str  # the event, serialised once: every attempt sends the same bytes
+    created_at: float
+    attempts: int = 0
+
+
+@runtime_checkable
+class WebhookOutbox(Protocol):
+    """Webhook deliveries waiting to be sent, kept in the store so that any instance sends them,
+    also after a crash or restart of the one that queued them.
+
+    Each webhook's entries go out one at a time, in the order added. A claim leases a webhook's
+    oldest entry for `lease` seconds; if it is neither done nor retried by then (its instance died),
+    any instance may claim it again: delivery is at least once.
+    """
+
+    async def outbox_add(self, entries: Sequence[OutboxEntry], *, now: float, limit: int) -> bool:
+        """Append entries (all or none); False, adding nothing, when `limit` would be exceeded."""
+        ...
+
+    async def outbox_claim(self, *, now: float, lease: float, limit: int) -> list[OutboxEntry]:
+        """Lease up to `limit` due entries, at most one per webhook (its oldest)."""
+        ...
+
+    async def outbox_retry(self, entry: OutboxEntry, *, due_at: float) -> None:
+        """Keep the entry first in its webhook's line, with `entry.attempts`, due again at `due_at`."""
+        ...
+
+    async def outbox_done(self, entry: OutboxEntry, *, now: float) -> None:
+        """Remove a delivered or abandoned entry; the webhook's next entry is due at once."""
+        ...
+
+    async def outbox_size(self) -> int:
+        """How many entries wait (every webhook, every org)."""
+        ...
 
 
 class AdminStore(Protocol):

@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import logging
 
+from interviewer.core.ports import OrphanedWork
 from interviewer.errors import SessionNotFound, Superseded, Unauthorized
 from interviewer.service.container import Services
 from interviewer.service.sessions import Outbox, SessionRunner, token_hash
@@ -48,6 +49,24 @@ class SessionRegistry:
             if not hmac.compare_digest(expected, token_hash(resume_token)):
                 raise Unauthorized("the resume token does not match this session")
             return runner
+
+    async def adopt(
+        self, session_id: str, expected_owner: str | None, finder: OrphanedWork
+    ) -> SessionRunner | None:
+        """Take an orphaned session over and restart its work; None if it is live here or was
+        adopted by someone else first (the store's compare-and-set decides)."""
+        async with self._lock:
+            if self.local(session_id) is not None:
+                return None
+            stored = await self.svc.store.get(session_id)
+            if stored is None:
+                return None
+            runner = SessionRunner(self.svc, stored)
+            if not await finder.adopt(session_id, expected_owner=expected_owner, owner=runner.owner):
+                return None
+            self._runners[session_id] = runner
+        await runner.adopt()
+        return runner
 
     async def _token_hash(self, runner: SessionRunner) -> str:
         stored = await self.svc.store.get(runner.session_id)

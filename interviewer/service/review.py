@@ -197,7 +197,7 @@ async def override(
     total = new_state.summary.score if new_state.summary else None
     if svc.webhooks is not None:
         body = grade_body(new).model_dump(mode="json")
-        svc.webhooks.emit(principal.org_id, "grade.overridden", {
+        await svc.webhooks.emit(principal.org_id, "grade.overridden", {
             "session_id": session_id, "question_id": question_id, "turn": turn_index,
             "criterion_id": criterion_id, "before": entry.before, "after": entry.after,
             "reason": reason, "actor": principal.key_id, "grade": body, "interview_score": total})

@@ -186,6 +186,16 @@ class SessionRunner:
             if not self._tasks:
                 await self._restart_pending()
 
+    async def adopt(self) -> None:
+        """Redo the work a dead instance left unfinished (the store has just made us the holder)."""
+        async with self._lock:
+            stored = await self.svc.store.get(self.session_id)
+            if stored is not None:
+                self.state = self._durable = state_from_dict(stored.state)
+                self.seq = max(self.seq, stored.last_seq)
+            if not self._tasks:
+                await self._restart_pending()
+
     async def detach(self, outbox: Outbox) -> None:
         """The socket went away: keep the draft, keep grading in the background."""
         async with self._lock:
@@ -291,15 +301,17 @@ class SessionRunner:
                     later.append(a)
         if durable or changed:
             await self._commit(durable)
+        # Committed: what follows from it happens whether or not the client hears it. The webhook
+        # events reach the outbox before the client sees the grade, so no crash after that loses them.
         try:
-            for m in durable + ephemeral:
-                await self._send(m)
-        finally:  # committed: what follows from it happens whether or not the client heard it
-            for a in later:
-                self._spawn(a)
             if self.svc.webhooks is not None:
                 for type_, data in events:
-                    self.svc.webhooks.emit(self.org_id, type_, data)
+                    await self.svc.webhooks.emit(self.org_id, type_, data)
+            for m in durable + ephemeral:
+                await self._send(m)
+        finally:
+            for a in later:
+                self._spawn(a)
 
     async def _restart_pending(self) -> None:
         """After a crash or on a new owner: redo grading or selection that never completed."""

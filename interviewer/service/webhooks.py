@@ -1,13 +1,18 @@
 """Webhook deliveries: signed, retried with exponential backoff, logged, in order per endpoint.
 
-`emit` only puts the event on a queue, so grading never waits for a partner's server. One router
-task fans each event out to the org's webhooks; each webhook has one worker that delivers its
-events one after another (a failing endpoint delays its own later events, never another's).
+`emit` writes one outbox entry per matching webhook to the store (the `WebhookOutbox` port) and
+returns; grading never waits for a partner's server. Every instance polls the outbox and sends the
+entries it can lease, one webhook's entries one after another (a failing endpoint delays its own
+later events, never another's). An entry whose instance died mid-send is leased again after
+`lease` seconds by any instance, so each event is delivered at least once, also across restarts.
+The outbox holds at most `backlog_max` entries; beyond that an event is dropped, logged
+(`webhook.dropped`), counted (`interviewer_webhook_dropped_total`) and its delivery marked failed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -19,7 +24,9 @@ from typing import Any
 
 import httpx
 
-from interviewer.core.ports import AdminStore, DeliveryRecord, WebhookRecord
+from interviewer import metrics
+from interviewer.core.ports import AdminStore, DeliveryRecord, OutboxEntry, WebhookOutbox, WebhookRecord
+from interviewer.errors import WebhookBacklogFull
 from interviewer.service.webhook_targets import Resolver, TargetRefused, resolve_target, system_resolve
 
 log = logging.getLogger("interviewer.webhooks")
@@ -27,7 +34,8 @@ log = logging.getLogger("interviewer.webhooks")
 EVENT_TYPES = ("interview.completed", "grade.created", "grade.overridden")
 TEST_EVENT = "webhook.test"
 SIGNATURE_HEADER = "Interviewer-Signature"
-QUEUE_MAX = 10_000
+BACKLOG_MAX = 10_000  # outbox entries, all webhooks together (INTERVIEWER_WEBHOOK_BACKLOG_MAX)
+BACKLOG_FULL = "the webhook backlog is full; event dropped"
 # What a partner sees for every failure without an HTTP answer (refused address, closed port, timeout,
 # broken response): one text, so the delivery log cannot be used to scan a network.
 UNREACHABLE = "no HTTP response from the webhook URL"
@@ -45,93 +53,112 @@ def event(type_: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 class WebhookDispatcher:
-    def __init__(self, admin: AdminStore, *, timeout: float = 10.0, max_attempts: int = 8,
-                 backoff_base: float = 2.0, backoff_max: float = 600.0, allow_private: bool = False,
-                 resolve: Resolver = system_resolve) -> None:
+    def __init__(self, admin: AdminStore, outbox: WebhookOutbox | None = None, *, timeout: float = 10.0,
+                 max_attempts: int = 8, backoff_base: float = 2.0, backoff_max: float = 600.0,
+                 allow_private: bool = False, resolve: Resolver = system_resolve,
+                 backlog_max: int = BACKLOG_MAX, poll_interval: float = 1.0) -> None:
         self.admin = admin
+        self.outbox = outbox if outbox is not None else outbox_of(admin)
         self.allow_private, self.resolve = allow_private, resolve
         self.timeout, self.max_attempts = timeout, max_attempts
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
-        self._queue: asyncio.Queue[tuple[str, dict[str, Any]]] | None = None
-        self._router: asyncio.Task[None] | None = None
-        self._hooks: dict[str, tuple[asyncio.Queue[DeliveryRecord | None], asyncio.Task[None]]] = {}
-        self._bodies: dict[str, bytes] = {}
+        self.backlog_max, self.poll_interval = backlog_max, poll_interval
+        # Longer than one attempt can take, so that a live sender is never overtaken.
+        self.lease = 2 * timeout + 10.0
+        self._poller: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._sending: dict[str, asyncio.Task[None]] = {}  # webhook id -> its send in progress
         self._http: httpx.AsyncClient | None = None
-        self._pending = 0
 
-    def _start(self) -> asyncio.Queue[tuple[str, dict[str, Any]]]:
-        if self._queue is None or self._router is None or self._router.done():
-            self._queue = asyncio.Queue(QUEUE_MAX)
+    def start(self) -> None:
+        """Start polling the outbox (idempotent; needs a running event loop)."""
+        if self._poller is None or self._poller.done():
             self._http = self._http or httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
-            self._router = asyncio.create_task(self._route(self._queue), name="webhooks.router")
-        return self._queue
+            self._poller = asyncio.create_task(self._poll(), name="webhooks.poller")
 
-    def emit(self, org_id: str, type_: str, data: dict[str, Any]) -> None:
-        """Queue an event for the org's webhooks; never blocks, never raises."""
+    async def emit(self, org_id: str, type_: str, data: dict[str, Any]) -> None:
+        """Put an event in the outbox for each of the org's webhooks that wants it; never raises."""
         try:
-            self._start().put_nowait((org_id, event(type_, data)))
-            self._pending += 1
-        except asyncio.QueueFull:
-            log.error("webhook.dropped", extra={"org_id": org_id, "type": type_})
+            await self.enqueue(org_id, type_, data)
+        except WebhookBacklogFull:
+            metrics.WEBHOOK_DROPPED.inc()
+            log.error("webhook.dropped", extra={"org_id": org_id, "type": type_, "reason": "backlog full"})
+        except Exception:  # a store outage must not fail the interview; the event is logged
+            metrics.WEBHOOK_DROPPED.inc()
+            log.exception("webhook.dropped", extra={"org_id": org_id, "type": type_})
 
-    async def _route(self, queue: asyncio.Queue[tuple[str, dict[str, Any]]]) -> None:
-        while True:
-            org_id, ev = await queue.get()
-            try:
-                for hook in await self.admin.list_webhooks(org_id=org_id):
-                    if hook.active and ev["type"] in hook.events:
-                        await self._enqueue(hook, ev)
-            except Exception:  # a store outage must not kill the router; the event is logged
-                log.exception("webhook.route_failed", extra={"org_id": org_id, "type": ev["type"]})
-            finally:
-                self._pending -= 1
-
-    async def _enqueue(self, hook: WebhookRecord, ev: dict[str, Any]) -> None:
+    async def enqueue(self, org_id: str, type_: str, data: dict[str, Any]) -> list[DeliveryRecord]:
+        """The event's deliveries, written to the outbox; WebhookBacklogFull when it is full."""
+        ev = event(type_, data)
+        body = json.dumps(ev, separators=(",", ":"))
         now = time.time()
-        d = DeliveryRecord(f"dlv_{secrets.token_hex(10)}", hook.webhook_id, hook.org_id, ev["id"],
-                           ev["type"], "pending", 0, now, now)
-        await self.admin.save_delivery(d)
-        self._bodies[d.delivery_id] = json.dumps(ev, separators=(",", ":")).encode()
-        if hook.webhook_id not in self._hooks:
-            q: asyncio.Queue[DeliveryRecord | None] = asyncio.Queue()
-            task = asyncio.create_task(self._worker(hook.webhook_id, q), name="webhooks.worker")
-            self._hooks[hook.webhook_id] = (q, task)
-        self._pending += 1
-        self._hooks[hook.webhook_id][0].put_nowait(d)
+        hooks = [h for h in await self.admin.list_webhooks(org_id=org_id) if h.active and type_ in h.events]
+        records = [DeliveryRecord(f"dlv_{secrets.token_hex(10)}", h.webhook_id, h.org_id, ev["id"], type_,
+                                  "pending", 0, now, now) for h in hooks]
+        if not records:
+            return []
+        entries = [OutboxEntry(d.delivery_id, d.webhook_id, body, now) for d in records]
+        if not await self.outbox.outbox_add(entries, now=now, limit=self.backlog_max):
+            for d in records:
+                await self.admin.save_delivery(replace(d, status="failed", last_error=BACKLOG_FULL))
+            raise WebhookBacklogFull(BACKLOG_FULL)
+        for d in records:
+            await self.admin.save_delivery(d)
+        self._wake.set()
+        return records
 
-    async def _worker(self, webhook_id: str, q: asyncio.Queue[DeliveryRecord | None]) -> None:
+    async def _poll(self) -> None:
         while True:
-            d = await q.get()
-            if d is None:
-                return
+            self._wake.clear()
             try:
-                body = self._bodies.pop(d.delivery_id)
-                await self._deliver(d, body)
-            except Exception:
-                log.exception("webhook.worker_failed", extra={"webhook_id": webhook_id})
-            finally:
-                self._pending -= 1
+                await self._claim_and_send()
+            except Exception:  # a store outage must not end the poller: try again next round
+                log.exception("webhook.poll_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def _claim_and_send(self) -> None:
+        entries = await self.outbox.outbox_claim(now=time.time(), lease=self.lease, limit=100)
+        for e in entries:
+            if e.webhook_id in self._sending:  # our own send outlived its lease: let it finish
+                continue
+            self._sending[e.webhook_id] = asyncio.create_task(self._send(e), name="webhooks.send")
+        metrics.WEBHOOK_BACKLOG.set(await self.outbox.outbox_size())
+
+    async def _send(self, e: OutboxEntry) -> None:
+        try:
+            await self._deliver(e)
+        except Exception:
+            log.exception("webhook.send_failed", extra={"webhook_id": e.webhook_id})
+        finally:
+            self._sending.pop(e.webhook_id, None)
+            self._wake.set()  # the webhook's next entry may be due now
+
+    async def _deliver(self, e: OutboxEntry) -> DeliveryRecord:
+        """One attempt at an entry; then it leaves the outbox, or waits there for its next try."""
+        ev = json.loads(e.body)
+        d = DeliveryRecord(e.delivery_id, e.webhook_id, "", ev["id"], ev["type"], "pending", e.attempts,
+                           e.created_at, time.time())
+        hook = await self.admin.get_webhook(e.webhook_id)
+        if hook is None:  # deleted meanwhile: stop sending
+            d = replace(d, status="failed", last_error="webhook deleted")
+            await self.outbox.outbox_done(e, now=time.time())
+            return d
+        n = e.attempts + 1
+        d = await self.attempt(hook, replace(d, org_id=hook.org_id), e.body.encode(), n)
+        if d.status != "delivered" and n < self.max_attempts:
+            await self.outbox.outbox_retry(replace(e, attempts=n), due_at=time.time() + self.backoff(n))
+            return d
+        if d.status != "delivered":
+            d = replace(d, status="failed")
+            await self.admin.save_delivery(d)
+            log.warning("webhook.failed", extra={"webhook_id": d.webhook_id, "delivery_id": d.delivery_id})
+        await self.outbox.outbox_done(e, now=time.time())
+        return d
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
         return float(min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)))
-
-    async def _deliver(self, d: DeliveryRecord, body: bytes) -> DeliveryRecord:
-        for attempt in range(1, self.max_attempts + 1):
-            hook = await self.admin.get_webhook(d.webhook_id)
-            if hook is None:  # deleted meanwhile: stop sending
-                d = replace(d, status="failed", last_error="webhook deleted", updated_at=time.time())
-                await self.admin.save_delivery(d)
-                return d
-            d = await self.attempt(hook, d, body, attempt)
-            if d.status == "delivered":
-                return d
-            if attempt < self.max_attempts:
-                await asyncio.sleep(self.backoff(attempt))
-        d = replace(d, status="failed")
-        await self.admin.save_delivery(d)
-        log.warning("webhook.failed", extra={"webhook_id": d.webhook_id, "delivery_id": d.delivery_id})
-        return d
 
     async def attempt(self, hook: WebhookRecord, d: DeliveryRecord, body: bytes, n: int) -> DeliveryRecord:
         """One signed POST; the delivery record is updated and saved with the outcome."""
@@ -182,18 +209,27 @@ class WebhookDispatcher:
         return d
 
     async def wait_idle(self, timeout: float = 30.0) -> None:
-        """Wait until every queued event is delivered or given up (tests, graceful shutdown)."""
-        deadline = time.monotonic() + timeout
-        while self._pending > 0 and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        """Wait until this instance's sends in progress are done (graceful shutdown, tests).
+
+        What is still in the outbox stays there for the next instance to send."""
+        pending = list(self._sending.values())
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
 
     async def close(self) -> None:
-        tasks = [t for _, t in self._hooks.values()] + ([self._router] if self._router else [])
+        tasks = list(self._sending.values()) + ([self._poller] if self._poller else [])
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._hooks.clear()
-        self._router = self._queue = None
+        self._sending.clear()
+        self._poller = None
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+
+
+def outbox_of(admin: AdminStore) -> WebhookOutbox:
+    """The admin store's own outbox (every store that can keep webhooks can keep their outbox)."""
+    if not isinstance(admin, WebhookOutbox):
+        raise TypeError(f"{type(admin).__name__} has no webhook outbox (the WebhookOutbox port)")
+    return admin

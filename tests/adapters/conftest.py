@@ -1,14 +1,31 @@
-"""Fixtures for adapter tests: the offline judge on the real packaged encoder."""
+"""Fixtures for adapter tests: the offline judge on the real packaged encoder, the admin stores."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from interviewer.adapters.judge_offline import OfflineJudge
-from interviewer.core.ports import Encoder
+from interviewer.core.ports import AdminStore, Encoder
 
 
 @pytest.fixture(scope="session")
 def offline_judge(encoder: Encoder) -> OfflineJudge:
     """The offline judge with its packaged calibration."""
     return OfflineJudge(encoder)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def admin(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AdminStore]:
+    if request.param == "sqlite":
+        from interviewer.adapters.admin_sqlite import SqliteAdminStore
+
+        s: AdminStore = SqliteAdminStore(tmp_path / "admin.sqlite3")
+    else:
+        from interviewer.adapters.admin_redis import RedisAdminStore
+
+        s = RedisAdminStore.from_url(request.getfixturevalue("redis_server").url)
+    yield s
+    await s.close()

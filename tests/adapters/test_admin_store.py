@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from interviewer.core.ports import (
     AdminStore,
@@ -17,20 +13,6 @@ from interviewer.core.ports import (
     SessionMeta,
     WebhookRecord,
 )
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-async def admin(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AdminStore]:
-    if request.param == "sqlite":
-        from interviewer.adapters.admin_sqlite import SqliteAdminStore
-
-        s: AdminStore = SqliteAdminStore(tmp_path / "admin.sqlite3")
-    else:
-        from interviewer.adapters.admin_redis import RedisAdminStore
-
-        s = RedisAdminStore.from_url(request.getfixturevalue("redis_server").url)
-    yield s
-    await s.close()
 
 
 def make_key(key_id: str = "k1", org: str = "acme", at: float = 1.0) -> ApiKeyRecord:

@@ -163,3 +163,36 @@ async def test_created_before_lists_old_sessions_oldest_first(store: SessionStor
     assert [s.session_id for s in await store.created_before(1002.0, limit=1)] == ["s0"]
     assert await store.created_before(1000.0) == []
     assert [s.session_id for s in await store.created_before(2000.0)] == ["s0", "s1", "s2"]
+
+
+# ---- orphaned work (the OrphanedWork port of both stores) ----
+
+
+async def test_grading_of_a_dead_instance_is_orphaned_and_adopted_once(store: SessionStore) -> None:
+    from interviewer.core.ports import OrphanedWork
+    from interviewer.errors import Superseded
+
+    assert isinstance(store, OrphanedWork)
+    for sid in ("s1", "s2", "s3"):
+        await store.create(make_session(sid))
+        await store.claim(sid, "i1:a" if sid != "s3" else "i2:a")
+    await store.commit("s1", state={"phase": "grading"}, messages=[], last_seq=0, owner="i1:a")
+    await store.commit("s3", state={"phase": "selecting"}, messages=[], last_seq=0, owner="i2:a")
+    # s2 waits for the candidate (asking): nothing to take over
+    await store.heartbeat("i1", ttl=0.3)
+    await store.heartbeat("i2", ttl=30)
+    assert await store.orphaned() == []
+    await asyncio.sleep(0.5)  # i1 stopped beating
+    assert await store.orphaned() == [("s1", "i1:a")]
+    assert not await store.adopt("s1", expected_owner="i9:x", owner="i3:b")  # someone else first
+    assert await store.adopt("s1", expected_owner="i1:a", owner="i3:b")
+    assert not await store.adopt("s1", expected_owner="i1:a", owner="i4:c")  # only one adopter
+    with pytest.raises(Superseded):  # the old owner, were it alive after all, can no longer write
+        await store.commit("s1", state={"phase": "asking"}, messages=[], last_seq=0, owner="i1:a")
+    await store.heartbeat("i3", ttl=30)
+    assert await store.orphaned() == []
+    await store.commit("s1", state={"phase": "asking"}, messages=[], last_seq=0, owner="i3:b")
+    await store.heartbeat("i3", ttl=0.01)
+    await asyncio.sleep(0.1)
+    assert await store.orphaned() == []  # it is no longer waiting on work
+    assert await store.delete("s3") and await store.orphaned() == []

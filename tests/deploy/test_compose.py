@@ -27,13 +27,21 @@ def compose_command() -> list[str]:
     pytest.skip("docker is installed without the compose plugin, and docker-compose is absent")
 
 
+PASSWORD = "0123abcdef"
+
+
+def compose_config(**env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("REDIS_PASSWORD", "INTERVIEWER_SITE")}
+    return subprocess.run(
+        [*compose_command(), "-f", "docker-compose.yml", "--profile", "llm", "config"],
+        cwd=REPO, env={**environ, "INTERVIEWER_ENV_FILE": "deploy/env.example", **env},
+        capture_output=True, text=True, timeout=60,
+    )
+
+
 @pytest.fixture(scope="module")
 def config() -> dict[str, Any]:
-    env = {**os.environ, "INTERVIEWER_ENV_FILE": "deploy/env.example"}
-    out = subprocess.run(
-        [*compose_command(), "-f", "docker-compose.yml", "--profile", "llm", "config"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
-    )
+    out = compose_config(REDIS_PASSWORD=PASSWORD)
     assert out.returncode == 0, out.stderr
     parsed: dict[str, Any] = yaml.safe_load(out.stdout)
     return parsed
@@ -63,7 +71,7 @@ def test_two_app_replicas_share_redis_and_have_a_healthcheck(config: dict[str, A
     for s in apps.values():
         assert "build" in s
         env = s["environment"]
-        assert env["INTERVIEWER_REDIS_URL"].startswith("redis://redis:")
+        assert env["INTERVIEWER_REDIS_URL"] == f"redis://:{PASSWORD}@redis:6379/0"
         assert env["INTERVIEWER_STORE"] == "redis"
         assert env["INTERVIEWER_AUTH"] == "on"  # from the env file, as deploy/env.example says
         assert "/readyz" in " ".join(s["healthcheck"]["test"])
@@ -110,3 +118,27 @@ def test_the_image_runs_unprivileged_offline_and_with_auth() -> None:
         assert setting in text
     ignored = (REPO / ".dockerignore").read_text().split()
     assert ".venv" in ignored and ".env" in ignored
+
+
+def test_redis_requires_the_password_the_apps_use(config: dict[str, Any]) -> None:
+    redis = config["services"]["redis"]
+    command = redis["command"] if isinstance(redis["command"], list) else redis["command"].split()
+    assert command[command.index("--requirepass") + 1] == PASSWORD
+    assert redis["environment"]["REDISCLI_AUTH"] == PASSWORD  # the healthcheck's redis-cli logs in
+    assert "ports" not in redis  # reachable only on the compose network
+
+
+def test_without_a_redis_password_compose_refuses_to_start() -> None:
+    out = compose_config()
+    assert out.returncode != 0 and "REDIS_PASSWORD" in out.stderr
+
+
+def test_the_proxy_serves_tls_and_hides_metrics(config: dict[str, Any]) -> None:
+    proxy = config["services"]["proxy"]
+    targets = {int(p["target"]) if isinstance(p, dict) else int(str(p).rsplit(":", 1)[1])
+               for p in proxy["ports"]}
+    assert targets == {443, 80}
+    assert proxy["environment"]["INTERVIEWER_SITE"] == "localhost"
+    text = (REPO / "deploy" / "Caddyfile").read_text()
+    assert re.search(r"^\{\$INTERVIEWER_SITE:localhost\} \{", text, re.M)
+    assert re.search(r"@metrics path /metrics /metrics/\*\n\s*respond @metrics 404", text)
