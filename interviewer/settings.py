@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     encoder_batch_max: int = Field(256, ge=1)
     encoder_batch_wait_ms: float = Field(5.0, ge=0)
     grading_queue_max: int = Field(512, ge=1)
+    # Interview answers graded at once per process (0: judge_max_concurrency); more wait their
+    # turn and their candidate gets `grading.queued {position, eta_s}`.
+    grading_slots: int = Field(0, ge=0)
     worker_threads: int = Field(64, ge=4)
     # Offline grading runs in its own pool; 0 means twice the CPU count.
     grading_threads: int = Field(0, ge=0)
