@@ -292,9 +292,11 @@ def eval_asag(
 
 
 def _offline(encoder: Any) -> Any:
+    """The offline judge as configured (INTERVIEWER_JUDGE_VERIFY and _VERIFIER included)."""
     from interviewer.adapters.judge_offline import OfflineJudge
 
-    return OfflineJudge(encoder)
+    s = get_settings()
+    return OfflineJudge(encoder, verify=s.judge_verify, verifier=s.judge_verifier)
 
 
 @eval_app.command("robustness")

@@ -39,10 +39,35 @@ def judge_train(
                    + "  ".join(f"{k} {v:.3f}" for k, v in m["recall"].items() if v is not None))
 
 
+@judge_app.command("train-cross")
+def judge_train_cross(
+    out: Annotated[Path | None, typer.Option(help="Weights file (default: the packaged one)")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 0,
+) -> None:
+    """Train the cross-encoder claim verifier from datasets/claims/ and the bank (about 15 min on
+    2 idle cores; the recipe is in interviewer/judge_train_cross.py)."""
+    from interviewer.adapters.bank_yaml import YamlQuestionBank
+    from interviewer.adapters.cross_verifier import DEFAULT_CROSS
+    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+    from interviewer.judge_train_cross import CrossTrainConfig, train_cross
+
+    s = get_settings()
+    bank = YamlQuestionBank.load(s.bank_roots)
+    target = out or DEFAULT_CROSS
+    meta = train_cross(list(bank.all()), SentenceTransformerEncoder(s.encoder_path), target,
+                       tc=CrossTrainConfig(seed=seed), encoder_path=s.encoder_path,
+                       log=lambda m: typer.echo(m, err=True))
+    typer.echo(f"wrote {target} (sha256 {meta['weights_sha256'][:16]}...)")
+    for split, m in meta["metrics"].items():
+        typer.echo(f"{split:<18} pairs {m['n']:5d}  accuracy {m['accuracy']:.3f}  recall "
+                   + "  ".join(f"{k} {v:.3f}" for k, v in m["recall"].items() if v is not None))
+
+
 def eval_interviews(
     split: Annotated[str, typer.Option(help="dev | test (datasets/interviews/<split>.yaml), or a path")]
     = "dev",
     verify: Annotated[bool, typer.Option(help="Use the claim verifier (experimental)")] = False,
+    verifier: Annotated[str, typer.Option(help="Which verifier with --verify: cross | head")] = "cross",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     show: Annotated[bool, typer.Option(help="Print every answer's score beside its hand grade")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
@@ -62,7 +87,8 @@ def eval_interviews(
 
     path = Path(split) if split.endswith((".yaml", ".yml")) else INTERVIEWS_DIR / f"{split}.yaml"
     settings = get_settings()
-    judge = OfflineJudge(SentenceTransformerEncoder(settings.encoder_path), verify=verify)
+    judge = OfflineJudge(SentenceTransformerEncoder(settings.encoder_path), verify=verify,
+                         verifier=verifier)
     with tqdm(total=len(load_interviews(path)), desc="grading", unit="answer", file=sys.stderr,
               disable=quiet or not sys.stderr.isatty()) as bar:
         graded = evaluate_interviews(path, judge, YamlQuestionBank.load(settings.bank_roots), bar.update)

@@ -58,8 +58,10 @@ class Settings(BaseSettings):
     worker_threads: int = Field(64, ge=4)
     # Offline grading runs in its own pool; 0 means twice the CPU count.
     grading_threads: int = Field(0, ge=0)
-    # The offline judge's claim verifier (experimental, off: see docs/grading.md for why).
+    # The offline judge's claim verifier (off by default: see docs/grading.md for why) and which
+    # one: the cross-encoder (`cross`) or the older head over frozen token vectors (`head`).
     judge_verify: bool = False
+    judge_verifier: Literal["cross", "head"] = "cross"
     # torch's intra-op threads for the embedding model; 0 keeps torch's default (one per core).
     # 1 leaves a core to the event loop: steadier socket latency, less grading throughput.
     torch_threads: int = Field(0, ge=0)

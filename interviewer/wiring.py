@@ -57,7 +57,7 @@ def build_judge(settings: Settings, encoder: Encoder) -> Judge:
     from interviewer.adapters.judge_offline import OfflineJudge
 
     offline = OfflineJudge(encoder, max_concurrency=settings.grading_threads or None,
-                           verify=settings.judge_verify)
+                           verify=settings.judge_verify, verifier=settings.judge_verifier)
     if not settings.judge_model:
         return offline
     from interviewer.adapters.judge_factory import build_judge as build_llm

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from interviewer.adapters.claim_verifier import DEFAULT_VERIFIER, ClaimVerifier
+from interviewer.adapters.cross_verifier import DEFAULT_CROSS, CrossVerifier
 from interviewer.adapters.offline_calibration import (
     DEFAULT_CALIBRATION,
     FEATURES,
@@ -56,6 +57,8 @@ __all__ = ["DEFAULT_CALIBRATION", "FEATURES", "RELEVANCE", "Calibration", "Offli
            "answer_units"]
 
 TERM_LIST_CAP = 0.12  # a bare list of terms states no relation: at most a low "missed"
+# The cross-encoder reads each criterion against its closest sentences only: a model pass per pair.
+CROSS_TOP_K = 2
 MET_AT, PARTIAL_AT = 0.8, 0.25
 # A sentence feeds a criterion's token recall when its similarity is within ASSIGN_SLACK of its
 # best criterion's, and its key-term coverage when it is also at least ASSIGN_FLOOR similar to it.
@@ -174,7 +177,7 @@ def criterion_features(
 
 def extract(
     encoder: Encoder, question: Question, rubric: Rubric, units: Units, cal: Calibration,
-    verifier: ClaimVerifier | None = None,
+    verifier: ClaimVerifier | CrossVerifier | None = None,
 ) -> list[CriterionFeatures]:
     """Features of every criterion; one model pass for the answer (rubric texts are cached)."""
     anchors = [s.text for s in split_sentences(question.sample_answer)]
@@ -187,9 +190,9 @@ def extract(
     mat = encoder.encode(fixed + [u.text for u in units.spans])
     n_fixed, n_units = len(fixed), len(units.spans)
     sentences = [u.text for u in units.spans[: units.n_sentences]]
-    # The verifier also reads the misconceptions' token vectors; without it they are not needed.
+    # The head verifier also reads the misconceptions' token vectors; otherwise they are not needed.
     misconceptions = ([c.misconception for c in rubric.criteria if c.misconception]
-                      if verifier is not None else [])
+                      if isinstance(verifier, ClaimVerifier) else [])
     toks = encoder.encode_tokens(
         [question.text] + [c.statement for c in rubric.criteria] + sentences + misconceptions
     )
@@ -221,13 +224,20 @@ def extract(
     ]
     if verifier is None:
         return feats
-    mis_iter = iter(toks[1 + n_crit + len(sentences):])
-    checked = check_criteria(
-        verifier, rubric, units, toks[1: 1 + n_crit],
-        [next(mis_iter) if c.misconception else None for c in rubric.criteria],
-        toks[1 + n_crit: 1 + n_crit + len(sentences)], needs_relation,
-        stmt_sims[: units.n_sentences],
-    )
+    sims = stmt_sims[: units.n_sentences]
+    if isinstance(verifier, CrossVerifier):
+        checked = check_criteria(
+            verifier.probabilities, units, [c.statement for c in rubric.criteria],
+            [c.misconception or None for c in rubric.criteria], sentences, needs_relation, sims,
+            top_k=CROSS_TOP_K,
+        )
+    else:
+        mis_iter = iter(toks[1 + n_crit + len(sentences):])
+        checked = check_criteria(
+            verifier.probabilities, units, toks[1: 1 + n_crit],
+            [next(mis_iter) if c.misconception else None for c in rubric.criteria],
+            toks[1 + n_crit: 1 + n_crit + len(sentences)], needs_relation, sims,
+        )
     return [replace(f, checked=k) for f, k in zip(feats, checked, strict=True)]
 
 
@@ -283,6 +293,7 @@ class OfflineJudge:
     def __init__(
         self, encoder: Encoder, *, calibration_path: Path | None = None,
         max_concurrency: int | None = None, verify: bool = False, verifier_path: Path | None = None,
+        verifier: str = "cross",
     ) -> None:
         self.encoder = encoder
         self.calibration = Calibration.load(calibration_path or DEFAULT_CALIBRATION)
@@ -290,7 +301,13 @@ class OfflineJudge:
         # answers to questions outside the bank it does not yet tell a confident misconception
         # from a correct answer in other words, and it costs correct answers points
         # (docs/grading.md, "Claim verification"); INTERVIEWER_JUDGE_VERIFY=true turns it on.
-        self.verifier = ClaimVerifier(verifier_path or DEFAULT_VERIFIER) if verify else None
+        self.verifier: ClaimVerifier | CrossVerifier | None = None
+        if verify and verifier == "cross":
+            self.verifier = CrossVerifier(verifier_path or DEFAULT_CROSS)
+        elif verify and verifier == "head":
+            self.verifier = ClaimVerifier(verifier_path or DEFAULT_VERIFIER)
+        elif verify:
+            raise ValueError(f"unknown verifier {verifier!r}: cross | head")
         # Grading is CPU-bound Python around the model, in its own bounded pool: more threads than
         # about twice the cores only fight for the GIL, and on the loop's default executor a queue
         # of gradings would delay every other blocking call behind it.
@@ -331,6 +348,8 @@ class OfflineJudge:
     def prompt_version(self) -> str:
         """Calibration and verifier versions: a grade says which judge produced it."""
         base = f"offline-{self.calibration.version}"
+        if isinstance(self.verifier, CrossVerifier):
+            return f"{base}+{self.verifier.version}"
         return f"{base}+verify-{self.verifier.version}" if self.verifier is not None else base
 
     def _grade(

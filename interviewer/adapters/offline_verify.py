@@ -12,15 +12,14 @@ What it decides, per criterion:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
-from interviewer.adapters.claim_verifier import ASSERTS, CONTRADICTS, ClaimVerifier
+from interviewer.adapters.claim_verifier import ASSERTS, CONTRADICTS
 from interviewer.adapters.offline_units import Units
-from interviewer.core.models import Rubric
-from interviewer.core.ports import TokenVectors
 
 # Thresholds on the verifier's probabilities, set by hand, not fitted: no setting found by a search
 # over them kept correct answers' scores on questions outside the bank (docs/grading.md).
@@ -33,6 +32,8 @@ MISSED_CAP = 0.15  # credit of a criterion whose claim is not asserted
 ASSERT_SLACK = 0.3  # a sentence may assert any criterion it is nearly as close to as its best
 CONTRA_SLACK = 0.05  # ... but contradicts only the criterion it is (about) closest to
 CONTRA_FLOOR = 0.3  # and only one it is clearly about
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,54 +72,57 @@ def nearest_mask(sims: np.ndarray, slack: float, floor: float) -> np.ndarray:
 
 
 def check_criteria(
-    verifier: ClaimVerifier, rubric: Rubric, units: Units, statements: Sequence[TokenVectors],
-    misconceptions: Sequence[TokenVectors | None], sentences: Sequence[TokenVectors],
-    needs_relation: bool, sims: np.ndarray,
+    probabilities: Callable[[list[T], list[T]], np.ndarray], units: Units,
+    statements: Sequence[T], misconceptions: Sequence[T | None], sentences: Sequence[T],
+    needs_relation: bool, sims: np.ndarray, top_k: int | None = None,
 ) -> list[Checked]:
-    """One batched verifier call over every (criterion, usable sentence) pair.
+    """One batched verifier call over the (criterion, usable sentence) pairs.
 
-    `sims` is the (sentences, criteria) cosine matrix. A sentence can only contradict the
-    criterion it is mostly about (`CONTRA_SLACK`): a true statement of another criterion reads
-    as "not this claim" to the verifier, and must not count against this one. Assertions are read
-    from every sentence near the criterion (`ASSERT_SLACK`).
+    `probabilities` is a verifier's scorer of (claims, spans) -> (n, 3), on whatever it reads
+    (token vectors for the head, texts for the cross-encoder). `sims` is the (sentences, criteria)
+    cosine matrix; with `top_k` only each criterion's `top_k` closest sentences are read (the
+    cross-encoder costs a model pass per pair). A sentence can only contradict the criterion it
+    is mostly about (`CONTRA_SLACK`): a true statement of another criterion reads as "not this
+    claim" to the verifier, and must not count against this one. Assertions are read from every
+    sentence near the criterion (`ASSERT_SLACK`).
     """
     ns = units.n_sentences
     ok = units.usable[:ns] & (units.relational[:ns] if needs_relation else True)
     idx = [int(i) for i in np.flatnonzero(ok)]
-    n_c = len(rubric.criteria)
+    n_c = len(statements)
     if not idx:
         return [Checked(0.0, -1, 0.0, -1) for _ in range(n_c)]
-    claims: list[TokenVectors] = []
-    spans: list[TokenVectors] = []
+    near = sims[idx]
+    k = len(idx) if top_k is None else min(top_k, len(idx))
+    cands = [[int(x) for x in np.argsort(-near[:, j], kind="stable")[:k]] for j in range(n_c)]
+    claims: list[T] = []
+    spans: list[T] = []
     for j in range(n_c):
-        for i in idx:
-            claims.append(statements[j])
-            spans.append(sentences[i])
-    mis_rows: list[tuple[int, int]] = []
-    for j, m in enumerate(misconceptions):
-        if m is None:
-            continue
-        for i in idx:
-            mis_rows.append((j, i))
-            claims.append(m)
-            spans.append(sentences[i])
-    probs = verifier.probabilities(claims, spans)
-    n_i = len(idx)
-    direct = probs[: n_c * n_i].reshape(n_c, n_i, 3)
+        claims += [statements[j]] * k
+        spans += [sentences[idx[x]] for x in cands[j]]
+    with_mis = [j for j, m in enumerate(misconceptions) if m is not None]
+    for j in with_mis:
+        m = misconceptions[j]
+        assert m is not None
+        claims += [m] * k
+        spans += [sentences[idx[x]] for x in cands[j]]
+    probs = probabilities(claims, spans)
+    direct = probs[: n_c * k].reshape(n_c, k, 3)
     asserts = direct[:, :, ASSERTS]
     contra = direct[:, :, CONTRADICTS].copy()
-    for row, (j, i) in enumerate(mis_rows):
-        k = idx.index(i)
+    for row, j in enumerate(with_mis):
         # A sentence that asserts the misconception contradicts the statement; averaged with the
-        # direct reading so that one head's slip alone does not mark a criterion wrong.
-        contra[j, k] = max(contra[j, k], 0.5 * (contra[j, k] + probs[n_c * n_i + row, ASSERTS]))
-    near_a = nearest_mask(sims[idx], ASSERT_SLACK, 0.0).T
-    near_k = nearest_mask(sims[idx], CONTRA_SLACK, CONTRA_FLOOR).T
+        # direct reading so that one verifier slip alone does not mark a criterion wrong.
+        mis = probs[n_c * k + row * k: n_c * k + (row + 1) * k, ASSERTS]
+        contra[j] = np.maximum(contra[j], 0.5 * (contra[j] + mis))
+    near_a = nearest_mask(near, ASSERT_SLACK, 0.0).T
+    near_k = nearest_mask(near, CONTRA_SLACK, CONTRA_FLOOR).T
     out: list[Checked] = []
     for j in range(n_c):
-        a_row = np.where(near_a[j], asserts[j], 0.0)
-        k_row = np.where(near_k[j] & (contra[j] > asserts[j]), contra[j], 0.0)
+        cj = cands[j]
+        a_row = np.where(near_a[j, cj], asserts[j], 0.0)
+        k_row = np.where(near_k[j, cj] & (contra[j] > asserts[j]), contra[j], 0.0)
         ai, ki = int(np.argmax(a_row)), int(np.argmax(k_row))
-        out.append(Checked(float(a_row[ai]), idx[ai], float(k_row[ki]),
-                           idx[ki] if k_row[ki] > 0 else -1))
+        out.append(Checked(float(a_row[ai]), idx[cj[ai]], float(k_row[ki]),
+                           idx[cj[ki]] if k_row[ki] > 0 else -1))
     return out

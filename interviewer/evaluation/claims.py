@@ -17,9 +17,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from interviewer.core.models import Question
+from interviewer.core.ports import Encoder
+from interviewer.core.rubric_derive import derive_rubric
 
 ASSERTS, CONTRADICTS, NEUTRAL = 0, 1, 2
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
@@ -138,3 +141,56 @@ def split_questions(questions: Sequence[Question]) -> tuple[list[Question], list
     train = [q for q in questions if bucket(q.id) not in (HELD_OUT_BUCKET, VALIDATION_BUCKET)]
     return train, val, held
 
+
+
+# A derived criterion takes the labels of the bank criterion it restates only when it is clearly
+# that one: cosine at least DERIVED_MIN_SIM, and DERIVED_MARGIN above the next criterion.
+DERIVED_MIN_SIM, DERIVED_MARGIN = 0.6, 0.05
+
+
+def derived_pairs(
+    questions: Sequence[Question], crits: Sequence[CriterionClaims], encoder: Encoder, *, seed: int = 0,
+) -> list[Pair]:
+    """Weak labels for criteria derived from sample answers (what a partner's question gets).
+
+    `derive_rubric` turns each bank question's sample answer into criteria whose statements are
+    the answer's own sentences, longer and often without their subject; each takes the labelled
+    sentences of the bank criterion it restates: two of its assertions, its contradictions, its
+    topic-only sentences and the bank misconception; the derived (flipped) misconception against
+    an assertion; another criterion's assertion as neutral.
+    """
+    rng = random.Random(seed)
+    by_crit = {(c.question_id, c.criterion_id): c for c in crits}
+    out: list[Pair] = []
+    for q in questions:
+        bank = [c for c in (q.rubric.criteria if q.rubric else ()) if (q.id, c.id) in by_crit]
+        if not bank:
+            continue
+        d = derive_rubric(question_id=q.id, question_text=q.text, sample_answer=q.sample_answer,
+                          encoder=encoder)
+        sims = encoder.encode([c.statement for c in d.criteria]) @ encoder.encode(
+            [c.statement for c in bank]).T
+        best = [int(np.argmax(row)) for row in sims]
+        for i, dc in enumerate(d.criteria):
+            ranked = np.sort(sims[i])[::-1]
+            second = float(ranked[1]) if len(ranked) > 1 else -1.0
+            if ranked[0] < DERIVED_MIN_SIM or ranked[0] - second < DERIVED_MARGIN:
+                continue
+            bc = bank[best[i]]
+            cc, s, qid = by_crit[(q.id, bc.id)], dc.statement, q.id
+            out += [Pair(s, a, ASSERTS, qid, "derived:asserts")
+                    for a in rng.sample(list(cc.asserts), min(2, len(cc.asserts)))]
+            out += [Pair(s, t, CONTRADICTS, qid, "derived:contradicts") for _, t in cc.contradicts]
+            out += [Pair(s, t, NEUTRAL, qid, "derived:topic_only") for t in cc.topic_only]
+            if bc.misconception:
+                out.append(Pair(s, bc.misconception, CONTRADICTS, qid, "derived:misconception"))
+            if dc.misconception and cc.asserts:
+                out.append(Pair(dc.misconception, rng.choice(cc.asserts), CONTRADICTS, qid,
+                                "derived:flipped"))
+            for k in sorted(set(best) - {best[i]}):
+                other = by_crit[(q.id, bank[k].id)]
+                if other.asserts:
+                    out.append(Pair(s, rng.choice(other.asserts), NEUTRAL, qid,
+                                    "derived:other_criterion"))
+                    break
+    return out

@@ -1,0 +1,155 @@
+"""`interviewer judge train-cross`: fit the cross-encoder claim verifier from the data in the repo.
+
+LoRA adapters (rank 8) on the packaged all-MiniLM-L6-v2 read as a cross-encoder, and a three-way
+head, trained on the labelled pairs of `evaluation.claims` (the bank's criteria against the
+sentences of `datasets/claims/`): seed 0, two torch threads, two epochs at learning rate 1e-3,
+batches of 32, class-weighted cross-entropy. Questions are split by a hash of their id
+(`evaluation.claims.split_questions`): the validation and held-out questions are only measured.
+The artifact is float16 safetensors (the adapters and the head, about 0.7 MB) and a JSON file with
+the configuration, the sha256 of the data and of the weights, and the measured accuracy.
+
+The order of every step that draws from torch's or Python's generator (model construction, data
+order, dropout) is part of the recipe: change it and the weights change.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from interviewer.adapters.cross_verifier import CrossConfig, adapter_state, build, file_sha256, logits
+from interviewer.core.models import Question
+from interviewer.core.ports import Encoder
+from interviewer.evaluation.claims import (
+    CLAIMS_DIR,
+    Pair,
+    build_pairs,
+    derived_pairs,
+    load_claims,
+    split_questions,
+)
+from interviewer.judge_train import data_sha256, report
+
+VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CrossTrainConfig:
+    seed: int = 0
+    epochs: int = 2
+    batch: int = 32
+    lr: float = 1e-3
+    # Then one epoch at `lr_derived` on the derived criteria's pairs and as many of the first
+    # stage's, so that what was learnt on the bank's short statements is kept.
+    derived_epochs: int = 1
+    lr_derived: float = 5e-4
+    weight_decay: float = 0.01
+    threads: int = 2
+
+
+def predict(tok: Any, base: Any, head: Any, pairs: Sequence[Pair], cfg: CrossConfig) -> np.ndarray:
+    """Probabilities (n, 3) in eval mode."""
+    import torch
+
+    base.eval()
+    head.eval()
+    out = []
+    with torch.inference_mode():
+        for i in range(0, len(pairs), 64):
+            b = pairs[i: i + 64]
+            lg = logits(tok, base, head, [p.claim for p in b], [p.span for p in b], cfg.max_length)
+            out.append(torch.softmax(lg, -1).numpy())
+    return np.concatenate(out) if out else np.zeros((0, 3), dtype=np.float32)
+
+
+def train_cross(
+    questions: Sequence[Question], encoder: Encoder, out: Path, *, claims_dir: Path = CLAIMS_DIR,
+    tc: CrossTrainConfig | None = None, cfg: CrossConfig | None = None,
+    encoder_path: str | None = None, log: Callable[[str], None] = print,
+    stage1_out: Path | None = None,
+) -> dict[str, Any]:
+    """Build the pairs, train on the training questions, measure, write weights and metadata."""
+    import torch
+    from safetensors.torch import save_file
+
+    tc = tc or CrossTrainConfig()
+    cfg = cfg or CrossConfig()
+    torch.set_num_threads(tc.threads)
+    torch.manual_seed(tc.seed)
+    rng = random.Random(tc.seed)
+    tok, base, head = build(cfg, encoder_path)
+    paths = sorted(claims_dir.glob("*.yaml"))
+    crits, restate = load_claims(paths)
+    train_q, val_q, held_q = split_questions(questions)
+    train = build_pairs(train_q, crits, restate, seed=tc.seed)
+    val = build_pairs(val_q, crits, restate, seed=tc.seed + 1)
+    held = build_pairs(held_q, crits, restate, seed=tc.seed + 2)
+    log(f"pairs: train {len(train)} ({len(train_q)} questions), validation {len(val)} "
+        f"({len(val_q)}), held out {len(held)} ({len(held_q)})")
+    params = [p for p in base.parameters() if p.requires_grad] + list(head.parameters())
+    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
+    counts = Counter(p.label for p in train)
+    total = sum(counts.values())
+    loss_fn = torch.nn.CrossEntropyLoss(
+        weight=torch.tensor([total / (3 * counts[k]) for k in range(3)]))
+
+    def run_epoch(pairs: list[Pair], order: list[int], label: str) -> None:
+        # `order` is shuffled in place, epoch after epoch (part of the recipe).
+        base.train()
+        head.train()
+        rng.shuffle(order)
+        seen = 0.0
+        for i in range(0, len(order), tc.batch):
+            b = [pairs[j] for j in order[i: i + tc.batch]]
+            lg = logits(tok, base, head, [p.claim for p in b], [p.span for p in b], cfg.max_length)
+            loss = loss_fn(lg, torch.tensor([p.label for p in b]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            seen += float(loss.detach()) * len(b)
+        log(f"{label}: train loss {seen / len(pairs):.4f}")
+
+    def save(path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {k: v.to(torch.float16).contiguous() for k, v in adapter_state(base, head).items()}
+        save_file(state, str(path))
+
+    order = list(range(len(train)))
+    for epoch in range(tc.epochs):
+        run_epoch(train, order, f"epoch {epoch + 1}")
+    if stage1_out is not None:
+        save(stage1_out)
+    derived = derived_pairs(train_q, crits, encoder, seed=tc.seed)
+    derived_val = derived_pairs(val_q, crits, encoder, seed=tc.seed + 1)
+    derived_held = derived_pairs(held_q, crits, encoder, seed=tc.seed + 2)
+    log(f"derived pairs: train {len(derived)}, validation {len(derived_val)}, "
+        f"held out {len(derived_held)}")
+    for group in opt.param_groups:
+        group["lr"] = tc.lr_derived
+    for epoch in range(tc.derived_epochs):
+        mixed = derived + rng.sample(train, min(len(train), len(derived)))
+        run_epoch(mixed, list(range(len(mixed))), f"derived epoch {epoch + 1}")
+    save(out)
+    metrics = {name: report(pairs, predict(tok, base, head, pairs, cfg))
+               for name, pairs in (("validation", val), ("held_out", held),
+                                   ("derived_validation", derived_val),
+                                   ("derived_held_out", derived_held))}
+    meta = {
+        "version": VERSION,
+        "config": asdict(cfg),
+        "train_config": asdict(tc),
+        "data_sha256": data_sha256(paths),
+        "weights_sha256": file_sha256(out),
+        "questions": {"train": [q.id for q in train_q], "validation": [q.id for q in val_q],
+                      "held_out": [q.id for q in held_q]},
+        "metrics": metrics,
+    }
+    out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return meta
