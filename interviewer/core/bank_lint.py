@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from interviewer.core.models import COMPANIES, Criterion, Difficulty, Question
+from interviewer.core.models import COMPANIES, Difficulty, Question
 from interviewer.core.ports import Encoder
 
 Level = Literal["error", "warning"]
@@ -34,14 +34,15 @@ MIN_AREA_FOR_MIX = 6  # areas smaller than this are not checked for tag or diffi
 DIFFICULTY_SHARE = (0.15, 0.6)  # each difficulty's share of an area must lie in this range
 
 # Capitalised words that name a mechanism or a language, not a source one could cite.
-COMMON_CAPITALISED = frozenset(
-    "adam jacobian viterbi jaccard minhash goodhart bradley terry transformer unicode softmax "
-    "normalfloat isoflop english korean latin chinese japanese hindi arabic cyrillic".split()
-)
-_NUMBER_WORDS = frozenset(
-    "two three four five six seven eight nine ten eleven twelve twenty hundred thousand million "
-    "billion trillion half percent".split()
-)
+COMMON_CAPITALISED = frozenset({
+    "adam", "jacobian", "viterbi", "jaccard", "minhash", "goodhart", "bradley", "terry",
+    "transformer", "unicode", "softmax", "normalfloat", "isoflop", "english", "korean", "latin",
+    "chinese", "japanese", "hindi", "arabic", "cyrillic",
+})
+_NUMBER_WORDS = frozenset({
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "twenty", "hundred", "thousand", "million", "billion", "trillion", "half", "percent",
+})
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)*(?:e[+-]?\d+)?[kmbt]?$")
 _ACRONYM = re.compile(r"^[A-Z0-9-]+s?$")  # 'KV', 'FLOPs', 'GPT-4'
 _PUNCT = ",.;:()'\""
