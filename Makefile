@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 export HF_HUB_OFFLINE := 1
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: run test install install-dev system-deps lint typecheck bench llm clean
+.PHONY: run test install install-dev system-deps lint typecheck bench llm clean vendor
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ run: install
 
 system-deps:
 	bash scripts/system-deps.sh
+
+# Re-fetch the vendored npm files (needs npm) and check them against scripts/vendor.lock.
+vendor: $(PY)
+	$(PY) scripts/vendor_frontend.py
 
 # The browser suite runs in its own pytest process: Playwright's sync API keeps an event loop
 # running on the main thread, which breaks later tests that call asyncio.run().

@@ -1,6 +1,7 @@
 // The candidate chat: wires storage, the socket, the pure state and the views together.
 
 import { byId, h, replaceChildren } from "./js/dom.js";
+import * as past from "./js/history.js";
 import { ChatView } from "./js/render.js";
 import { Connection, socketUrl } from "./js/socket.js";
 import { setupStart } from "./js/start.js";
@@ -24,6 +25,9 @@ let focusedTurn = null;
 let submitRetried = false;
 let shownSummary = false;
 let candidate = null; // {session} when opened from a candidate link: no start screen, no REST calls
+let leaving = false; // set by restart(): nothing is saved any more on the way out
+let queued = null; // the last `grading.queued` for the answer being graded, until its grade
+let timerTick = null;
 
 // The draft of the open question and how much of it the server has as deltas. `broken` means
 // the server's copy can no longer be trusted (a reconnect, a reload, an edit before the end), so
@@ -35,12 +39,12 @@ function draftFor(turn) {
 
 function saveSoon() {
   clearTimeout(saveTimer);
-  saveTimer = setTimeout(() => store.save(data), 120);
+  saveTimer = setTimeout(saveNow, 120);
 }
 
 function saveNow() {
   clearTimeout(saveTimer);
-  store.save(data);
+  if (!leaving) store.save(data);
 }
 
 // ---- status and notices ----
@@ -70,7 +74,101 @@ function composerStatus(text) {
 
 function show(view) {
   byId("start-view").hidden = view !== "start";
-  byId("chat-view").hidden = view === "start";
+  byId("chat-view").hidden = view !== "chat";
+  byId("past-view").hidden = view !== "past";
+  if (view === "past") byId("history-view").hidden = true;
+}
+
+// ---- history (js/history.js): past interviews, progress, practice ----
+
+/** Who the candidate is for the history routes: this browser's profile, or the linked session. */
+function historyWho() {
+  const profile = past.storedProfile();
+  if (profile && !candidate) return { profile };
+  if (candidate && data.resume) return { session: data.resume.session_id, token: data.resume.resume_token };
+  return null;
+}
+
+async function loadHistory() {
+  const who = historyWho();
+  const root = byId("history-view");
+  if (!who) return;
+  root.setAttribute("aria-busy", "true");
+  try {
+    const history = await past.fetchHistory(who);
+    past.renderHistory(root, history, {
+      onOpen: (sid) => window.location.assign(`/?${new URLSearchParams({ past: sid })}`),
+      onPractise: candidate ? null : practise,
+      onForget: candidate ? null : forgetHistory,
+    });
+  } catch (err) {
+    replaceChildren(root, h("p", { class: "muted" }, `Your history could not be loaded: ${err.message}`));
+    root.hidden = false;
+  } finally {
+    root.removeAttribute("aria-busy");
+  }
+}
+
+/** "Forget my history" asks in the page first, then revokes the profile on the server. */
+function forgetHistory() {
+  const button = byId("forget-history");
+  const ask = h("p", { id: "forget-confirm", class: "confirm", role: "group", "aria-labelledby": "forget-text" },
+    h("span", { id: "forget-text" }, "Forget your past interviews on this browser? They are unlinked on the server too. "),
+    h("button", { type: "button", id: "forget-yes", class: "danger", onclick: async () => {
+      await past.forgetProfile();
+      const root = byId("history-view");
+      replaceChildren(root);
+      root.dataset.count = "0";
+      root.hidden = true;
+    } }, "Forget my history"),
+    h("button", { type: "button", id: "forget-no", onclick: () => { ask.remove(); button.hidden = false; button.focus(); } },
+      "Keep it"));
+  button.hidden = true;
+  button.after(ask);
+  byId("forget-no").focus();
+}
+
+/** Open one past interview read-only (`/?past=<id>`). */
+async function openPast(sid) {
+  const who = historyWho();
+  show("past");
+  byId("connection").hidden = true; // no socket here: a finished interview, read-only
+  byId("progress").textContent = "Past interview";
+  const root = byId("past-view");
+  if (!who) {
+    replaceChildren(root, h("p", {}, "This browser has no history."), h("button", { type: "button", onclick: () => window.location.assign("/") }, "Back"));
+    return;
+  }
+  try {
+    const t = await past.fetchInterview(who, sid);
+    const heading = past.renderPast(root, t, {
+      onBack: () => window.location.assign("/"),
+      onReport: (format) => past.downloadReport(who, sid, format).catch((err) => notice(err.message)),
+    });
+    heading.focus();
+  } catch (err) {
+    replaceChildren(root, h("p", {}, `This interview could not be opened: ${err.message}`),
+      h("button", { type: "button", onclick: () => window.location.assign("/") }, "Back"));
+  }
+}
+
+/** A new interview on exactly these questions ("practise my gaps"), from any view. */
+async function practise(ids) {
+  if (!ids.length) return;
+  const msg = { type: "start", question_ids: ids, num_questions: ids.length, max_followups: 1 };
+  const profile = await past.ensureProfile();
+  if (profile) msg.profile = profile;
+  if (conn) conn.drop({ stop: true });
+  Object.assign(data, { log: [], answers: {}, draft: null, resume: null, asked: {}, pendingStart: msg });
+  store.save(data);
+  leaving = true; // the page reloads on the new interview; nothing else may overwrite it
+  window.location.assign("/");
+}
+
+function downloadReport(format) {
+  const who = data.resume ? { session: data.resume.session_id, token: data.resume.resume_token } : null;
+  if (!who) return;
+  past.downloadReport(who, who.session, format).catch((err) => notice(err.message));
 }
 
 function render() {
@@ -83,13 +181,15 @@ function render() {
   if (state.summary && !shownSummary) {
     shownSummary = true;
     const view = byId("summary-view");
-    const heading = renderSummary(view, state.summary,
-      { onDownload: downloadTranscript, onRestart: candidate ? null : restart });
+    const heading = renderSummary(view, state.summary, {
+      onReport: downloadReport, onRestart: candidate ? null : restart, onPractise: candidate ? null : practise,
+    });
     view.hidden = false;
     byId("composer").hidden = true;
     byId("transcript-title").hidden = false;
     setConnection("finished");
     heading.focus();
+    loadHistory();
   }
 }
 
@@ -109,6 +209,8 @@ function renderComposer(submitting) {
   byId("submit-button").disabled = !answering;
   byId("skip-button").disabled = !answering;
   byId("end-button").disabled = state.phase === "finished" || !state.session;
+  if (byId("end-button").disabled) byId("end-confirm").hidden = true;
+  renderTimer(answering);
   const composer = byId("composer");
   composer.dataset.turn = answering ? String(state.openTurn) : "";
   const limit = state.session?.limits?.max_answer_chars;
@@ -121,11 +223,35 @@ function renderComposer(submitting) {
       composerStatus("");
       box.focus();
     }
+  } else if (queued && (state.phase === "grading" || submitting)) {
+    composerStatus(`The grader is busy: your answer is number ${queued.position} in the queue `
+      + `(about ${Math.max(1, Math.round(queued.eta_s))} s). It is stored; you can wait here.`);
   } else if (state.phase === "grading" || submitting) {
     composerStatus(submitting ? "Sending your answer…" : "Grading your answer…");
   } else if (state.phase === "waiting") {
     composerStatus(state.session ? "Preparing the next question…" : "Starting the interview…");
   }
+}
+
+/** The optional per-question timer: time since the question was first shown here. */
+function renderTimer(answering) {
+  const el = byId("timer");
+  const since = answering ? data.asked[String(state.openTurn)] : undefined;
+  const on = store.timerOn() && since !== undefined;
+  el.hidden = !on;
+  clearInterval(timerTick);
+  if (!on) return;
+  const tick = () => {
+    const s = Math.max(0, Math.floor((Date.now() - since) / 1000));
+    el.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  };
+  tick();
+  timerTick = setInterval(tick, 1000);
+}
+
+/** Say it once to screen readers (the question asked, a score). */
+function announce(text) {
+  byId("announcer").textContent = text;
 }
 
 // ---- server messages ----
@@ -141,6 +267,11 @@ function onMessage(msg) {
   }
   if (!addToLog(data.log, msg)) return;
   if (msg.type === "grade") gradingFailures = 0;
+  if (msg.type === "grading.queued") queued = msg;
+  else if ((msg.type === "feedback.delta" || msg.type === "grade") && queued?.turn === msg.turn) queued = null;
+  if (msg.type === "question" && data.asked[String(msg.turn)] === undefined) data.asked[String(msg.turn)] = Date.now();
+  if (msg.type === "question") announce(`${msg.kind === "followup" ? "Follow-up question" : `Question ${msg.index} of ${msg.total}`}: ${msg.text}`);
+  if (msg.type === "grade") announce(`Graded: ${msg.score} out of 100.`);
   const before = state.latest?.turn;
   state = buildState(data.log, data.answers);
   if (msg.type === "answer.accepted" && data.draft && data.draft.turn === msg.turn) {
@@ -306,41 +437,67 @@ function simple(type, confirmText) {
   composerStatus(confirmText);
 }
 
-function downloadTranscript() {
-  const body = {
-    session_id: data.resume?.session_id || null, exported_at: new Date().toISOString(),
-    messages: data.log, answers: data.answers,
-  };
-  const blob = new Blob([JSON.stringify(body, null, 2)], { type: "application/json" });
-  const url = URL.createObjectURL(blob);
-  const a = h("a", { href: url, download: `interview-${body.session_id || "transcript"}.json`, hidden: true });
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-}
-
 function restartActions() {
   return candidate ? [] : [h("button", { type: "button", onclick: restart }, "Start a new interview")];
 }
 
 function restart() {
   if (conn) conn.drop({ stop: true });
+  // `pagehide` saves on the way out: without this the finished interview came back after "/".
+  leaving = true;
+  clearTimeout(saveTimer);
   store.clear();
   window.location.assign("/");
 }
 
+/** The start form's `start`, joined to this browser's history (a profile, created on first use). */
+async function begin(msg) {
+  const profile = await past.ensureProfile();
+  startInterview(profile ? { ...msg, profile } : msg);
+}
+
 function startInterview(msg) {
+  byId("history-view").hidden = true;
   data.pendingStart = msg;
   data.log = [];
   data.answers = {};
   data.draft = null;
   data.resume = null;
+  data.asked = {};
   saveNow();
   state = buildState(data.log, data.answers);
   notice("");
   render();
   conn.connect();
+}
+
+function askToEnd() {
+  if (byId("end-button").disabled) return;
+  byId("end-confirm").hidden = false;
+  byId("end-no").focus();
+}
+
+function keepGoing() {
+  byId("end-confirm").hidden = true;
+  byId(byId("answer").disabled ? "end-button" : "answer").focus();
+}
+
+/** Alt+Shift+S skips, Alt+Shift+E asks to end, Esc closes that question (listed in the page). */
+function onShortcut(ev) {
+  if (byId("chat-view").hidden || byId("composer").hidden) return;
+  if (ev.key === "Escape" && !byId("end-confirm").hidden) {
+    ev.preventDefault();
+    keepGoing();
+    return;
+  }
+  if (!ev.altKey || !ev.shiftKey || ev.ctrlKey || ev.metaKey) return;
+  if (ev.code === "KeyS" && !byId("skip-button").disabled) {
+    ev.preventDefault();
+    simple("skip", "Skipped.");
+  } else if (ev.code === "KeyE") {
+    ev.preventDefault();
+    askToEnd();
+  }
 }
 
 // ---- candidate links ----
@@ -399,7 +556,16 @@ function boot() {
     submitAnswer();
   });
   byId("skip-button").addEventListener("click", () => simple("skip", "Skipped."));
-  byId("end-button").addEventListener("click", () => simple("end", "Ending the interview…"));
+  byId("end-button").addEventListener("click", askToEnd);
+  byId("end-yes").addEventListener("click", () => {
+    byId("end-confirm").hidden = true;
+    simple("end", "Ending the interview…");
+  });
+  byId("end-no").addEventListener("click", keepGoing);
+  document.addEventListener("keydown", onShortcut);
+  const timerBox = byId("timer-on");
+  timerBox.checked = store.timerOn();
+  timerBox.addEventListener("change", () => store.setTimerOn(timerBox.checked));
   window.addEventListener("pagehide", saveNow);
 
   const link = readCandidateLink();
@@ -407,12 +573,18 @@ function boot() {
     openCandidateLink(link);
     return;
   }
-  setupStart(startInterview);
+  const pastId = new URLSearchParams(window.location.search).get("past");
+  if (pastId) {
+    openPast(pastId);
+    return;
+  }
+  setupStart(begin);
   if (data.resume || data.pendingStart) {
     render(); // restore the whole chat from storage at once, then resume
     if (!state.summary) conn.connect();
   } else {
     show("start");
+    loadHistory();
   }
 }
 

@@ -11,7 +11,9 @@ from typing import Annotated, Any
 import typer
 
 from interviewer.cli_bank import bank_lint
+from interviewer.cli_db import check_database, db_app
 from interviewer.cli_judge import eval_interviews, judge_app
+from interviewer.errors import SchemaMismatch
 from interviewer.settings import REPO_ROOT, Settings, get_settings, is_loopback
 
 app = typer.Typer(help="Mock interviews for LLM and Transformer roles.", no_args_is_help=True)
@@ -20,6 +22,7 @@ eval_app = typer.Typer(help="Measure the judge.", no_args_is_help=True)
 app.add_typer(bank_app, name="bank")
 app.add_typer(eval_app, name="eval")
 app.add_typer(judge_app, name="judge")
+app.add_typer(db_app, name="db")
 eval_app.command("interviews")(eval_interviews)
 
 
@@ -52,6 +55,11 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
+    try:
+        check_database(s)  # refuse an unknown newer schema (and, on Postgres, one not upgraded yet)
+    except SchemaMismatch as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from None
     logs.setup(s.log_level, json_logs=s.log_json)
     ws_max = max(1024 * 1024, 4 * s.max_message_bytes)
     if reload:

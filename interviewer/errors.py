@@ -166,6 +166,13 @@ class KeyRevoked(Unauthorized):
     code = "key_revoked"
 
 
+class SchemaMismatch(InterviewerError):
+    """The database's schema revision is not the one this version of interviewer runs on."""
+
+    code = "schema_mismatch"
+    http_status = 503
+
+
 class WebhookBacklogFull(InterviewerError):
     """The webhook outbox holds INTERVIEWER_WEBHOOK_BACKLOG_MAX entries: the event was dropped."""
 

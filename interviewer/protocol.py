@@ -26,6 +26,8 @@ class Start(_ClientMsg):
     token: str | None = Field(None, max_length=512)  # API key or candidate token (never logged)
     # With a candidate token: join the session a partner created (as `?session_id=` in ws_url).
     session_id: str | None = Field(None, max_length=64)
+    # An anonymous candidate profile (POST /v1/candidate/profile): the session joins its history.
+    profile: str | None = Field(None, max_length=100)
 
 
 class AnswerDeltaMsg(_ClientMsg):
@@ -109,6 +111,16 @@ class FeedbackDeltaMsg(_ServerMsg):
     question_id: str
     turn: int
     text: str
+
+
+class GradingQueuedMsg(_ServerMsg):
+    """The answer waits for a free grader (added within v1: clients may ignore it)."""
+
+    type: Literal["grading.queued"] = "grading.queued"
+    question_id: str
+    turn: int
+    position: int = Field(ge=1, description="1: graded next")
+    eta_s: float = Field(ge=0, description="estimated seconds until grading starts")
 
 
 class EvidenceOut(BaseModel):

@@ -29,8 +29,11 @@ class Settings(BaseSettings):
     bank_paths: CommaList = Field(default_factory=list)
     frontend_dir: Path = REPO_ROOT / "frontend"
 
-    store: Literal["auto", "sqlite", "redis"] = "auto"
+    store: Literal["auto", "sqlite", "redis", "postgres"] = "auto"
     redis_url: str | None = None
+    # The system of record: `postgresql://user:pass@host:5432/db`, or `sqlite:///path/file.sqlite3`.
+    # Unset: SQLite files under INTERVIEWER_DATA_DIR (or Redis alone, when only the Redis URL is set).
+    database_url: str | None = None
 
     judge_model: str | None = None
     judge_api_base: str | None = None
@@ -49,6 +52,9 @@ class Settings(BaseSettings):
     encoder_batch_max: int = Field(256, ge=1)
     encoder_batch_wait_ms: float = Field(5.0, ge=0)
     grading_queue_max: int = Field(512, ge=1)
+    # Interview answers graded at once per process (0: judge_max_concurrency); more wait their
+    # turn and their candidate gets `grading.queued {position, eta_s}`.
+    grading_slots: int = Field(0, ge=0)
     worker_threads: int = Field(64, ge=4)
     # Offline grading runs in its own pool; 0 means twice the CPU count.
     grading_threads: int = Field(0, ge=0)
@@ -114,6 +120,13 @@ class Settings(BaseSettings):
             return [part.strip() for part in v.split(",") if part.strip()]
         return v
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("postgresql://", "postgres://", "sqlite:///")):
+            raise ValueError("INTERVIEWER_DATABASE_URL must start with postgresql:// or sqlite:///")
+        return v or None
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, v: list[str]) -> list[str]:
@@ -132,10 +145,28 @@ class Settings(BaseSettings):
         return roots + [Path(p) for p in self.bank_paths]
 
     @property
-    def store_kind(self) -> Literal["sqlite", "redis"]:
+    def store_kind(self) -> Literal["sqlite", "redis", "postgres"]:
+        """Where sessions and admin records live: Postgres when the database URL says so, else
+        Redis when only a Redis URL is set (the lighter multi-instance mode), else SQLite."""
         if self.store == "auto":
-            return "redis" if self.redis_url else "sqlite"
+            if self.database_url and not self.database_url.startswith("sqlite:"):
+                return "postgres"
+            return "redis" if self.redis_url and not self.database_url else "sqlite"
         return self.store
+
+    @property
+    def sqlite_paths(self) -> tuple[Path, Path]:
+        """The sessions' and the admin records' SQLite files: both the URL's file when
+        INTERVIEWER_DATABASE_URL is `sqlite:///...`, else the two files under the data dir."""
+        if self.database_url and self.database_url.startswith("sqlite:///"):
+            path = Path(self.database_url.removeprefix("sqlite:///"))
+            return path, path
+        return Path(self.data_dir) / "interviewer.sqlite3", Path(self.data_dir) / "admin.sqlite3"
+
+    @property
+    def shares_events(self) -> bool:
+        """Live fan-out and rate limits go through Redis (several instances) when it is configured."""
+        return bool(self.redis_url) and self.store_kind in ("redis", "postgres")
 
 
 @lru_cache(maxsize=1)

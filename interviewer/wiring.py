@@ -15,7 +15,20 @@ from interviewer.settings import Settings
 log = logging.getLogger("interviewer.wiring")
 
 
+def _postgres_url(settings: Settings) -> str:
+    url = settings.database_url
+    if not url or url.startswith("sqlite:"):
+        raise ValueError("INTERVIEWER_STORE=postgres needs INTERVIEWER_DATABASE_URL=postgresql://...")
+    return url
+
+
 def build_store(settings: Settings) -> SessionStore:
+    from interviewer.service.listing import listing_fields
+
+    if settings.store_kind == "postgres":
+        from interviewer.adapters.store_postgres import PostgresSessionStore
+
+        return PostgresSessionStore(_postgres_url(settings), indexer=listing_fields)
     if settings.store_kind == "redis":
         from interviewer.adapters.store_redis import RedisSessionStore
 
@@ -23,15 +36,17 @@ def build_store(settings: Settings) -> SessionStore:
         return RedisSessionStore.from_url(settings.redis_url)
     from interviewer.adapters.store_sqlite import SqliteSessionStore
 
-    return SqliteSessionStore(Path(settings.data_dir) / "interviewer.sqlite3")
+    sessions, admin = settings.sqlite_paths
+    return SqliteSessionStore(sessions, indexer=listing_fields, with_admin=sessions == admin)
 
 
 def build_events(settings: Settings) -> SessionEvents:
-    """Redis pub/sub when sessions are in Redis (several instances), else in-process queues."""
-    if settings.store_kind == "redis":
+    """Redis pub/sub when several instances share the sessions (Redis, or Postgres + Redis),
+    else in-process queues."""
+    if settings.shares_events:
         from interviewer.adapters.events_redis import RedisSessionEvents
 
-        assert settings.redis_url, "INTERVIEWER_REDIS_URL is required for the redis store"
+        assert settings.redis_url
         return RedisSessionEvents.from_url(settings.redis_url)
     from interviewer.adapters.events_memory import MemorySessionEvents
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from interviewer.core.ports import AdminStore
 from interviewer.service.container import Services
 from interviewer.service.webhooks import WebhookDispatcher
@@ -11,7 +9,12 @@ from interviewer.settings import Settings
 
 
 def build_admin_store(settings: Settings) -> AdminStore:
-    """Redis when the sessions are in Redis (so every instance sees the same keys), else SQLite."""
+    """Where the sessions are: Postgres, Redis (so every instance sees the same keys), or SQLite."""
+    if settings.store_kind == "postgres":
+        from interviewer.adapters.admin_postgres import PostgresAdminStore
+        from interviewer.wiring import _postgres_url
+
+        return PostgresAdminStore(_postgres_url(settings))
     if settings.store_kind == "redis":
         from interviewer.adapters.admin_redis import RedisAdminStore
 
@@ -19,7 +22,7 @@ def build_admin_store(settings: Settings) -> AdminStore:
         return RedisAdminStore.from_url(settings.redis_url)
     from interviewer.adapters.admin_sqlite import SqliteAdminStore
 
-    return SqliteAdminStore(Path(settings.data_dir) / "admin.sqlite3")
+    return SqliteAdminStore(settings.sqlite_paths[1])
 
 
 def build_dispatcher(settings: Settings, admin: AdminStore) -> WebhookDispatcher:

@@ -4,6 +4,8 @@ set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# tests start their own PostgreSQL cluster with initdb + pg_ctl (tests/conftest.py)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # the reverse proxy of the compose topology, run as a process (tests/browser/test_topology.py)
 command -v caddy >/dev/null 2>&1 || need+=(caddy)
 # `docker compose config` validates docker-compose.yml without an engine (tests/deploy)

@@ -89,3 +89,105 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+class PostgresCluster:
+    """A real PostgreSQL cluster of its own (Debian's `initdb` + `pg_ctl`) on a free port.
+
+    Its data directory and unix socket are in a fresh temporary directory owned by `postgres`
+    (the server refuses to run as root); never the machine's own server on 5432.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.root: Path | None = None
+
+    @staticmethod
+    def bindir() -> Path:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                       key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+        if not found:
+            exe = shutil.which("initdb")
+            if exe is None:
+                raise RuntimeError("PostgreSQL is not installed (scripts/system-deps.sh installs it)")
+            return Path(exe).parent
+        return found[-1].parent
+
+    def _as_postgres(self, args: list[str]) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *args] if os.getuid() == 0 else args
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def url(self, dbname: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def start(self) -> None:
+        import tempfile
+
+        self.root = Path(tempfile.mkdtemp(prefix="iv-pg-"))
+        self.root.chmod(0o755)
+        if os.getuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        bindir = self.bindir()
+        data, log = self.root / "data", self.root / "server.log"
+        subprocess.run(self._as_postgres([
+            str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+            "-E", "UTF8", "--locale=C", "--no-sync"]), check=True, stdout=subprocess.DEVNULL,
+            cwd=self.root)
+        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+                " -c max_connections=200")
+        subprocess.run(self._as_postgres([
+            str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60",
+            "start"]), check=True, stdout=subprocess.DEVNULL, cwd=self.root)
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        if self.root is None:
+            return
+        subprocess.run(self._as_postgres([
+            str(self.bindir() / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w",
+            "stop"]), check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.root)
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root = None
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """One PostgreSQL cluster for the whole test session, torn down at its end."""
+    cluster = PostgresCluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
+    """A fresh, empty database in the session's cluster for one test; dropped after it."""
+    import secrets
+
+    name = f"t_{secrets.token_hex(6)}"
+    yield postgres_cluster.create_database(name)
+    postgres_cluster.drop_database(name)
+
+
+@pytest.fixture
+def postgres_db(postgres_url: str) -> str:
+    """A fresh database at the newest schema revision (`interviewer db upgrade` applied)."""
+    from interviewer.adapters.db_migrate import upgrade
+
+    upgrade(postgres_url)
+    return postgres_url

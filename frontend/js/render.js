@@ -146,7 +146,7 @@ export class TurnView {
       h("p", { class: "meta" }, questionMeta(t)),
       h("p", { class: "q-text" }, t.question.text));
     this.answer = h("div", { class: "msg msg-a", hidden: true });
-    this.feedback = h("div", { class: "feedback", "aria-live": "polite", hidden: true });
+    this.feedback = h("div", { class: "feedback", "aria-live": "polite", "aria-atomic": "true", hidden: true });
     this.grade = h("div", { class: "grade-slot" });
     this.followups = h("ol", { class: "followups", "aria-label": "Follow-up questions" });
     append(this.el, [this.question, this.answer, this.feedback, this.grade, this.followups]);
@@ -159,6 +159,8 @@ export class TurnView {
       this.renderAnswer(t, pending);
     }
     this.renderFeedback(t);
+    // Streamed feedback is announced once, complete: busy while it streams, until the grade.
+    this.feedback.setAttribute("aria-busy", t.feedback && !t.grade ? "true" : "false");
     const gradeKey = t.grade ? t.grade.seq : 0;
     if (gradeKey !== this.last.grade) {
       this.last.grade = gradeKey;

@@ -1,4 +1,5 @@
-// sessionStorage persistence: the message log, the submitted answers, the draft and the resume keys.
+// sessionStorage persistence: the message log, the submitted answers, the draft, the resume keys
+// and when each question was first shown (for the optional timer).
 
 const KEY = "interviewer.v1";
 
@@ -20,6 +21,7 @@ export function load() {
     draft: saved?.draft && typeof saved.draft === "object" ? saved.draft : null,
     pendingStart: saved?.pendingStart || null,
     resume: saved?.resume && typeof saved.resume === "object" ? saved.resume : null,
+    asked: saved?.asked && typeof saved.asked === "object" ? saved.asked : {},
   };
 }
 
@@ -28,7 +30,7 @@ export function save(data) {
   try {
     window.sessionStorage.setItem(KEY, JSON.stringify({
       log: data.log, answers: data.answers, draft: data.draft, pendingStart: data.pendingStart,
-      resume: data.resume,
+      resume: data.resume, asked: data.asked,
     }));
   } catch {
     // quota or privacy mode: the live chat still works, only reload recovery is lost
@@ -40,5 +42,25 @@ export function clear() {
     window.sessionStorage.removeItem(KEY);
   } catch {
     // ignore: nothing to clear
+  }
+}
+
+const TIMER_KEY = "interviewer.timer";
+
+/** The candidate's choice to show a per-question timer (off unless chosen; kept in localStorage). */
+export function timerOn() {
+  try {
+    return window.localStorage.getItem(TIMER_KEY) === "on";
+  } catch {
+    return false;
+  }
+}
+
+export function setTimerOn(on) {
+  try {
+    if (on) window.localStorage.setItem(TIMER_KEY, "on");
+    else window.localStorage.removeItem(TIMER_KEY);
+  } catch {
+    // storage disabled: the choice lasts for this page
   }
 }

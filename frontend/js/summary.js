@@ -18,13 +18,15 @@ function topicChart(perTopic) {
       h("span", { class: "chart-value" }, String(score))))));
 }
 
-function conceptList(items, { withWhy = false, withPractice = false } = {}) {
+function conceptList(items, { withWhy = false, withPractice = false, onPractise = null } = {}) {
   return h("ul", { class: "concepts" }, items.map((c) => h("li", { class: "concept-item" },
     h("p", { class: "concept-name" }, c.concept, c.topic ? h("span", { class: "topic" }, ` · ${cap(c.topic)}`) : null),
     withWhy && c.why ? h("p", { class: "why" }, h("strong", {}, "Why it matters: "), c.why) : null,
     withPractice && c.practice && c.practice.length ? h("div", { class: "practice" },
       h("p", { class: "meta" }, "Practice:"),
-      h("ul", {}, c.practice.map((p) => h("li", { "data-question-id": p.question_id }, p.text)))) : null)));
+      h("ul", {}, c.practice.map((p) => h("li", { "data-question-id": p.question_id }, p.text,
+        onPractise ? h("button", { type: "button", class: "practise-one link-button", "data-question-id": p.question_id,
+          "aria-label": `Practise this: ${p.text}`, onclick: () => onPractise([p.question_id]) }, "Practise this") : null)))) : null)));
 }
 
 function block(title, items, opts, empty) {
@@ -32,8 +34,18 @@ function block(title, items, opts, empty) {
     items && items.length ? conceptList(items, opts) : h("p", { class: "muted" }, empty));
 }
 
-/** Fill `root` with the summary; `onDownload` and `onRestart` (no button when null) are the buttons' actions. */
-export function renderSummary(root, s, { onDownload, onRestart }) {
+/** The question ids a "practise my gaps" interview asks: every gap's practice suggestions. */
+export function gapPracticeIds(s) {
+  const out = [];
+  for (const g of s.gaps || []) for (const p of g.practice || []) if (!out.includes(p.question_id)) out.push(p.question_id);
+  return out.slice(0, 20);
+}
+
+/**
+ * Fill `root` with the summary. `onReport(format)` downloads the report; `onRestart` and
+ * `onPractise(questionIds)` (no button when null) start a new interview.
+ */
+export function renderSummary(root, s, { onReport, onRestart, onPractise }) {
   const heading = h("h2", { id: "summary-title", tabindex: "-1" }, "Interview summary");
   replaceChildren(root,
     heading,
@@ -43,10 +55,15 @@ export function renderSummary(root, s, { onDownload, onRestart }) {
       h("p", { class: "muted" }, `${s.answered} answered · ${s.skipped} skipped`)),
     topicChart(s.per_topic),
     block("Strengths", s.strengths, {}, "No concept was fully met this time."),
-    block("Gaps to work on", s.gaps, { withWhy: true, withPractice: true }, "No gaps: every concept was covered."),
+    block("Gaps to work on", s.gaps, { withWhy: true, withPractice: true, onPractise },
+      "No gaps: every concept was covered."),
     s.recovered && s.recovered.length ? block("Recovered after a follow-up", s.recovered, {}, "") : null,
     h("div", { class: "actions" },
-      h("button", { type: "button", id: "download", class: "primary", onclick: onDownload }, "Download transcript"),
+      h("button", { type: "button", id: "download", class: "primary", onclick: () => onReport("html") },
+        "Download report (HTML)"),
+      h("button", { type: "button", id: "download-pdf", onclick: () => onReport("pdf") }, "Download report (PDF)"),
+      onPractise && gapPracticeIds(s).length ? h("button", { type: "button", id: "practise-gaps",
+        onclick: () => onPractise(gapPracticeIds(s)) }, "Practise my gaps") : null,
       onRestart ? h("button", { type: "button", id: "restart", onclick: onRestart }, "Start a new interview") : null));
   return heading;
 }

@@ -23,53 +23,6 @@ from interviewer.core.ports import (
 
 T = TypeVar("T")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (
-    key_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, role TEXT NOT NULL, key_hash TEXT NOT NULL,
-    created_at REAL NOT NULL, name TEXT NOT NULL, last_used_at REAL, revoked_at REAL
-);
-CREATE TABLE IF NOT EXISTS audit (
-    n INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT UNIQUE NOT NULL, session_id TEXT NOT NULL,
-    org_id TEXT NOT NULL, at REAL NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
-    question_id TEXT NOT NULL, reason TEXT NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL,
-    criterion_id TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_session ON audit (session_id, n);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TABLE IF NOT EXISTS webhooks (
-    webhook_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, url TEXT NOT NULL, events TEXT NOT NULL,
-    secret TEXT NOT NULL, created_at REAL NOT NULL, active INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    delivery_id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL, org_id TEXT NOT NULL,
-    event_id TEXT NOT NULL, event_type TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
-    created_at REAL NOT NULL, updated_at REAL NOT NULL, last_status_code INTEGER, last_error TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS deliveries_hook ON deliveries (webhook_id, created_at);
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, delivery_id TEXT UNIQUE NOT NULL, webhook_id TEXT NOT NULL,
-    body TEXT NOT NULL, created_at REAL NOT NULL, attempts INTEGER NOT NULL, due_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_hook ON outbox (webhook_id, seq);
-CREATE TABLE IF NOT EXISTS idempotency (
-    scope TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, done INTEGER NOT NULL,
-    status_code INTEGER NOT NULL, body TEXT NOT NULL, expires_at REAL NOT NULL,
-    PRIMARY KEY (scope, key)
-);
-CREATE TABLE IF NOT EXISTS session_meta (
-    session_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, created_at REAL NOT NULL,
-    candidate_ref TEXT, created_by TEXT
-);
-CREATE TABLE IF NOT EXISTS org_questions (
-    org_id TEXT NOT NULL, question_id TEXT NOT NULL, doc TEXT NOT NULL,
-    PRIMARY KEY (org_id, question_id)
-);
-"""
-
-
 def _key(r: sqlite3.Row) -> ApiKeyRecord:
     return ApiKeyRecord(r["key_id"], r["org_id"], r["role"], r["key_hash"], r["created_at"],
                         r["name"], r["last_used_at"], r["revoked_at"])
@@ -94,7 +47,7 @@ class SqliteAdminStore(SqliteDb):
     """Every call runs in a worker thread on one connection guarded by a lock (WAL, synchronous=FULL)."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(path, SCHEMA)
+        super().__init__(path)
 
     async def _exec(self, sql: str, args: Sequence[Any] = ()) -> int:
         return await self._run(lambda db: db.execute(sql, tuple(args)).rowcount)

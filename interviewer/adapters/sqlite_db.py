@@ -1,5 +1,7 @@
 """One SQLite connection shared by the SQLite adapters: WAL, synchronous=FULL, calls in its own thread.
 
+The file's schema is brought to the newest migration first (interviewer/migrations, see db_migrate).
+
 The connection has its own single worker thread rather than the event loop's default executor:
 a commit must never queue behind CPU-bound work (grading) there, or the socket that waits for the
 commit stops reading frames, keepalive pongs included.
@@ -21,15 +23,16 @@ T = TypeVar("T")
 class SqliteDb:
     """Every call runs in this database's worker thread on one connection guarded by a lock."""
 
-    def __init__(self, path: Path, schema: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path) -> None:
+        from interviewer.adapters.db_migrate import ensure_sqlite
+
+        ensure_sqlite(path)  # refuses a file of a newer, unknown schema (SchemaMismatch)
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(schema)
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.stem}")
 

@@ -9,34 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from interviewer.adapters.sql_listing import listing_sql
 from interviewer.adapters.sqlite_db import SqliteDb
-from interviewer.core.ports import StoredSession
+from interviewer.core.ports import Indexer, ListingQuery, StoredSession
 from interviewer.errors import SessionNotFound, Superseded
 
 T = TypeVar("T")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    session_id TEXT PRIMARY KEY,
-    org_id TEXT NOT NULL,
-    state TEXT NOT NULL,
-    last_seq INTEGER NOT NULL,
-    resume_token_hash TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    phase TEXT NOT NULL DEFAULT 'asking',
-    owner TEXT
-);
-CREATE INDEX IF NOT EXISTS sessions_org_created ON sessions (org_id, created_at);
-CREATE INDEX IF NOT EXISTS sessions_phase ON sessions (phase);
-CREATE TABLE IF NOT EXISTS instances (instance TEXT PRIMARY KEY, expires_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS messages (
-    session_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (session_id, seq)
-) WITHOUT ROWID;
-"""
 
 
 def _row(r: sqlite3.Row) -> StoredSession:
@@ -50,18 +29,45 @@ def _row(r: sqlite3.Row) -> StoredSession:
 class SqliteSessionStore(SqliteDb):
     """Durable: a commit returns only after SQLite has written the transaction (WAL, synchronous=FULL)."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, SCHEMA)
+    def __init__(self, path: Path, *, indexer: Indexer | None = None, with_admin: bool = False) -> None:
+        super().__init__(path)
+        self.indexer = indexer  # with one, every write keeps the listing columns and tags
+        self.with_admin = with_admin  # the admin store writes this same file (one database URL)
+
+    def _index(self, db: sqlite3.Connection, session_id: str, org_id: str | None, created_at: float | None,
+               state: dict[str, Any]) -> None:
+        """Refresh the listing columns and tags of a session, inside the caller's transaction."""
+        fields = self.indexer(state) if self.indexer is not None else None
+        if fields is None:
+            return
+        db.execute("UPDATE sessions SET status=?, score=?, needs_review=?, flagged=?, finished_at=?"
+                   " WHERE session_id=?", (fields.status, fields.score, fields.needs_review,
+                                           fields.flagged, fields.finished_at, session_id))
+        if org_id is None or created_at is None:
+            r = db.execute("SELECT org_id, created_at FROM sessions WHERE session_id=?",
+                           (session_id,)).fetchone()
+            org_id, created_at = r["org_id"], r["created_at"]
+        db.execute("DELETE FROM session_tags WHERE session_id=?", (session_id,))
+        db.executemany("INSERT INTO session_tags (session_id, kind, value, org_id, created_at)"
+                       " VALUES (?,?,?,?,?)",
+                       [(session_id, k, v, org_id, created_at) for k, v in fields.tags()])
 
     async def create(self, session: StoredSession) -> None:
         def op(db: sqlite3.Connection) -> None:
-            db.execute(
-                "INSERT INTO sessions (session_id, org_id, state, last_seq, resume_token_hash,"
-                " created_at, updated_at, phase) VALUES (?,?,?,?,?,?,?,?)",
-                (session.session_id, session.org_id, json.dumps(session.state), session.last_seq,
-                 session.resume_token_hash, session.created_at, session.updated_at,
-                 session.state.get("phase", "asking")),
-            )
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(
+                    "INSERT INTO sessions (session_id, org_id, state, last_seq, resume_token_hash,"
+                    " created_at, updated_at, phase) VALUES (?,?,?,?,?,?,?,?)",
+                    (session.session_id, session.org_id, json.dumps(session.state), session.last_seq,
+                     session.resume_token_hash, session.created_at, session.updated_at,
+                     session.state.get("phase", "asking")),
+                )
+                self._index(db, session.session_id, session.org_id, session.created_at, session.state)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
         await self._run(op)
 
@@ -102,6 +108,7 @@ class SqliteSessionStore(SqliteDb):
                     "INSERT OR REPLACE INTO messages (session_id, seq, body) VALUES (?,?,?)",
                     [(session_id, m["seq"], json.dumps(m)) for m in messages],
                 )
+                self._index(db, session_id, None, None, state)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -146,6 +153,7 @@ class SqliteSessionStore(SqliteDb):
             try:
                 cur = db.execute("DELETE FROM sessions WHERE session_id=?", (session_id,))
                 db.execute("DELETE FROM messages WHERE session_id=?", (session_id,))
+                db.execute("DELETE FROM session_tags WHERE session_id=?", (session_id,))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -161,6 +169,19 @@ class SqliteSessionStore(SqliteDb):
                 (before, limit),
             ).fetchall()
             return [_row(r) for r in rows]
+
+        return await self._run(op)
+
+    async def query_page(
+        self, *, org_id: str, query: ListingQuery, limit: int, after: tuple[float, str] | None = None
+    ) -> list[StoredSession]:
+        """The org's sessions matching `query`, newest first (created_at, then id, descending),
+        strictly after the keyset `after`; only meaningful with an indexer."""
+        sql, args = listing_sql(org_id=org_id, query=query, after=after, limit=limit, mark="?",
+                                with_meta=self.with_admin)
+
+        def op(db: sqlite3.Connection) -> list[StoredSession]:
+            return [_row(r) for r in db.execute(sql, args).fetchall()]
 
         return await self._run(op)
 

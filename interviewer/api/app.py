@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from interviewer import __version__, logs, metrics
 from interviewer.api import (
+    routes_candidate,
     routes_grade,
     routes_interviews,
     routes_keys,
@@ -211,6 +212,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(routes_ops.router)
     app.include_router(routes_interviews.router)
     app.include_router(routes_review.router)
+    app.include_router(routes_candidate.router)
     app.include_router(routes_webhooks.router)
     app.include_router(routes_keys.router)
     app.include_router(routes_keys.me_router)

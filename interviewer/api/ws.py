@@ -45,6 +45,7 @@ from interviewer.protocol import (
     dump,
 )
 from interviewer.service.auth import Action, Principal, authenticate, bearer, local_principal, parse_key_id
+from interviewer.service.candidates import profile_ref, require_profiles
 from interviewer.service.container import Services
 from interviewer.service.interviews import build_config, new_session, plan_for
 from interviewer.service.ratelimit import TokenBucket
@@ -137,8 +138,13 @@ async def start_session(
 ) -> SessionRunner:
     principal.require(Action.INTERVIEWS_CREATE)
     config = config_from(msg, svc)
+    ref = None
+    if msg.profile is not None:
+        require_profiles(svc)
+        ref = profile_ref(msg.profile)
     plan = await plan_for(svc, principal.org_id, config, question_ids=msg.question_ids)
-    runner, _ = await new_session(svc, reg, principal=principal, config=config, plan=plan, outbox=out)
+    runner, _ = await new_session(svc, reg, principal=principal, config=config, plan=plan, outbox=out,
+                                  candidate_ref=ref)
     return runner
 
 

@@ -127,6 +127,48 @@ class StoredSession:
     updated_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class ListingFields:
+    """What an interview list filters on, derived from a session's state at every write."""
+
+    status: str  # "pending" | "in_progress" | "completed"
+    score: int | None
+    needs_review: bool
+    flagged: bool
+    finished_at: float | None
+    companies: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    difficulties: tuple[str, ...] = ()
+
+    def tags(self) -> list[tuple[str, str]]:
+        """(kind, value) pairs of the multi-valued attributes, without repeats."""
+        pairs = [("company", v) for v in self.companies] + [("topic", v) for v in self.topics]
+        pairs += [("difficulty", v) for v in self.difficulties]
+        return list(dict.fromkeys(pairs))
+
+
+# Derives the listing fields of a state (None: not an interview state, nothing to index).
+Indexer = Callable[[dict[str, Any]], ListingFields | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ListingQuery:
+    """Filters a store with listing columns can apply in its query (the rest are checked after)."""
+
+    status: str | None = None
+    needs_review: bool | None = None
+    flagged: bool | None = None
+    min_score: int | None = None
+    max_score: int | None = None
+    created_from: float | None = None
+    created_to: float | None = None
+    company: str | None = None
+    topic: str | None = None
+    difficulty: str | None = None
+    # Applied only by a store whose database also holds the admin records' `session_meta`.
+    candidate_ref: str | None = None
+
+
 class SessionStore(Protocol):
     """Durable sessions: the state and the log of replayable server messages."""
 
@@ -168,6 +210,20 @@ class SessionStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class IndexedStore(Protocol):
+    """A SessionStore that keeps listing columns (SQLite, PostgreSQL): filtered keyset pages."""
+
+    indexer: Indexer | None
+
+    async def query_page(
+        self, *, org_id: str, query: ListingQuery, limit: int, after: tuple[float, str] | None = None
+    ) -> list[StoredSession]:
+        """The org's sessions matching `query`, newest first (created_at, then session_id,
+        descending), strictly after the keyset `after`."""
+        ...
 
 
 @runtime_checkable

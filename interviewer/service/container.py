@@ -20,6 +20,7 @@ from interviewer.core.ports import (
     SessionStore,
 )
 from interviewer.errors import NotFound
+from interviewer.service.gate import GradingGate
 from interviewer.service.webhooks import WebhookDispatcher
 from interviewer.settings import Settings
 
@@ -40,8 +41,15 @@ class Services:
     webhooks: WebhookDispatcher | None = None
     # Live notices between the runners of one session (on this or another instance).
     events: SessionEvents | None = None
+    # Interview grading admission (service/gate.py); built from the settings when missing.
+    gate: GradingGate | None = None
     _adhoc: OrderedDict[str, Rubric] = field(default_factory=OrderedDict)
     _adhoc_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.gate is None:
+            s = self.settings
+            self.gate = GradingGate(s.grading_slots or s.judge_max_concurrency)
 
     async def aclose(self) -> None:
         """Close the connections: events, webhooks (after a short wait for deliveries), stores."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from interviewer.core.models import Grade, Question, Verdict
 from interviewer.core.overrides import OverrideError, graded_turn, override_state
-from interviewer.core.ports import AuditEntry, SessionMeta, StoredSession
+from interviewer.core.ports import AuditEntry, IndexedStore, ListingQuery, SessionMeta, StoredSession
 from interviewer.core.state import InterviewState
 from interviewer.errors import BadRequest, NotFound
 from interviewer.service import transcript as tr
@@ -86,11 +86,50 @@ async def _scan(svc: Services, org_id: str) -> AsyncIterator[tuple[StoredSession
         offset += len(chunk)
 
 
+def _query(f: Filters) -> ListingQuery:
+    return ListingQuery(
+        status=f.status, needs_review=f.needs_review, flagged=f.flagged, min_score=f.min_score,
+        max_score=f.max_score, created_from=f.created_from, created_to=f.created_to, company=f.company,
+        topic=f.topic, difficulty=f.difficulty, candidate_ref=f.candidate_ref)
+
+
+async def _list_indexed(
+    svc: Services, store: IndexedStore, *, org_id: str, filters: Filters, limit: int,
+    after: tuple[float, str] | None,
+) -> InterviewPage:
+    """Keyset pages from the store's listing indexes; each row is still checked by `Filters.keep`
+    (exactly the scan's rules), which applies `candidate_ref` where the store could not."""
+    query = _query(filters)
+    items: list[InterviewItem] = []
+    batch = min(max(limit + 1, 50), SCAN_CHUNK)
+    while len(items) <= limit:
+        chunk = await store.query_page(org_id=org_id, query=query, limit=batch, after=after)
+        metas = await svc.admin.get_session_metas([s.session_id for s in chunk]) if svc.admin else {}
+        for stored in chunk:
+            state = state_from_dict(stored.state)
+            row = tr.item(stored, metas.get(stored.session_id), state)
+            if filters.keep(row, state):
+                items.append(row)
+                if len(items) > limit:
+                    break
+        if len(chunk) < batch:
+            break
+        after = (chunk[-1].created_at, chunk[-1].session_id)
+    more = len(items) > limit
+    items = items[:limit]
+    nxt = encode_cursor(items[-1].created_at, items[-1].session_id) if more else None
+    return InterviewPage(items=items, next_cursor=nxt)
+
+
 async def list_interviews(
     svc: Services, *, principal: Principal, filters: Filters, limit: int = 50, cursor: str | None = None
 ) -> InterviewPage:
     """A page of the org's interviews matching the filters, newest first."""
     after = decode_cursor(cursor) if cursor else None
+    store = svc.store
+    if isinstance(store, IndexedStore) and store.indexer is not None:
+        return await _list_indexed(svc, store, org_id=principal.org_id, filters=filters, limit=limit,
+                                   after=after)
     passed = after is None
     items: list[InterviewItem] = []
     async for stored, meta in _scan(svc, principal.org_id):

@@ -38,6 +38,7 @@ from interviewer.protocol import (
     ConceptOut,
     ErrorMsg,
     FeedbackDeltaMsg,
+    GradingQueuedMsg,
     SessionMsg,
     dump,
 )
@@ -351,13 +352,19 @@ class SessionRunner:
             msg = FeedbackDeltaMsg(question_id=a.question_id, turn=a.turn_index, text=text)
             await self.ephemeral(dump(msg))
 
+        async def on_queued(position: int, eta_s: float) -> None:
+            await self.ephemeral(dump(GradingQueuedMsg(
+                question_id=a.question_id, turn=a.turn_index, position=position, eta_s=eta_s)))
+
         grade: Grade | None = None
+        assert self.svc.gate is not None
         for _ in range(BUSY_RETRIES):
             try:
-                grade = await judge(
-                    self.svc, question=question, rubric=rubric, answer=a.answer,
-                    on_feedback=on_feedback, check_topic=a.criterion_id is None,
-                )
+                async with self.svc.gate.slot(on_queued):
+                    grade = await judge(
+                        self.svc, question=question, rubric=rubric, answer=a.answer,
+                        on_feedback=on_feedback, check_topic=a.criterion_id is None,
+                    )
                 break
             except Busy as exc:  # back-pressure: tell the client, wait, try again
                 await self.ephemeral(dump(ErrorMsg(

@@ -17,12 +17,16 @@ def offline_judge(encoder: Encoder) -> OfflineJudge:
     return OfflineJudge(encoder)
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "postgres"])
 async def admin(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AdminStore]:
     if request.param == "sqlite":
         from interviewer.adapters.admin_sqlite import SqliteAdminStore
 
         s: AdminStore = SqliteAdminStore(tmp_path / "admin.sqlite3")
+    elif request.param == "postgres":
+        from interviewer.adapters.admin_postgres import PostgresAdminStore
+
+        s = PostgresAdminStore(request.getfixturevalue("postgres_db"))
     else:
         from interviewer.adapters.admin_redis import RedisAdminStore
 

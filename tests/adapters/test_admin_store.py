@@ -1,4 +1,4 @@
-"""The AdminStore contract, run against SQLite and a real redis-server."""
+"""The AdminStore contract, run against SQLite, a real redis-server and a real PostgreSQL."""
 
 from __future__ import annotations
 

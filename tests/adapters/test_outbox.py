@@ -1,4 +1,4 @@
-"""The WebhookOutbox contract, run against SQLite and a real redis-server (the admin stores)."""
+"""The WebhookOutbox contract, run against SQLite, a real redis-server and a real PostgreSQL (the admin stores)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import pytest
 from interviewer.core.ports import SessionStore, StoredSession
 from interviewer.errors import SessionNotFound
 
-KINDS = ["sqlite", "redis"]
+KINDS = ["sqlite", "redis", "postgres"]
 
 
 @pytest.fixture(params=KINDS)
@@ -21,6 +21,10 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         from interviewer.adapters.store_sqlite import SqliteSessionStore
 
         s: SessionStore = SqliteSessionStore(tmp_path / "s.sqlite3")
+    elif request.param == "postgres":
+        from interviewer.adapters.store_postgres import PostgresSessionStore
+
+        s = PostgresSessionStore(request.getfixturevalue("postgres_db"))
     else:
         pytest.importorskip("interviewer.adapters.store_redis")
         from interviewer.adapters.store_redis import RedisSessionStore

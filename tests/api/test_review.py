@@ -32,14 +32,28 @@ class Setup:
         return Client(self.live.base_url, api_key=self.keys[(org, role)])
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory, encoder, bank) -> Iterator[Setup]:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def setup(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, encoder, bank) -> Iterator[Setup]:  # type: ignore[no-untyped-def]
+    """The same server on the default SQLite files, and on a PostgreSQL database (its own cluster)."""
+    database: dict[str, str] = {}
+    if request.param == "postgres":
+        import secrets
+
+        from interviewer.adapters.db_migrate import upgrade
+
+        cluster = request.getfixturevalue("postgres_cluster")
+        name = f"review_{secrets.token_hex(4)}"
+        database["database_url"] = cluster.create_database(name)
+        upgrade(database["database_url"])
     settings = make_settings(tmp_path_factory.mktemp("review"), auth="on", rate_limit="", rate_limit_ip="", rate_limit_anon="",
-                             ws_rate_limit="")
+                             ws_rate_limit="", **database)
+    assert settings.store_kind == request.param
     svc = build_services(settings, encoder=encoder, bank=bank)
     keys = make_keys(svc)
     for live in serve(svc):
         yield Setup(live, keys)
+    if database:
+        request.getfixturevalue("postgres_cluster").drop_database(name)
 
 
 def test_partner_interview_with_inline_questions_end_to_end(setup: Setup) -> None:

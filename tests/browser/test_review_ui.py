@@ -23,6 +23,7 @@ from interviewer.client import Client
 from interviewer.wiring import build_services
 from tests.api.authkit import finish_interview
 from tests.api.conftest import LiveServer, make_settings, serve
+from tests.browser.axe import axe_violations
 from tests.browser.conftest import Console
 from tests.conftest import REPO
 
@@ -290,3 +291,21 @@ def test_partner_key_may_read_but_not_override(page: Any, setup: Setup, console:
     page.wait_for_selector("#signin-view:not([hidden])")
     assert page.evaluate("sessionStorage.length") == 0
     assert not console.errors, console.errors
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_violations_on_the_dashboard(page: Any, setup: Setup, scheme: str) -> None:
+    page.emulate_media(color_scheme=scheme)
+    found: dict[str, list[str]] = {}
+    page.goto(setup.live.base_url + "/review")
+    page.wait_for_selector("#api-key")
+    found["sign in"] = axe_violations(page)
+    page.fill("#api-key", setup.recruiter)
+    page.click("#signin-button")
+    wait_rows(page, {setup.completed, setup.pending})
+    found["list"] = axe_violations(page)
+    page.click(f"tr[data-session-id='{setup.completed}'] a")
+    page.wait_for_selector("#detail-title")
+    found["transcript"] = axe_violations(page)
+    bad = {k: v for k, v in found.items() if v}
+    assert bad == {}, "\n".join(f"{k}: {x}" for k, v in bad.items() for x in v)

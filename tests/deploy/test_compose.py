@@ -65,17 +65,33 @@ def app_services(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_two_app_replicas_share_redis_and_have_a_healthcheck(config: dict[str, Any]) -> None:
-    apps = app_services(config)
+    apps = {n: s for n, s in app_services(config).items() if n != "migrate"}
     replicas = sum(int(s.get("deploy", {}).get("replicas", 1)) for s in apps.values())
     assert replicas >= 2, sorted(apps)
     for s in apps.values():
         assert "build" in s
         env = s["environment"]
         assert env["INTERVIEWER_REDIS_URL"] == f"redis://:{PASSWORD}@redis:6379/0"
-        assert env["INTERVIEWER_STORE"] == "redis"
+        assert env["INTERVIEWER_STORE"] == "postgres"
+        assert env["INTERVIEWER_DATABASE_URL"].startswith("postgresql://")
+        assert "@postgres:5432/" in env["INTERVIEWER_DATABASE_URL"]
         assert env["INTERVIEWER_AUTH"] == "on"  # from the env file, as deploy/env.example says
         assert "/readyz" in " ".join(s["healthcheck"]["test"])
         assert "redis" in s["depends_on"]
+        assert s["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert s["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_postgres_keeps_its_data_on_a_named_volume_and_is_migrated_first(config: dict[str, Any]) -> None:
+    pg = config["services"]["postgres"]
+    assert pg["image"].startswith("postgres:")
+    assert volume_sources(pg)["/var/lib/postgresql/data"] in config["volumes"]
+    assert "pg_isready" in " ".join(pg["healthcheck"]["test"])
+    migrate = config["services"]["migrate"]
+    command = " ".join(migrate["command"]) if isinstance(migrate["command"], list) else migrate["command"]
+    assert command == "interviewer db upgrade"
+    assert migrate["environment"]["INTERVIEWER_DATABASE_URL"].startswith("postgresql://")
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
 def test_the_proxy_fronts_every_app_and_passes_websockets(config: dict[str, Any]) -> None:
@@ -86,7 +102,7 @@ def test_the_proxy_fronts_every_app_and_passes_websockets(config: dict[str, Any]
     conf_source = next(src for target, src in mounts.items() if target.startswith("/etc/"))
     text = (REPO / "deploy" / os.path.basename(conf_source)).read_text()
     upstreams = set(re.findall(r"\b([a-z0-9_-]+):8000\b", text))
-    assert upstreams == set(app_services(config)), upstreams
+    assert upstreams == set(app_services(config)) - {"migrate"}, upstreams
     if proxy["image"].startswith("nginx"):  # Caddy passes Upgrade by itself; nginx must be told
         assert "Upgrade" in text and "Connection" in text
 
