@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from interviewer.cli_bank import bank_lint
 from interviewer.cli_db import check_database, db_app
 from interviewer.cli_judge import eval_interviews, judge_app
 from interviewer.errors import SchemaMismatch
@@ -125,6 +126,9 @@ def bank_validate(
         typer.echo(f"warning: {w}", err=True)
     typer.echo(f"{rep.questions} questions, {rep.rubrics} rubrics, {len(rep.errors)} errors")
     raise typer.Exit(0 if rep.ok else 1)
+
+
+bank_app.command("lint")(bank_lint)
 
 
 @bank_app.command("schema")
