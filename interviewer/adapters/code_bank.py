@@ -61,7 +61,8 @@ def load_problem(yaml_path: Path) -> CodeProblem:
     data = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
     where = yaml_path.name
     try:
-        groups = tuple(TestGroup(str(g["name"]), bool(g["hidden"]), float(g["weight"]), str(g.get("about", "")))
+        groups = tuple(
+            TestGroup(str(g["name"]), bool(g["hidden"]), float(g["weight"]), str(g.get("about", "")))
                        for g in data["groups"])
         module = _load_module(yaml_path.with_suffix(".py"))
         raw = module.cases()

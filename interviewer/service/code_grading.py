@@ -41,12 +41,20 @@ async def grade_code(
                 reason = reason or f"case {i + 1}: {why}" + (f" ({result.detail})" if result.detail else "")
                 continue
             ran = result.cases[index]
+            try:
+                want = problem.reference(*case.args, **case.kwargs)
+            except Exception as exc:
+                expected = type(exc).__name__
+                if not ran.ok and (ran.error or "").split(":", 1)[0] == expected:
+                    passed += 1
+                else:
+                    reason = reason or f"case {i + 1}: expected {expected} to be raised"
+                continue
             if not ran.ok:
                 error = ran.error or "error"
                 shown = error.split(":", 1)[0] if group.hidden else error
                 reason = reason or f"case {i + 1}: raised {shown}"
                 continue
-            want = problem.reference(*case.args, **case.kwargs)
             why_not = (problem.check(case.args, ran.value, want) if problem.check
                        else compare(ran.value, want, problem.tolerance))
             if why_not:
