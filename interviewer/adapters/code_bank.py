@@ -5,47 +5,16 @@ and the checker run in the server; only candidate code goes to the sandbox. Form
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import yaml
 
-from interviewer.core.code import CodeCase
+from interviewer.core.code import CodeCase, CodeProblem, TestGroup
 from interviewer.errors import BankError, NotFound
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "questions" / "code"
-Checker = Callable[[tuple[Any, ...], Any, Any], "str | None"]
-
-
-@dataclass(frozen=True, slots=True)
-class TestGroup:
-    name: str
-    hidden: bool
-    weight: float
-    about: str
-
-
-@dataclass(frozen=True, slots=True)
-class CodeProblem:
-    id: str
-    title: str
-    topic: str
-    entry: str
-    statement: str
-    starter: str
-    tolerance: float
-    groups: tuple[TestGroup, ...]
-    rubric: tuple[str, ...]
-    reference: Callable[..., Any]
-    cases: dict[str, list[CodeCase]]
-    check: Checker | None
-    source: str  # the .py file: reference solution and cases
-
-    def group(self, name: str) -> TestGroup:
-        return next(g for g in self.groups if g.name == name)
 
 
 def _load_module(path: Path) -> ModuleType:

@@ -74,6 +74,7 @@ class BwrapRunner:
         self._waiting = 0
         self._checked: str | None = None  # None: not checked; "" ok; else the reason it is unusable
         self._closed = False
+        self._started = False
         self._refill: set[asyncio.Task[None]] = set()
 
     # ---------------------------------------------------------------- availability
@@ -148,6 +149,9 @@ class BwrapRunner:
     # ---------------------------------------------------------------- pool
     async def start(self) -> None:
         self.check()
+        if self._started:
+            return
+        self._started = True
         for _ in range(self.pool_size):
             self._schedule_refill()
 
@@ -229,7 +233,7 @@ class BwrapRunner:
     async def run(
         self, *, code: str, entry: str, cases: Sequence[CodeCase], limits: CodeLimits
     ) -> RunResult:
-        self.check()
+        await self.start()  # warms the pool on first use
         if len(code.encode()) > MAX_CODE_BYTES:
             raise CodeTooLarge(f"code is longer than {MAX_CODE_BYTES} bytes")
         if self._slots.locked() and self._waiting >= self.queue_limit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -78,3 +79,34 @@ def weighted_score(groups: list[GroupOutcome]) -> float:
         return 0.0
     earned = sum(g.weight * (g.passed / g.total) for g in groups if g.total)
     return round(earned / total, 4)
+
+
+Checker = Callable[[tuple[Any, ...], Any, Any], "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class TestGroup:
+    name: str
+    hidden: bool
+    weight: float
+    about: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeProblem:
+    id: str
+    title: str
+    topic: str
+    entry: str
+    statement: str
+    starter: str
+    tolerance: float
+    groups: tuple[TestGroup, ...]
+    rubric: tuple[str, ...]
+    reference: Callable[..., Any]
+    cases: dict[str, list[CodeCase]]
+    check: Checker | None
+    source: str  # the .py file: reference solution and cases
+
+    def group(self, name: str) -> TestGroup:
+        return next(g for g in self.groups if g.name == name)

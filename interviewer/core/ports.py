@@ -9,7 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from interviewer.core.code import CodeCase, CodeLimits, RunResult
+from interviewer.core.code import CodeCase, CodeLimits, CodeProblem, RunResult
 from interviewer.core.models import Grade, Question, Rubric
 from interviewer.core.topic import TopicScores
 
@@ -474,3 +474,13 @@ class CodeRunner(Protocol):
     async def run(
         self, *, code: str, entry: str, cases: Sequence[CodeCase], limits: CodeLimits
     ) -> RunResult: ...
+
+    async def close(self) -> None: ...
+
+
+class CodeProblems(Protocol):
+    """The bank of coding problems (questions/code/)."""
+
+    def get(self, problem_id: str) -> CodeProblem: ...
+
+    def all(self) -> Sequence[CodeProblem]: ...

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from interviewer.adapters.code_bank import CodeProblem
-from interviewer.core.code import CodeLimits, GroupOutcome, RunStatus, weighted_score
+from interviewer.core.code import CodeLimits, CodeProblem, GroupOutcome, RunStatus, weighted_score
 from interviewer.core.code_check import compare
 from interviewer.core.ports import CodeRunner
 
