@@ -68,7 +68,8 @@ def _parts(svc: ServicesDep) -> tuple[CodeProblems, CodeRunner]:
 def _problem(p: CodeProblem) -> CodeProblemRead:
     return CodeProblemRead(
         id=p.id, title=p.title, topic=p.topic, entry=p.entry, statement=p.statement, starter=p.starter,
-        groups=[CodeGroupRead(name=g.name, hidden=g.hidden, weight=g.weight, about=g.about) for g in p.groups])
+        groups=[CodeGroupRead(name=g.name, hidden=g.hidden, weight=g.weight, about=g.about)
+                for g in p.groups])
 
 
 def _result(g: CodeGrade) -> CodeResult:
