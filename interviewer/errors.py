@@ -188,6 +188,7 @@ class SandboxUnavailable(InterviewerError):
 
     code = "sandbox_unavailable"
     http_status = 503
+    default_retry_after = 60.0
 
 
 class CodeTooLarge(BadRequest):
