@@ -202,6 +202,11 @@ class BwrapRunner:
             warm.proc.kill()
         with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
             await asyncio.wait_for(warm.proc.wait(), 5)
+        for stream in (warm.proc.stdout, warm.proc.stderr):  # read to EOF so the pipes close
+            if stream is not None:
+                with contextlib.suppress(TimeoutError, asyncio.TimeoutError, OSError):
+                    while await asyncio.wait_for(stream.read(1 << 20), 5):
+                        pass
         if warm.uid is not None:
             self._free_uids.append(warm.uid)
 
@@ -221,11 +226,10 @@ class BwrapRunner:
 
     async def close(self) -> None:
         self._closed = True
-        for task in list(self._refill):
-            task.cancel()
-        for task in list(self._refill):
-            with contextlib.suppress(BaseException):
-                await task
+        # let pending refills finish (they discard their sandbox once closed): cancelling one in the
+        # middle of starting its process would leave that process unowned
+        if self._refill:
+            await asyncio.wait(list(self._refill), timeout=40)
         while self._warm:
             await self._discard(self._warm.pop())
 
@@ -337,11 +341,11 @@ class BwrapRunner:
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             return RunResult(RunStatus.CRASHED, (), output, f"unreadable result: {exc}"[:300], seconds)
-        status = str(payload.get("status"))
+        reported = str(payload.get("status"))
         detail = str(payload.get("detail", ""))[:300]
-        if status == "error":
+        if reported == "error":
             return RunResult(RunStatus.ERROR, (), output, detail, seconds)
-        if status == "memory":
+        if reported == "memory":
             return RunResult(RunStatus.MEMORY, results, output, detail, seconds)
         ok = len(results) == len(cases) and all(r.ok for r in results)
         return RunResult(RunStatus.PASSED if ok else RunStatus.FAILED, results, output, detail, seconds)

@@ -13,7 +13,7 @@ import json
 import os
 import resource
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 READY = b"READY\n"
 MARKER = "\x1e\x1eRESULT "
@@ -103,7 +103,7 @@ def _limit(kind: int, value: int) -> None:
     resource.setrlimit(kind, (value, value))
 
 
-def _emit(out: int, payload: dict[str, Any]) -> None:
+def _emit(out: int, payload: dict[str, Any]) -> NoReturn:
     if os.getpid() != _MAIN_PID:  # a process the code forked never reports
         os._exit(0)
     data = (MARKER + json.dumps(payload) + "\n").encode()
