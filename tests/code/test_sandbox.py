@@ -172,3 +172,9 @@ async def test_without_bubblewrap_code_is_refused_never_run() -> None:
         await pool.start()
     with pytest.raises(SandboxUnavailable):
         await pool.run(code="def f(x):\n    return 1\n", entry="f", cases=ONE, limits=LIMITS)
+
+
+async def test_a_bwrap_that_cannot_make_a_sandbox_is_refused() -> None:
+    pool = BwrapRunner(bwrap="false")  # installed, but starts nothing
+    with pytest.raises(SandboxUnavailable, match="cannot create a sandbox"):
+        await pool.run(code="def f(x):\n    return 1\n", entry="f", cases=ONE, limits=LIMITS)
