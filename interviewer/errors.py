@@ -179,3 +179,18 @@ class WebhookBacklogFull(InterviewerError):
     code = "webhook_backlog_full"
     http_status = 503
     default_retry_after = 60.0
+
+
+class SandboxUnavailable(InterviewerError):
+    """Coding questions are refused: the isolation tool (bubblewrap) is missing or does not work here.
+
+    Candidate code is never run without it."""
+
+    code = "sandbox_unavailable"
+    http_status = 503
+    default_retry_after = 60.0
+
+
+class CodeTooLarge(BadRequest):
+    code = "code_too_large"
+    http_status = 413

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from interviewer.adapters.bank_yaml import YamlQuestionBank
 from interviewer.adapters.encoder_st import SentenceTransformerEncoder
@@ -106,8 +107,17 @@ def build_services(
         settings=settings, bank=bank, encoder=encoder, judge=build_judge(settings, encoder),
         store=build_store(settings), retriever=build_retriever(settings, bank, encoder),
         derive=derive, admin=admin, webhooks=build_dispatcher(settings, admin),
-        events=build_events(settings),
+        events=build_events(settings), **build_code(),
     )
+
+
+def build_code() -> dict[str, Any]:
+    """The coding-problem bank and the bubblewrap sandbox (started on first use; when bwrap is
+    unusable every code run is refused with `sandbox_unavailable`)."""
+    from interviewer.adapters.code_bank import CodeBank
+    from interviewer.adapters.sandbox_bwrap import BwrapRunner
+
+    return {"code_bank": CodeBank(), "code_runner": BwrapRunner(pool_size=2, queue_limit=8)}
 
 
 def build_retriever(settings: Settings, bank: QuestionBank, encoder: Encoder) -> Retriever:

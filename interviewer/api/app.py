@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from interviewer import __version__, logs, metrics
 from interviewer.api import (
     routes_candidate,
+    routes_code,
     routes_grade,
     routes_interviews,
     routes_keys,
@@ -209,6 +210,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.include_router(routes_questions.router)
     app.include_router(routes_grade.router)
+    app.include_router(routes_code.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_interviews.router)
     app.include_router(routes_review.router)

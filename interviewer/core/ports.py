@@ -9,6 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from interviewer.core.code import CodeCase, CodeLimits, CodeProblem, RunResult
 from interviewer.core.models import Grade, Question, Rubric
 from interviewer.core.topic import TopicScores
 
@@ -463,3 +464,23 @@ class AdminStore(Protocol):
     async def get_question(self, org_id: str, question_id: str) -> dict[str, Any] | None: ...
 
     async def close(self) -> None: ...
+
+
+class CodeRunner(Protocol):
+    """Runs untrusted candidate code in isolation (never in the server process).
+
+    Raises SandboxUnavailable when no isolation is possible and Busy when its queue is full."""
+
+    async def run(
+        self, *, code: str, entry: str, cases: Sequence[CodeCase], limits: CodeLimits
+    ) -> RunResult: ...
+
+    async def close(self) -> None: ...
+
+
+class CodeProblems(Protocol):
+    """The bank of coding problems (questions/code/)."""
+
+    def get(self, problem_id: str) -> CodeProblem: ...
+
+    def all(self) -> Sequence[CodeProblem]: ...

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from interviewer.core.models import Question, Rubric
 from interviewer.core.ports import (
     AdminStore,
+    CodeProblems,
+    CodeRunner,
     Encoder,
     Judge,
     QuestionBank,
@@ -43,6 +45,8 @@ class Services:
     events: SessionEvents | None = None
     # Interview grading admission (service/gate.py); built from the settings when missing.
     gate: GradingGate | None = None
+    code_bank: CodeProblems | None = None  # coding questions (questions/code/); None: not offered
+    code_runner: CodeRunner | None = None  # the sandbox; None: coding questions are refused
     _adhoc: OrderedDict[str, Rubric] = field(default_factory=OrderedDict)
     _adhoc_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -59,6 +63,8 @@ class Services:
             await self.webhooks.wait_idle(timeout=5.0)
             await self.webhooks.close()
         await self.store.close()
+        if self.code_runner is not None:
+            await self.code_runner.close()
         if self.admin is not None:
             await self.admin.close()
         close = getattr(self.encoder, "close", None)

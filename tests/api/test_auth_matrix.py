@@ -120,6 +120,13 @@ ENDPOINTS = [
     Endpoint("keys.list", Action.KEYS_MANAGE, "GET", lambda w, o: "/v1/keys", scoped=False),
     Endpoint("keys.revoke", Action.KEYS_MANAGE, "DELETE", lambda w, o: f"/v1/keys/{fresh_key(w, o)}"),
     Endpoint("me", Action.SELF_READ, "GET", lambda w, o: "/v1/me", scoped=False),
+    Endpoint("code.problems", Action.QUESTIONS_READ, "GET", lambda w, o: "/v1/code/problems", scoped=False),
+    Endpoint("code.problem", Action.QUESTIONS_READ, "GET", lambda w, o: "/v1/code/problems/code-rope",
+             scoped=False),
+    Endpoint("code.run", Action.GRADE, "POST", lambda w, o: "/v1/code/run", scoped=False,
+             body=lambda w: {"problem_id": "code-rope", "code": "def rope(x, positions, base=1.0):\n    return x\n"}),
+    Endpoint("code.grade", Action.GRADE, "POST", lambda w, o: "/v1/code/grade", scoped=False,
+             body=lambda w: {"problem_id": "code-rope", "code": "def rope(x, positions, base=1.0):\n    return x\n"}),
 ]
 
 CASES = [(e, role, where) for e in ENDPOINTS for role in ROLES for where in ("own", "other")
@@ -145,7 +152,7 @@ def world_path_template(e: Endpoint) -> str:
         "interviews.delete": "/v1/interviews/{session_id}",
         "webhooks.get": "/v1/webhooks/{webhook_id}", "webhooks.deliveries": "/v1/webhooks/{webhook_id}/deliveries",
         "webhooks.test": "/v1/webhooks/{webhook_id}/test", "webhooks.delete": "/v1/webhooks/{webhook_id}",
-        "keys.revoke": "/v1/keys/{key_id}",
+        "keys.revoke": "/v1/keys/{key_id}", "code.problem": "/v1/code/problems/{problem_id}",
     }
     if e.name in templates:
         return templates[e.name]

@@ -1,0 +1,71 @@
+"""Runs a candidate's code for a bank problem in the sandbox and turns the outcome into a grade."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from interviewer.core.code import CodeLimits, CodeProblem, GroupOutcome, RunStatus, weighted_score
+from interviewer.core.code_check import compare
+from interviewer.core.ports import CodeRunner
+
+
+@dataclass(frozen=True, slots=True)
+class CodeGrade:
+    problem_id: str
+    status: RunStatus  # how the run ended (passed when every run case matched)
+    score: float  # 0..1, weighted share of tests passed
+    groups: tuple[GroupOutcome, ...]
+    output: str
+    detail: str
+
+
+async def grade_code(
+    runner: CodeRunner, problem: CodeProblem, code: str, *, include_hidden: bool,
+    limits: CodeLimits | None = None,
+) -> CodeGrade:
+    """Public groups only (`code.run`, `POST /v1/code/run`) or all groups (grading). Hidden groups'
+    reasons carry no input values: only the shape/value verdict or the exception type."""
+    groups = [g for g in problem.groups if include_hidden or not g.hidden]
+    cases = [c for g in groups for c in problem.cases[g.name]]
+    result = await runner.run(code=code, entry=problem.entry, cases=cases, limits=limits or CodeLimits())
+    outcomes: list[GroupOutcome] = []
+    at = 0
+    all_ok = True
+    for group in groups:
+        passed, reason = 0, ""
+        for i, case in enumerate(problem.cases[group.name]):
+            index = at + i
+            if index >= len(result.cases):
+                why = result.status.value if result.status is not RunStatus.FAILED else "did not run"
+                reason = reason or f"case {i + 1}: {why}" + (f" ({result.detail})" if result.detail else "")
+                continue
+            ran = result.cases[index]
+            try:
+                want = problem.reference(*case.args, **case.kwargs)
+            except Exception as exc:
+                expected = type(exc).__name__
+                if not ran.ok and (ran.error or "").split(":", 1)[0] == expected:
+                    passed += 1
+                else:
+                    reason = reason or f"case {i + 1}: expected {expected} to be raised"
+                continue
+            if not ran.ok:
+                error = ran.error or "error"
+                shown = error.split(":", 1)[0] if group.hidden else error
+                reason = reason or f"case {i + 1}: raised {shown}"
+                continue
+            why_not = (problem.check(case.args, ran.value, want) if problem.check
+                       else compare(ran.value, want, problem.tolerance))
+            if why_not:
+                reason = reason or f"case {i + 1}: {why_not}"
+            else:
+                passed += 1
+        total = len(problem.cases[group.name])
+        all_ok = all_ok and passed == total
+        outcomes.append(GroupOutcome(group.name, group.hidden, group.weight, passed, total, reason))
+        at += total
+    status = result.status
+    if status in (RunStatus.PASSED, RunStatus.FAILED):
+        status = RunStatus.PASSED if all_ok else RunStatus.FAILED
+    return CodeGrade(problem.id, status, weighted_score(outcomes), tuple(outcomes), result.output,
+                     result.detail)

@@ -1,0 +1,64 @@
+"""Every bank problem: its reference passes all groups in the sandbox; a wrong solution fails one."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from interviewer.adapters.code_bank import CodeBank
+from interviewer.adapters.sandbox_bwrap import BwrapRunner
+from interviewer.core.code import RunStatus
+from interviewer.errors import BankError
+from interviewer.service.code_grading import grade_code
+from tests.code.wrong_solutions import WRONG
+
+BANK = CodeBank()
+IDS = [p.id for p in BANK.all()]
+
+
+def test_the_bank_has_at_least_twelve_problems() -> None:
+    assert len(IDS) >= 12, IDS
+    assert set(WRONG) == set(IDS)
+
+
+def reference_source(problem_id: str) -> str:
+    problem = BANK.get(problem_id)
+    return problem.source + f"\n{problem.entry} = reference\n"
+
+
+@pytest.mark.parametrize("problem_id", IDS)
+async def test_reference_passes_every_group_in_the_sandbox(runner: BwrapRunner, problem_id: str) -> None:
+    grade = await grade_code(runner, BANK.get(problem_id), reference_source(problem_id), include_hidden=True)
+    assert grade.status is RunStatus.PASSED, grade
+    assert grade.score == 1.0
+
+
+@pytest.mark.parametrize("problem_id", IDS)
+async def test_a_wrong_solution_fails_a_group(runner: BwrapRunner, problem_id: str) -> None:
+    grade = await grade_code(runner, BANK.get(problem_id), textwrap.dedent(WRONG[problem_id]),
+                             include_hidden=True)
+    assert grade.status is RunStatus.FAILED, grade
+    assert grade.score < 1.0
+    failing = [g for g in grade.groups if not g.ok]
+    assert failing and all(g.reason for g in failing)
+
+
+def test_a_problem_without_hidden_tests_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "id: p\ntitle: t\ntopic: x\nentry: f\nstatement: s\nstarter: s\n"
+        "groups:\n  - {name: basic, hidden: false, weight: 1}\n", encoding="utf-8")
+    (tmp_path / "p.py").write_text("def reference(x):\n    return x\n\ndef cases():\n    return {'basic': [(1,)]}\n",
+                                   encoding="utf-8")
+    with pytest.raises(BankError, match="hidden"):
+        CodeBank(tmp_path)
+
+
+async def test_hidden_failures_show_no_exception_message(runner: BwrapRunner) -> None:
+    code = "def rope(x, positions, base=10000.0):\n    raise ValueError(f'secret {x.tolist()}')\n"
+    grade = await grade_code(runner, BANK.get("code-rope"), code, include_hidden=True)
+    public = next(g for g in grade.groups if not g.hidden)
+    hidden = [g for g in grade.groups if g.hidden]
+    assert "secret" in public.reason
+    assert hidden and all(g.reason.endswith("raised ValueError") for g in hidden if not g.ok)
