@@ -17,6 +17,7 @@ import time
 
 import interviewer  # noqa: F401  (offline environment)
 from interviewer.adapters.bank_yaml import YamlQuestionBank
+from interviewer.adapters.cross_verifier import CrossVerifier
 from interviewer.adapters.encoder_st import SentenceTransformerEncoder
 from interviewer.adapters.judge_offline import OfflineJudge, answer_units
 from interviewer.evaluation.robustness import attack_variants
@@ -32,10 +33,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--answers", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--verify", action="store_true",
+                    help="with the claim verifier (INTERVIEWER_JUDGE_VERIFY=true; cross-encoder)")
     args = ap.parse_args()
     bank = YamlQuestionBank.load([REPO_ROOT])
     encoder = SentenceTransformerEncoder()
-    judge = OfflineJudge(encoder)
+    judge = OfflineJudge(encoder, verify=args.verify)
     cases = []
     for q in bank.all():
         assert q.rubric is not None
@@ -63,6 +66,8 @@ def main() -> None:
 
     def run_judge() -> list[float]:
         reset_cache(encoder, keep)
+        if isinstance(judge.verifier, CrossVerifier):
+            judge.verifier.clear_cache()  # no pair is served from an earlier repeat
         lat = []
         for q, text in cases:
             t = time.perf_counter()

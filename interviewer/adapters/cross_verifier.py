@@ -157,6 +157,10 @@ class CrossVerifier:
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._cache_size = cache_size
 
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
     def probabilities(self, claims: Sequence[str], spans: Sequence[str]) -> np.ndarray:
         """(n, 3) probabilities of asserts / contradicts / neutral, one row per (claim, span)."""
         pairs = list(zip(claims, spans, strict=True))

@@ -9,6 +9,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -18,7 +19,7 @@ from interviewer.client import ApiError, Client
 from interviewer.core import scoring
 from interviewer.core.models import Grade, Verdict
 from interviewer.service.codec import state_from_dict
-from interviewer.wiring import build_services
+from interviewer.wiring import build_services, build_store
 from tests.api.authkit import INLINE, completed_interview, finish_interview, make_keys
 from tests.api.conftest import LiveServer, make_settings, serve
 
@@ -139,7 +140,19 @@ def test_override_is_audited_recomputes_the_score_and_keeps_the_ai_verdict(setup
 
 
 def stored_grade(setup: Setup, session_id: str) -> Grade:
-    stored = asyncio.run(setup.live.services.store.get(session_id))
+    # A store of its own for this thread's event loop: the server's store (and its PostgreSQL
+    # pool) belongs to the server's loop, and a pool opened and abandoned in asyncio.run's loop
+    # could keep its worker tasks from finishing when that loop closes.
+    async def read() -> Any:
+        store = build_store(setup.live.services.settings)
+        try:
+            return await store.get(session_id)
+        finally:
+            close = getattr(store, "close", None)
+            if close is not None:
+                await close()
+
+    stored = asyncio.run(read())
     assert stored is not None
     grade = state_from_dict(stored.state).turns[0].grade
     assert grade is not None
