@@ -18,7 +18,7 @@ from tqdm import tqdm
 from interviewer.core.models import Question, Rubric
 from interviewer.core.ports import Encoder, Practice, Probe, QuestionBank, SearchHit, Vectors
 from interviewer.core.text import split_sentences
-from interviewer.core.topic import TopicScores
+from interviewer.core.topic import SAME_QUESTION, TopicScores
 from interviewer.progress import is_terminal
 
 log = logging.getLogger("interviewer.index")
@@ -230,10 +230,16 @@ class FaissRetriever:
         centroid = _unit(self.encoder.encode(sentences).mean(axis=0))
         own_vecs = self.encoder.encode([f"{c.concept}. {c.statement}" for c in rubric.criteria])
         own = float(np.max(own_vecs @ centroid))
+        asked = _unit(self.encoder.encode([question.text])[0])
         best: tuple[float, str] | None = None
         for s, card in self.index.search(centroid, TOPIC_K):
-            if card.kind == "concept" and card.question_id != question.id and (best is None or s > best[0]):
-                best = (s, card.question_id)
+            if card.kind != "concept" or card.question_id == question.id \
+                    or (best is not None and s <= best[0]):
+                continue
+            other = self.bank.get(card.question_id)
+            if float(_unit(self.encoder.encode([other.text])[0]) @ asked) >= SAME_QUESTION:
+                continue  # the same question asked in other words (core.topic.SAME_QUESTION)
+            best = (s, card.question_id)
         if best is None:
             return None
         return TopicScores(own, best[0], best[1])

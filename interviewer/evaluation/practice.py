@@ -18,6 +18,7 @@ from interviewer.adapters.retriever_faiss import FaissRetriever
 from interviewer.core.ports import QuestionBank
 
 LABELS = Path(__file__).resolve().parents[2] / "datasets" / "practice" / "relevance.yaml"
+LABELLED_BANK = LABELS.with_name("labelled_bank.txt")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +62,24 @@ def load_labels(bank: QuestionBank, path: Path = LABELS) -> list[Label]:
     return out
 
 
+def labelled_bank(path: Path = LABELLED_BANK) -> frozenset[str]:
+    """The question ids the labels were judged against (questions added later are unlabelled)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(x.strip() for x in lines if x.strip() and not x.startswith("#"))
+
+
 def evaluate(
-    bank: QuestionBank, retriever: FaissRetriever, labels: Sequence[Label], k: int = 2
+    bank: QuestionBank, retriever: FaissRetriever, labels: Sequence[Label], k: int = 2,
+    universe: frozenset[str] | None = None,
 ) -> PracticeReport:
     """Suggest `k` practice questions per labelled gap, as the summary does (only its own question
-    excluded: a one-question interview), and score them against the labels."""
+    excluded: a one-question interview), and score them against the labels. With `universe`, only
+    the questions the labels were judged against may be suggested."""
+    unlabelled = frozenset(q.id for q in bank.all()) - universe if universe is not None else frozenset()
     cases = []
     for label in labels:
         q = bank.get(label.question_id)
-        picked = retriever.select_practice(q, label.criterion_id, frozenset({q.id}), k)
+        picked = retriever.select_practice(q, label.criterion_id, frozenset({q.id}) | unlabelled, k)
         cases.append(Case(label, tuple(p.question_id for p in picked)))
     shown = sum(len(c.suggested) for c in cases)
     precision = sum(c.hits for c in cases) / shown if shown else 0.0

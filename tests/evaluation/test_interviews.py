@@ -12,14 +12,29 @@ import pytest
 from interviewer.adapters.bank_yaml import YamlQuestionBank
 from interviewer.adapters.judge_offline import OfflineJudge
 from interviewer.core.ports import Encoder
-from interviewer.evaluation.interviews import INTERVIEWS_DIR, evaluate_interviews, summarise
+from interviewer.evaluation.interviews import INTERVIEWS_DIR, Graded, evaluate_interviews, summarise
 from interviewer.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def report(encoder: Encoder) -> dict:  # type: ignore[type-arg]
+def graded(encoder: Encoder) -> list[Graded]:
     bank = YamlQuestionBank.load(Settings().bank_roots)
-    return summarise(evaluate_interviews(INTERVIEWS_DIR / "dev.yaml", OfflineJudge(encoder), bank))
+    return evaluate_interviews(INTERVIEWS_DIR / "dev.yaml", OfflineJudge(encoder), bank)
+
+
+@pytest.fixture(scope="module")
+def report(graded: list[Graded]) -> dict:  # type: ignore[type-arg]
+    return summarise(graded)
+
+
+def test_a_correct_answer_is_never_off_topic(graded: list[Graded]) -> None:
+    # The bank now asks about some of the same things (GRPO, context parallelism, ...): a correct
+    # answer to the same question asked in other words is not "about another question"
+    # (core.topic.SAME_QUESTION). Without that rule the excellent answer on context parallelism
+    # scored 0, flagged off_topic against inf-ring-attention.
+    wrong = [(g.item.question.id, g.item.kind) for g in graded
+             if g.item.kind in ("excellent", "concise", "non_native") and "off_topic" in g.flags]
+    assert wrong == []
 
 
 def test_the_dev_set_is_whole(report: dict) -> None:  # type: ignore[type-arg]
@@ -27,7 +42,7 @@ def test_the_dev_set_is_whole(report: dict) -> None:  # type: ignore[type-arg]
 
 
 def test_rank_agreement_with_the_hand_grades(report: dict) -> None:  # type: ignore[type-arg]
-    assert report["spearman"] >= 0.73  # measured 0.774 (0.703 before)
+    assert report["spearman"] >= 0.73  # measured 0.773 on the 114-question bank (0.703 before)
 
 
 def test_gaming_families_stay_under_their_caps(report: dict) -> None:  # type: ignore[type-arg]

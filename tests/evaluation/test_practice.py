@@ -9,7 +9,7 @@ import pytest
 from interviewer.adapters.bank_yaml import YamlQuestionBank
 from interviewer.adapters.retriever_faiss import FaissRetriever, load_or_build
 from interviewer.core.ports import Encoder
-from interviewer.evaluation.practice import evaluate, load_labels
+from interviewer.evaluation.practice import evaluate, labelled_bank, load_labels
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,9 @@ def test_practice_relevance_is_measured(
     bank: YamlQuestionBank, encoder: Encoder, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     index, _ = load_or_build(bank, encoder, tmp_path_factory.mktemp("index"), progress=False)
-    report = evaluate(bank, FaissRetriever(bank, encoder, index), load_labels(bank))
+    # Only questions the labels were judged against are suggested (datasets/practice/labelled_bank.txt).
+    report = evaluate(bank, FaissRetriever(bank, encoder, index), load_labels(bank),
+                      universe=labelled_bank())
     for c in report.cases:
         print(f"{c.label.question_id}/{c.label.criterion_id}: {c.suggested} hits={c.hits}")
     print(f"precision@2 = {report.precision:.3f} (ceiling {report.ceiling:.3f}), hit rate = {report.hit_rate:.3f}")
