@@ -87,6 +87,8 @@ class PgDb:
             return False
 
     async def close(self) -> None:
+        """Close the pool (in the loop it was opened in); a later use opens a new one."""
         if self._loop is asyncio.get_running_loop():
             await self._pool.close()
+            self._pool = self._new_pool()
         self._loop = self._opening = None

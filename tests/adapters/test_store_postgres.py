@@ -81,7 +81,14 @@ def test_a_store_used_from_two_event_loops_works_in_both(postgres_db: str) -> No
     # The CLI and the tests make keys in one asyncio.run, then serve in another loop.
     store = PostgresSessionStore(postgres_db)
     now = time.time()
-    asyncio.run(store.create(StoredSession("s1", {"phase": "asking"}, 0, "h", "org", now, now)))
+
+    async def first() -> None:  # closed in its own loop, as the CLI does (interviewer.cli._admin_call)
+        try:
+            await store.create(StoredSession("s1", {"phase": "asking"}, 0, "h", "org", now, now))
+        finally:
+            await store.close()
+
+    asyncio.run(first())
 
     async def later() -> StoredSession | None:
         try:
