@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from interviewer.evaluation.claims import (
     load_claims,
     split_questions,
 )
-from interviewer.judge_train import data_sha256, report
+from interviewer.judge_train import _class_weights, data_sha256, report
 
 VERSION = 1
 
@@ -95,10 +94,7 @@ def train_cross(
         f"({len(val_q)}), held out {len(held)} ({len(held_q)})")
     params = [p for p in base.parameters() if p.requires_grad] + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
-    counts = Counter(p.label for p in train)
-    total = sum(counts.values())
-    loss_fn = torch.nn.CrossEntropyLoss(
-        weight=torch.tensor([total / (3 * counts[k]) for k in range(3)]))
+    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(_class_weights(train)))
 
     def run_epoch(pairs: list[Pair], order: list[int], label: str) -> None:
         # `order` is shuffled in place, epoch after epoch (part of the recipe).
