@@ -166,7 +166,7 @@ def index_build(
 
     s = get_settings()
     bank = YamlQuestionBank.load(s.bank_roots)
-    encoder = SentenceTransformerEncoder(s.encoder_path)
+    encoder = SentenceTransformerEncoder.from_settings(s)
     directory = Path(s.data_dir) / "index"
     if force:
         h = index_hash(bank, encoder)
@@ -247,7 +247,7 @@ def rubrics_derive(
 def _encoder(s: Settings) -> Any:
     from interviewer.adapters.encoder_st import SentenceTransformerEncoder
 
-    return SentenceTransformerEncoder(s.encoder_path)
+    return SentenceTransformerEncoder.from_settings(s)
 
 
 @eval_app.command("asag")
@@ -313,7 +313,7 @@ def eval_robustness(quiet: Quiet = False) -> None:
 
     s = get_settings()
     bank = YamlQuestionBank.load(s.bank_roots)
-    judge = _offline(SentenceTransformerEncoder(s.encoder_path))
+    judge = _offline(SentenceTransformerEncoder.from_settings(s))
     questions = list(bank.all())
     progress = bar(total=len(questions), desc="robustness", unit="question", quiet=quiet)
     try:

@@ -15,7 +15,7 @@ from interviewer.settings import Settings, get_settings
 def _encoder(s: Settings) -> Any:
     from interviewer.adapters.encoder_st import SentenceTransformerEncoder
 
-    return SentenceTransformerEncoder(s.encoder_path)
+    return SentenceTransformerEncoder.from_settings(s)
 
 
 def bank_lint(

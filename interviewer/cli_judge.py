@@ -29,7 +29,7 @@ def judge_train(
     s = get_settings()
     bank = YamlQuestionBank.load(s.bank_roots)
     target = out or DEFAULT_VERIFIER
-    meta = train_verifier(SentenceTransformerEncoder(s.encoder_path), list(bank.all()), target,
+    meta = train_verifier(SentenceTransformerEncoder.from_settings(s), list(bank.all()), target,
                           tc=TrainConfig(seed=seed, epochs=epochs),
                           log=lambda m: typer.echo(m, err=True))
     typer.echo(f"wrote {target} (sha256 {meta['weights_sha256'][:16]}...)")
@@ -54,7 +54,7 @@ def judge_train_cross(
     s = get_settings()
     bank = YamlQuestionBank.load(s.bank_roots)
     target = out or DEFAULT_CROSS
-    meta = train_cross(list(bank.all()), SentenceTransformerEncoder(s.encoder_path), target,
+    meta = train_cross(list(bank.all()), SentenceTransformerEncoder.from_settings(s), target,
                        tc=CrossTrainConfig(seed=seed), encoder_path=s.encoder_path,
                        log=lambda m: typer.echo(m, err=True))
     typer.echo(f"wrote {target} (sha256 {meta['weights_sha256'][:16]}...)")
@@ -87,7 +87,7 @@ def eval_interviews(
 
     path = Path(split) if split.endswith((".yaml", ".yml")) else INTERVIEWS_DIR / f"{split}.yaml"
     settings = get_settings()
-    judge = OfflineJudge(SentenceTransformerEncoder(settings.encoder_path), verify=verify,
+    judge = OfflineJudge(SentenceTransformerEncoder.from_settings(settings), verify=verify,
                          verifier=verifier)
     with tqdm(total=len(load_interviews(path)), desc="grading", unit="answer", file=sys.stderr,
               disable=quiet or not sys.stderr.isatty()) as bar:

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # json_object+schema when a server rejects it; none sends no response_format.
     judge_response_format: Literal["auto", "json_schema", "json_object", "none"] = "auto"
     encoder_path: str | None = None
+    # The encoder's runtime: torch (sentence-transformers), or ONNX Runtime on a float32 or dynamic
+    # int8 export of the same weights, made on first use into `encoder_cache_dir` (docs/performance.md).
+    encoder_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    encoder_cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/interviewer/onnx
     encoder_batch_max: int = Field(256, ge=1)
     encoder_batch_wait_ms: float = Field(5.0, ge=0)
     grading_queue_max: int = Field(512, ge=1)

@@ -90,7 +90,7 @@ def build_services(
 
     bank = bank or YamlQuestionBank.load(settings.bank_roots)
     apply_torch_threads(settings)
-    base = encoder or SentenceTransformerEncoder(settings.encoder_path)
+    base = encoder or SentenceTransformerEncoder.from_settings(settings)
     encoder = enc = BatchingEncoder(
         base, max_batch=settings.encoder_batch_max, max_wait_ms=settings.encoder_batch_wait_ms,
         max_queue=settings.grading_queue_max,

