@@ -35,8 +35,8 @@ COPY rubrics/ rubrics/
 COPY frontend/ frontend/
 # Build the FAISS concept index now, so a replica does not spend its first start on it.
 RUN python -c "from interviewer.settings import Settings; \
-from interviewer.adapters.bank_yaml import YamlQuestionBank; \
-from interviewer.adapters.encoder_st import SentenceTransformerEncoder; \
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank; \
+from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder; \
 from interviewer.wiring import build_retriever; s = Settings(); \
 build_retriever(s, YamlQuestionBank.load(s.bank_roots), SentenceTransformerEncoder(s.encoder_path))" \
  && chown -R app:app /app/data

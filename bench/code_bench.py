@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from interviewer.adapters.sandbox_bwrap import BwrapRunner
+from interviewer.adapters.sandbox.bwrap import BwrapRunner
 from interviewer.core.code import CodeCase, CodeLimits
 
 CODE = "import numpy as np\ndef f(x):\n    return (x @ x.T).sum()\n"

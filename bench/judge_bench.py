@@ -16,10 +16,10 @@ import statistics
 import time
 
 import interviewer  # noqa: F401  (offline environment)
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.cross_verifier import CrossVerifier
-from interviewer.adapters.encoder_st import SentenceTransformerEncoder
-from interviewer.adapters.judge_offline import OfflineJudge, answer_units
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
+from interviewer.adapters.judge.offline.cross_verifier import CrossVerifier
+from interviewer.adapters.judge.offline.judge import OfflineJudge, answer_units
 from interviewer.evaluation.robustness import attack_variants
 from interviewer.settings import REPO_ROOT
 

@@ -105,7 +105,7 @@ def load_sqlite(path: Path, templates: list[dict[str, Any]], rows: list[tuple[st
                 org: str) -> None:
     import sqlite3
 
-    from interviewer.adapters.db_migrate import ensure_sqlite
+    from interviewer.adapters.store.db_migrate import ensure_sqlite
 
     ensure_sqlite(path)
     fields = [listing_fields(t) for t in templates]
@@ -125,7 +125,12 @@ def load_sqlite(path: Path, templates: list[dict[str, Any]], rows: list[tuple[st
 
 async def load_redis(url: str, templates: list[dict[str, Any]], rows: list[tuple[str, float, int]],
                      org: str) -> None:
-    from interviewer.adapters.store_redis import GLOBAL_INDEX, RedisSessionStore, _org_key, _session_key
+    from interviewer.adapters.store.sessions_redis import (
+        GLOBAL_INDEX,
+        RedisSessionStore,
+        _org_key,
+        _session_key,
+    )
 
     store = RedisSessionStore.from_url(url)
     texts = [json.dumps(t) for t in templates]
@@ -165,13 +170,13 @@ async def main() -> None:
                     help="timed calls of Redis' deep page (each scans half the org)")
     args = ap.parse_args()
 
-    from interviewer.adapters.admin_postgres import PostgresAdminStore
-    from interviewer.adapters.admin_redis import RedisAdminStore
-    from interviewer.adapters.admin_sqlite import SqliteAdminStore
-    from interviewer.adapters.db_migrate import upgrade
-    from interviewer.adapters.store_postgres import PostgresSessionStore
-    from interviewer.adapters.store_redis import RedisSessionStore
-    from interviewer.adapters.store_sqlite import SqliteSessionStore
+    from interviewer.adapters.store.admin_postgres import PostgresAdminStore
+    from interviewer.adapters.store.admin_redis import RedisAdminStore
+    from interviewer.adapters.store.admin_sqlite import SqliteAdminStore
+    from interviewer.adapters.store.db_migrate import upgrade
+    from interviewer.adapters.store.sessions_postgres import PostgresSessionStore
+    from interviewer.adapters.store.sessions_redis import RedisSessionStore
+    from interviewer.adapters.store.sessions_sqlite import SqliteSessionStore
     from tests.conftest import PostgresCluster, RedisServer
 
     t0 = time.perf_counter()

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 import interviewer  # noqa: F401  (offline environment)
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.encoder_st import SentenceTransformerEncoder
-from interviewer.adapters.retriever_faiss import ConceptIndex, FaissRetriever, load_or_build
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
+from interviewer.adapters.retrieval.faiss_index import ConceptIndex, FaissRetriever, load_or_build
 from interviewer.evaluation.followups import answer_without
 from interviewer.settings import REPO_ROOT
 

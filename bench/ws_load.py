@@ -151,8 +151,8 @@ def raw_encoder_throughput(texts: list[tuple[str, str]]) -> float:
 
     `texts` holds (question, answer) pairs.
     """
-    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
-    from interviewer.adapters.judge_offline import answer_units
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
+    from interviewer.adapters.judge.offline.judge import answer_units
 
     enc = SentenceTransformerEncoder()
     inputs: list[str] = []

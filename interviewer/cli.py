@@ -115,7 +115,7 @@ def bank_validate(
     path: Annotated[list[Path] | None, typer.Argument(help="Bank roots (default: configured banks)")] = None,
 ) -> None:
     """Validate question and rubric files; exit 1 on any error."""
-    from interviewer.adapters.bank_yaml import YamlQuestionBank
+    from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
 
     roots = path or get_settings().bank_roots
     bank = YamlQuestionBank.load(roots, strict=False)
@@ -136,7 +136,7 @@ def bank_schema(
     kind: Annotated[str, typer.Argument(help="questions | rubric | bank")] = "questions",
 ) -> None:
     """Print the JSON Schema of a bank file, generated from the pydantic models."""
-    from interviewer.adapters.bank_schema import BankFile, QuestionsFile, RubricFile
+    from interviewer.adapters.bank.schema import BankFile, QuestionsFile, RubricFile
 
     models: dict[str, Any] = {"questions": QuestionsFile, "rubric": RubricFile, "bank": BankFile}
     if kind not in models:
@@ -155,9 +155,9 @@ def index_build(
     force: Annotated[bool, typer.Option(help="Rebuild even when the saved index matches")] = False,
 ) -> None:
     """Build (or load) the concept index for the configured banks, as the server does at start."""
-    from interviewer.adapters.bank_yaml import YamlQuestionBank
-    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
-    from interviewer.adapters.retriever_faiss import (
+    from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
+    from interviewer.adapters.retrieval.faiss_index import (
         ConceptIndex,
         cards_for,
         index_hash,
@@ -245,7 +245,7 @@ def rubrics_derive(
 
 
 def _encoder(s: Settings) -> Any:
-    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder.from_settings(s)
 
@@ -297,7 +297,7 @@ def eval_asag(
 
 def _offline(encoder: Any) -> Any:
     """The offline judge as configured (INTERVIEWER_JUDGE_VERIFY and _VERIFIER included)."""
-    from interviewer.adapters.judge_offline import OfflineJudge
+    from interviewer.adapters.judge.offline.judge import OfflineJudge
 
     s = get_settings()
     return OfflineJudge(encoder, verify=s.judge_verify, verifier=s.judge_verifier)
@@ -306,8 +306,8 @@ def _offline(encoder: Any) -> Any:
 @eval_app.command("robustness")
 def eval_robustness(quiet: Quiet = False) -> None:
     """Run the gaming suite (padding, keyword lists, echo, off-topic, injection) over the bank."""
-    from interviewer.adapters.bank_yaml import YamlQuestionBank
-    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+    from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
     from interviewer.evaluation.robustness import run_robustness
     from interviewer.progress import Tracked, bar
 

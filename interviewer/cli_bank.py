@@ -13,7 +13,7 @@ from interviewer.settings import Settings, get_settings
 
 
 def _encoder(s: Settings) -> Any:
-    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder.from_settings(s)
 
@@ -32,7 +32,7 @@ def bank_lint(
 
     Exit 1 when there is an error-level finding (or the bank is invalid), 0 otherwise.
     """
-    from interviewer.adapters.bank_yaml import YamlQuestionBank
+    from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
     from interviewer.core.bank_lint import lint
 
     s = get_settings()

@@ -28,7 +28,7 @@ UrlOption = Annotated[str | None, typer.Option(
 
 def database_urls(settings: Settings) -> tuple[str, str]:
     """The URLs of the sessions' and the admin records' databases (the same one but for default SQLite)."""
-    from interviewer.adapters.db_migrate import sqlite_url
+    from interviewer.adapters.store.db_migrate import sqlite_url
 
     if settings.store_kind == "postgres":
         assert settings.database_url
@@ -64,7 +64,7 @@ def _reported() -> Iterator[None]:
 def check_database(settings: Settings) -> None:
     """At start: PostgreSQL must be at this version's revision; SQLite files are upgraded in place.
     Either way a database written by a newer, unknown version is refused (SchemaMismatch)."""
-    from interviewer.adapters import db_migrate
+    from interviewer.adapters.store import db_migrate
 
     if settings.store_kind == "redis":
         return
@@ -79,7 +79,7 @@ def check_database(settings: Settings) -> None:
 def upgrade(url: UrlOption = None,
             revision: Annotated[str, typer.Option(help="Target revision")] = "head") -> None:
     """Apply the schema migrations (run it before starting a new version on PostgreSQL)."""
-    from interviewer.adapters import db_migrate
+    from interviewer.adapters.store import db_migrate
 
     for u in _urls(url):
         if u.startswith("sqlite:///"):
@@ -93,7 +93,7 @@ def upgrade(url: UrlOption = None,
 @db_app.command()
 def current(url: UrlOption = None) -> None:
     """The schema revision of the database(s), and the one this version needs."""
-    from interviewer.adapters import db_migrate
+    from interviewer.adapters.store import db_migrate
 
     for u in _urls(url):
         with _reported():
@@ -103,7 +103,7 @@ def current(url: UrlOption = None) -> None:
 def _engine(url: str) -> Any:
     import sqlalchemy as sa
 
-    from interviewer.adapters.db_migrate import sqlalchemy_url
+    from interviewer.adapters.store.db_migrate import sqlalchemy_url
 
     return sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
 
@@ -119,8 +119,8 @@ def _open(path: str, mode: str) -> Iterator[IO[str]]:
 
 def export_rows(sessions_url: str, admin_url: str) -> Iterator[dict[str, Any]]:
     """A header, then one {"table", "row"} object per row of every table."""
-    from interviewer.adapters import db_migrate
-    from interviewer.adapters.db_schema import TABLES
+    from interviewer.adapters.store import db_migrate
+    from interviewer.adapters.store.db_schema import TABLES
 
     yield {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "schema": db_migrate.HEAD}
     for url in dict.fromkeys((sessions_url, admin_url)):
@@ -145,8 +145,8 @@ def import_rows(
     """Insert an export into empty tables of databases at the same schema revision; counts per table."""
     import sqlalchemy as sa
 
-    from interviewer.adapters import db_migrate
-    from interviewer.adapters.db_schema import TABLES
+    from interviewer.adapters.store import db_migrate
+    from interviewer.adapters.store.db_schema import TABLES
 
     by_name = {t.name: t for t in TABLES}
     header = json.loads(next(lines, "{}") or "{}")

@@ -21,9 +21,9 @@ def judge_train(
     epochs: Annotated[int, typer.Option(help="Most epochs (early stopping on validation)")] = 30,
 ) -> None:
     """Train the claim verifier from datasets/claims/ and the bank (reproducible, ~5 min on 2 cores)."""
-    from interviewer.adapters.bank_yaml import YamlQuestionBank
-    from interviewer.adapters.claim_verifier import DEFAULT_VERIFIER
-    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+    from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
+    from interviewer.adapters.judge.offline.claim_verifier import DEFAULT_VERIFIER
     from interviewer.judge_train import TrainConfig, train_verifier
 
     s = get_settings()
@@ -46,9 +46,9 @@ def judge_train_cross(
 ) -> None:
     """Train the cross-encoder claim verifier from datasets/claims/ and the bank (about 15 min on
     2 idle cores; the recipe is in interviewer/judge_train_cross.py)."""
-    from interviewer.adapters.bank_yaml import YamlQuestionBank
-    from interviewer.adapters.cross_verifier import DEFAULT_CROSS
-    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+    from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
+    from interviewer.adapters.judge.offline.cross_verifier import DEFAULT_CROSS
     from interviewer.judge_train_cross import CrossTrainConfig, train_cross
 
     s = get_settings()
@@ -75,9 +75,9 @@ def eval_interviews(
     """Hand-graded interview answers for questions outside the bank: Spearman and per-kind means."""
     from tqdm import tqdm
 
-    from interviewer.adapters.bank_yaml import YamlQuestionBank
-    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
-    from interviewer.adapters.judge_offline import OfflineJudge
+    from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
+    from interviewer.adapters.judge.offline.judge import OfflineJudge
     from interviewer.evaluation.interviews import (
         INTERVIEWS_DIR,
         evaluate_interviews,

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from interviewer.adapters.claim_verifier import LABELS, HeadConfig, build_head, file_sha256, pad
+from interviewer.adapters.judge.offline.claim_verifier import LABELS, HeadConfig, build_head, file_sha256, pad
 from interviewer.core.models import Question
 from interviewer.core.ports import Encoder
 from interviewer.evaluation.claims import CLAIMS_DIR, Pair, build_pairs, load_claims, split_questions

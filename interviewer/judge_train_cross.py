@@ -23,7 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from interviewer.adapters.cross_verifier import CrossConfig, adapter_state, build, file_sha256, logits
+from interviewer.adapters.judge.offline.cross_verifier import (
+    CrossConfig,
+    adapter_state,
+    build,
+    file_sha256,
+    logits,
+)
 from interviewer.core.models import Question
 from interviewer.core.ports import Encoder
 from interviewer.evaluation.claims import (

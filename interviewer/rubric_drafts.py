@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank, answer_hash, dump_rubric, read_rubric_file
-from interviewer.adapters.rubric_llm import LLMRubricDeriver
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank, answer_hash, dump_rubric, read_rubric_file
+from interviewer.adapters.judge.rubric_llm import LLMRubricDeriver
 from interviewer.core.judging import JudgeError
 from interviewer.core.models import Question, Rubric
 from interviewer.core.ports import Encoder
@@ -67,7 +67,7 @@ def build_llm_deriver(settings: Settings) -> LLMRubricDeriver | None:
     """An LLM rubric deriver on the configured judge model, or None when no model is set."""
     if not settings.judge_model:
         return None
-    from interviewer.adapters.llm_client import LLMClient
+    from interviewer.adapters.judge.llm_client import LLMClient
 
     client = LLMClient(
         settings.judge_model, api_base=settings.judge_api_base, api_key=settings.judge_api_key,

@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
 from interviewer.core.models import Rubric
 from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever, SessionEvents, SessionStore
 from interviewer.service.container import Services
@@ -27,15 +27,15 @@ def build_store(settings: Settings) -> SessionStore:
     from interviewer.service.listing import listing_fields
 
     if settings.store_kind == "postgres":
-        from interviewer.adapters.store_postgres import PostgresSessionStore
+        from interviewer.adapters.store.sessions_postgres import PostgresSessionStore
 
         return PostgresSessionStore(_postgres_url(settings), indexer=listing_fields)
     if settings.store_kind == "redis":
-        from interviewer.adapters.store_redis import RedisSessionStore
+        from interviewer.adapters.store.sessions_redis import RedisSessionStore
 
         assert settings.redis_url, "INTERVIEWER_REDIS_URL is required for the redis store"
         return RedisSessionStore.from_url(settings.redis_url)
-    from interviewer.adapters.store_sqlite import SqliteSessionStore
+    from interviewer.adapters.store.sessions_sqlite import SqliteSessionStore
 
     sessions, admin = settings.sqlite_paths
     return SqliteSessionStore(sessions, indexer=listing_fields, with_admin=sessions == admin)
@@ -45,23 +45,23 @@ def build_events(settings: Settings) -> SessionEvents:
     """Redis pub/sub when several instances share the sessions (Redis, or Postgres + Redis),
     else in-process queues."""
     if settings.shares_events:
-        from interviewer.adapters.events_redis import RedisSessionEvents
+        from interviewer.adapters.events.redis_pubsub import RedisSessionEvents
 
         assert settings.redis_url
         return RedisSessionEvents.from_url(settings.redis_url)
-    from interviewer.adapters.events_memory import MemorySessionEvents
+    from interviewer.adapters.events.memory import MemorySessionEvents
 
     return MemorySessionEvents()
 
 
 def build_judge(settings: Settings, encoder: Encoder) -> Judge:
-    from interviewer.adapters.judge_offline import OfflineJudge
+    from interviewer.adapters.judge.offline.judge import OfflineJudge
 
     offline = OfflineJudge(encoder, max_concurrency=settings.grading_threads or None,
                            verify=settings.judge_verify, verifier=settings.judge_verifier)
     if not settings.judge_model:
         return offline
-    from interviewer.adapters.judge_factory import build_judge as build_llm
+    from interviewer.adapters.judge.factory import build_judge as build_llm
 
     key = settings.judge_api_key.get_secret_value() if settings.judge_api_key else None
     return build_llm(
@@ -85,7 +85,7 @@ def build_services(
     settings: Settings, *, encoder: Encoder | None = None, bank: QuestionBank | None = None
 ) -> Services:
     """Everything the app needs; `encoder`/`bank` can be passed in to share them (tests, CLI)."""
-    from interviewer.adapters.encoder_batching import BatchingEncoder
+    from interviewer.adapters.encoder.batching import BatchingEncoder
     from interviewer.core.rubric_derive import derive_rubric
 
     bank = bank or YamlQuestionBank.load(settings.bank_roots)
@@ -114,15 +114,15 @@ def build_services(
 def build_code() -> dict[str, Any]:
     """The coding-problem bank and the bubblewrap sandbox (started on first use; when bwrap is
     unusable every code run is refused with `sandbox_unavailable`)."""
-    from interviewer.adapters.code_bank import CodeBank
-    from interviewer.adapters.sandbox_bwrap import BwrapRunner
+    from interviewer.adapters.bank.code_problems import CodeBank
+    from interviewer.adapters.sandbox.bwrap import BwrapRunner
 
     return {"code_bank": CodeBank(), "code_runner": BwrapRunner(pool_size=2, queue_limit=8)}
 
 
 def build_retriever(settings: Settings, bank: QuestionBank, encoder: Encoder) -> Retriever:
     """The FAISS concept index, loaded when the bank's hash matches, else rebuilt and saved."""
-    from interviewer.adapters.retriever_faiss import FaissRetriever, load_or_build
+    from interviewer.adapters.retrieval.faiss_index import FaissRetriever, load_or_build
 
     index, built = load_or_build(bank, encoder, Path(settings.data_dir) / "index")
     log.info("index.ready", extra={"cards": len(index.cards), "built": built})

@@ -11,16 +11,16 @@ from interviewer.settings import Settings
 def build_admin_store(settings: Settings) -> AdminStore:
     """Where the sessions are: Postgres, Redis (so every instance sees the same keys), or SQLite."""
     if settings.store_kind == "postgres":
-        from interviewer.adapters.admin_postgres import PostgresAdminStore
+        from interviewer.adapters.store.admin_postgres import PostgresAdminStore
         from interviewer.wiring import _postgres_url
 
         return PostgresAdminStore(_postgres_url(settings))
     if settings.store_kind == "redis":
-        from interviewer.adapters.admin_redis import RedisAdminStore
+        from interviewer.adapters.store.admin_redis import RedisAdminStore
 
         assert settings.redis_url, "INTERVIEWER_REDIS_URL is required for the redis store"
         return RedisAdminStore.from_url(settings.redis_url)
-    from interviewer.adapters.admin_sqlite import SqliteAdminStore
+    from interviewer.adapters.store.admin_sqlite import SqliteAdminStore
 
     return SqliteAdminStore(settings.sqlite_paths[1])
 

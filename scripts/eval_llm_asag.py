@@ -26,9 +26,9 @@ import sys
 import time
 from pathlib import Path
 
-from interviewer.adapters.encoder_st import SentenceTransformerEncoder
-from interviewer.adapters.judge_litellm import LiteLLMJudge
-from interviewer.adapters.judge_offline import OfflineJudge
+from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
+from interviewer.adapters.judge.llm_judge import LiteLLMJudge
+from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.core.judging import JudgeError
 from interviewer.evaluation.asag import (
     MAX_POINTS,

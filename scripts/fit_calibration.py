@@ -19,7 +19,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from interviewer import env
-from interviewer.adapters.judge_offline import (
+from interviewer.adapters.judge.offline.judge import (
     DEFAULT_CALIBRATION,
     FEATURES,
     RELEVANCE,
@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=DEFAULT_CALIBRATION)
     args = ap.parse_args(argv)
     env.apply()
-    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
 
     encoder = SentenceTransformerEncoder()
     items = load_asag(args.csv)

@@ -8,7 +8,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # the reverse proxy of the compose topology, run as a process (tests/browser/test_topology.py)
 command -v caddy >/dev/null 2>&1 || need+=(caddy)
-# the sandbox of coding questions (interviewer/adapters/sandbox_bwrap.py, tests/code)
+# the sandbox of coding questions (interviewer/adapters/sandbox/bwrap.py, tests/code)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 # `docker compose config` validates docker-compose.yml without an engine (tests/deploy)
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then

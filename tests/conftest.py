@@ -31,7 +31,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def encoder():  # type: ignore[no-untyped-def]
     """The real packaged all-MiniLM-L6-v2, loaded once per test session."""
-    from interviewer.adapters.encoder_st import SentenceTransformerEncoder
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder()
 
@@ -187,7 +187,7 @@ def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
 @pytest.fixture
 def postgres_db(postgres_url: str) -> str:
     """A fresh database at the newest schema revision (`interviewer db upgrade` applied)."""
-    from interviewer.adapters.db_migrate import upgrade
+    from interviewer.adapters.store.db_migrate import upgrade
 
     upgrade(postgres_url)
     return postgres_url

@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from interviewer import cli_bank
-from interviewer.adapters.bank_yaml import answer_hash
+from interviewer.adapters.bank.yaml_bank import answer_hash
 from interviewer.cli import app
 from interviewer.settings import get_settings
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from interviewer.adapters.admin_postgres import PostgresAdminStore
-from interviewer.adapters.admin_sqlite import SqliteAdminStore
-from interviewer.adapters.db_migrate import HEAD
-from interviewer.adapters.store_sqlite import SqliteSessionStore
+from interviewer.adapters.store.admin_postgres import PostgresAdminStore
+from interviewer.adapters.store.admin_sqlite import SqliteAdminStore
+from interviewer.adapters.store.db_migrate import HEAD
+from interviewer.adapters.store.sessions_sqlite import SqliteSessionStore
 from interviewer.cli import app
 from interviewer.core.models import Verdict
 from interviewer.core.ports import (

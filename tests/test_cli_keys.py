@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.adapters.admin_sqlite import SqliteAdminStore
+from interviewer.adapters.store.admin_sqlite import SqliteAdminStore
 from interviewer.errors import Unauthorized
 from interviewer.service.auth import authenticate
 
@@ -48,7 +48,7 @@ def test_serve_refuses_a_public_bind_with_auth_off(tmp_path: Path) -> None:
 
 
 def test_keys_created_with_redis_are_seen_by_every_instance(tmp_path: Path, redis_server) -> None:  # type: ignore[no-untyped-def]
-    from interviewer.adapters.admin_redis import RedisAdminStore
+    from interviewer.adapters.store.admin_redis import RedisAdminStore
 
     made = run(["keys", "create", "--role", "partner", "--org", "beta"], tmp_path,
                INTERVIEWER_REDIS_URL=redis_server.url, INTERVIEWER_STORE="redis")

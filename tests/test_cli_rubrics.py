@@ -13,8 +13,8 @@ import yaml
 from typer.testing import CliRunner
 
 from interviewer import cli, progress
-from interviewer.adapters.bank_schema import RubricFile
-from interviewer.adapters.bank_yaml import answer_hash
+from interviewer.adapters.bank.schema import RubricFile
+from interviewer.adapters.bank.yaml_bank import answer_hash
 from interviewer.settings import get_settings
 from tests.fakes.openai_server import FakeOpenAI, Reply
 

@@ -37,8 +37,8 @@ def test_store_kind_follows_the_urls(tmp_path: Path) -> None:
 def test_wiring_builds_postgres_stores_that_index_the_listing(postgres_db: str) -> None:
     import asyncio
 
-    from interviewer.adapters.admin_postgres import PostgresAdminStore
-    from interviewer.adapters.store_postgres import PostgresSessionStore
+    from interviewer.adapters.store.admin_postgres import PostgresAdminStore
+    from interviewer.adapters.store.sessions_postgres import PostgresSessionStore
     from interviewer.wiring import build_events, build_store
     from interviewer.wiring_admin import build_admin_store
 
@@ -74,7 +74,7 @@ def test_serve_refuses_a_postgres_database_that_was_not_upgraded(postgres_url: s
 def test_serve_refuses_a_sqlite_file_of_a_newer_version(tmp_path: Path) -> None:
     import sqlite3
 
-    from interviewer.adapters.db_migrate import ensure_sqlite
+    from interviewer.adapters.store.db_migrate import ensure_sqlite
 
     ensure_sqlite(tmp_path / "interviewer.sqlite3")
     with sqlite3.connect(tmp_path / "interviewer.sqlite3") as db:

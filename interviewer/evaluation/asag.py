@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from interviewer.adapters.judge_offline import OfflineJudge
+from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.core.models import Difficulty, Question, Rubric
 from interviewer.core.ports import Encoder
 from interviewer.core.rubric_derive import derive_rubric

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from interviewer.adapters.judge_offline import OfflineJudge
-from interviewer.adapters.retriever_faiss import FaissRetriever
+from interviewer.adapters.judge.offline.judge import OfflineJudge
+from interviewer.adapters.retrieval.faiss_index import FaissRetriever
 from interviewer.core import interview
 from interviewer.core.models import Question, Rubric
 from interviewer.core.planning import planned

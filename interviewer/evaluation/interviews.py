@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from interviewer.adapters.judge_offline import OfflineJudge
-from interviewer.adapters.retriever_faiss import ConceptIndex, FaissRetriever, cards_for
+from interviewer.adapters.judge.offline.judge import OfflineJudge
+from interviewer.adapters.retrieval.faiss_index import ConceptIndex, FaissRetriever, cards_for
 from interviewer.core.models import Difficulty, Grade, Question, Rubric
 from interviewer.core.ports import Encoder, QuestionBank
 from interviewer.core.rubric_derive import derive_rubric

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from interviewer.adapters.retriever_faiss import FaissRetriever
+from interviewer.adapters.retrieval.faiss_index import FaissRetriever
 from interviewer.core.ports import QuestionBank
 
 LABELS = Path(__file__).resolve().parents[2] / "datasets" / "practice" / "relevance.yaml"

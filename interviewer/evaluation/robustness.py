@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 
-from interviewer.adapters.judge_offline import OfflineJudge
+from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.core.models import Question, Rubric
 from interviewer.core.rubric_derive import derive_rubric, key_terms
 

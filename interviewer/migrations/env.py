@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import context
 
-from interviewer.adapters.db_schema import metadata
+from interviewer.adapters.store.db_schema import metadata
 
 config = context.config
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.adapters.judge_offline import OfflineJudge
+from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.core.ports import AdminStore, Encoder
 
 
@@ -20,15 +20,15 @@ def offline_judge(encoder: Encoder) -> OfflineJudge:
 @pytest.fixture(params=["sqlite", "redis", "postgres"])
 async def admin(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AdminStore]:
     if request.param == "sqlite":
-        from interviewer.adapters.admin_sqlite import SqliteAdminStore
+        from interviewer.adapters.store.admin_sqlite import SqliteAdminStore
 
         s: AdminStore = SqliteAdminStore(tmp_path / "admin.sqlite3")
     elif request.param == "postgres":
-        from interviewer.adapters.admin_postgres import PostgresAdminStore
+        from interviewer.adapters.store.admin_postgres import PostgresAdminStore
 
         s = PostgresAdminStore(request.getfixturevalue("postgres_db"))
     else:
-        from interviewer.adapters.admin_redis import RedisAdminStore
+        from interviewer.adapters.store.admin_redis import RedisAdminStore
 
         s = RedisAdminStore.from_url(request.getfixturevalue("redis_server").url)
     yield s

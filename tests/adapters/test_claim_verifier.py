@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.claim_verifier import DEFAULT_VERIFIER, ClaimVerifier, file_sha256
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.judge.offline.claim_verifier import DEFAULT_VERIFIER, ClaimVerifier, file_sha256
 from interviewer.core.ports import Encoder
 from interviewer.evaluation.claims import CLAIMS_DIR, build_pairs, load_claims, split_questions
 from interviewer.judge_train import TrainConfig, train_verifier

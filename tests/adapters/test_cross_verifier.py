@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.cross_verifier import DEFAULT_CROSS, CrossVerifier, file_sha256
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.judge.offline.cross_verifier import DEFAULT_CROSS, CrossVerifier, file_sha256
 from interviewer.core.ports import Encoder
 from interviewer.evaluation.claims import (
     ASSERTS,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from interviewer.adapters import db_migrate
-from interviewer.adapters.db_schema import metadata
+from interviewer.adapters.store import db_migrate
+from interviewer.adapters.store.db_schema import metadata
 from interviewer.errors import SchemaMismatch
 
 # What interviewer created before migrations existed (the old `CREATE TABLE IF NOT EXISTS` code).
@@ -70,7 +70,7 @@ def test_migrations_give_sqlite_and_postgres_the_schema_of_db_schema(tmp_path: P
 
 
 def test_a_file_from_before_migrations_is_adopted_and_keeps_its_rows(tmp_path: Path) -> None:
-    from interviewer.adapters.store_sqlite import SqliteSessionStore
+    from interviewer.adapters.store.sessions_sqlite import SqliteSessionStore
 
     path = tmp_path / "interviewer.sqlite3"
     with sqlite3.connect(path) as db:
@@ -99,7 +99,7 @@ def test_a_file_from_before_migrations_is_adopted_and_keeps_its_rows(tmp_path: P
 
 
 def test_sqlite_file_at_an_unknown_newer_revision_is_refused(tmp_path: Path) -> None:
-    from interviewer.adapters.store_sqlite import SqliteSessionStore
+    from interviewer.adapters.store.sessions_sqlite import SqliteSessionStore
 
     path = tmp_path / "interviewer.sqlite3"
     db_migrate.ensure_sqlite(path)
@@ -110,7 +110,7 @@ def test_sqlite_file_at_an_unknown_newer_revision_is_refused(tmp_path: Path) -> 
 
 
 def test_postgres_must_be_upgraded_first_and_newer_is_refused(postgres_url: str) -> None:
-    from interviewer.adapters.store_postgres import PostgresSessionStore
+    from interviewer.adapters.store.sessions_postgres import PostgresSessionStore
 
     with pytest.raises(SchemaMismatch, match="interviewer db upgrade"):
         PostgresSessionStore(postgres_url)

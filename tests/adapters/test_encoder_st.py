@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from interviewer.adapters.encoder_st import BATCH_CHARS, SentenceTransformerEncoder, length_batches
+from interviewer.adapters.encoder.sentence_transformer import (
+    BATCH_CHARS,
+    SentenceTransformerEncoder,
+    length_batches,
+)
 
 
 def test_length_batches_cut_by_padded_size_and_count() -> None:

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from interviewer.adapters.events_memory import MemorySessionEvents
-from interviewer.adapters.events_redis import RedisSessionEvents
+from interviewer.adapters.events.memory import MemorySessionEvents
+from interviewer.adapters.events.redis_pubsub import RedisSessionEvents
 from interviewer.core.ports import SessionEvents
 from tests.conftest import RedisServer
 

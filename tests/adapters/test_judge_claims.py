@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.judge_offline import OfflineJudge
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.core.models import Grade, Verdict
 from interviewer.settings import Settings
 

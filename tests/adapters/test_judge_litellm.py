@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from interviewer.adapters.judge_factory import build_judge
-from interviewer.adapters.judge_litellm import PROMPT_VERSION, LiteLLMJudge, feedback_prefix
+from interviewer.adapters.judge.factory import build_judge
+from interviewer.adapters.judge.llm_judge import PROMPT_VERSION, LiteLLMJudge, feedback_prefix
 from interviewer.core import scoring
 from interviewer.core.judging import (
     CachingJudge,
@@ -304,7 +304,8 @@ async def test_timeout_raises_within_the_bound_then_falls_back(fake_openai: Fake
     with pytest.raises(JudgeError) as info:
         await grade(judge(fake_openai, timeout=0.3, max_retries=1))
     assert info.value.kind is JudgeErrorKind.TIMEOUT
-    assert time.monotonic() - started < 1.5 and len(fake_openai.requests) == 2
+    # bounded: an unbounded call would take the reply's 5 s per attempt (10 s); slack for a loaded CI
+    assert time.monotonic() - started < 4.5 and len(fake_openai.requests) == 2
     chain = FallbackJudge([judge(fake_openai, timeout=0.3, max_retries=0), StandIn()])
     g = await grade(chain)
     assert g.judge == "offline" and g.provenance is not None and g.provenance.fallback_used

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.adapters.judge_offline import OfflineJudge
+from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.core.models import Grade, Verdict
 from interviewer.evaluation.robustness import OFF_TOPIC, attack_variants, run_robustness
 from tests.factories import all_questions, make_question, make_rubric

@@ -25,15 +25,15 @@ async def stores(
 ) -> AsyncIterator[tuple[IndexedStore, AdminStore]]:
     """A session store that indexes the listing, and the admin store of the same database."""
     if request.param == "sqlite":
-        from interviewer.adapters.admin_sqlite import SqliteAdminStore
-        from interviewer.adapters.store_sqlite import SqliteSessionStore
+        from interviewer.adapters.store.admin_sqlite import SqliteAdminStore
+        from interviewer.adapters.store.sessions_sqlite import SqliteSessionStore
 
         path = tmp_path / "one.sqlite3"
         s: IndexedStore = SqliteSessionStore(path, indexer=listing_fields, with_admin=True)
         a: AdminStore = SqliteAdminStore(path)
     else:
-        from interviewer.adapters.admin_postgres import PostgresAdminStore
-        from interviewer.adapters.store_postgres import PostgresSessionStore
+        from interviewer.adapters.store.admin_postgres import PostgresAdminStore
+        from interviewer.adapters.store.sessions_postgres import PostgresSessionStore
 
         url = request.getfixturevalue("postgres_db")
         s, a = PostgresSessionStore(url, indexer=listing_fields), PostgresAdminStore(url)

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from interviewer.adapters.judge_litellm import FEEDBACK_CHARS, QUOTE_CHARS, LiteLLMJudge
-from interviewer.adapters.llm_client import rejects_response_format, strict_schema
+from interviewer.adapters.judge.llm_client import rejects_response_format, strict_schema
+from interviewer.adapters.judge.llm_judge import FEEDBACK_CHARS, QUOTE_CHARS, LiteLLMJudge
 from interviewer.core.judging import JudgeError, JudgeErrorKind
 from interviewer.settings import Settings
 from tests.adapters.test_judge_litellm import MODEL, grade, payload

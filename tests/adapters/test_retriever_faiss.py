@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.retriever_faiss import (
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.retrieval.faiss_index import (
     ConceptIndex,
     FaissRetriever,
     cards_for,

@@ -18,16 +18,16 @@ KINDS = ["sqlite", "redis", "postgres"]
 @pytest.fixture(params=KINDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
     if request.param == "sqlite":
-        from interviewer.adapters.store_sqlite import SqliteSessionStore
+        from interviewer.adapters.store.sessions_sqlite import SqliteSessionStore
 
         s: SessionStore = SqliteSessionStore(tmp_path / "s.sqlite3")
     elif request.param == "postgres":
-        from interviewer.adapters.store_postgres import PostgresSessionStore
+        from interviewer.adapters.store.sessions_postgres import PostgresSessionStore
 
         s = PostgresSessionStore(request.getfixturevalue("postgres_db"))
     else:
-        pytest.importorskip("interviewer.adapters.store_redis")
-        from interviewer.adapters.store_redis import RedisSessionStore
+        pytest.importorskip("interviewer.adapters.store.sessions_redis")
+        from interviewer.adapters.store.sessions_redis import RedisSessionStore
 
         server = request.getfixturevalue("redis_server")
         s = RedisSessionStore.from_url(server.url)

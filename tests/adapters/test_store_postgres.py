@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from interviewer.adapters.store_postgres import PostgresSessionStore
+from interviewer.adapters.store.sessions_postgres import PostgresSessionStore
 from interviewer.core.ports import StoredSession
 from interviewer.errors import Superseded
 
@@ -45,7 +45,7 @@ async def test_concurrent_commits_from_two_instances_exactly_one_wins(postgres_d
 
 
 async def test_an_unreachable_database_is_a_clear_503(postgres_db: str) -> None:
-    from interviewer.adapters.pg_db import DatabaseUnavailable
+    from interviewer.adapters.store.pg_db import DatabaseUnavailable
 
     store = PostgresSessionStore(postgres_db.rsplit("/", 1)[0] + "/no_such_db", check_schema=False,
                                  timeout=1.0)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from interviewer.adapters.store_redis import RedisSessionStore, StoreUnavailable, make_client
+from interviewer.adapters.store.sessions_redis import RedisSessionStore, StoreUnavailable, make_client
 from interviewer.core.ports import StoredSession
 from interviewer.errors import InvalidState
 from tests.conftest import RedisServer

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
 from interviewer.api.app import create_app
 from interviewer.service.container import Services
 from interviewer.settings import Settings

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import websockets
 
-from interviewer.adapters.admin_redis import RedisAdminStore
+from interviewer.adapters.store.admin_redis import RedisAdminStore
 from interviewer.service.auth import create_key
 from interviewer.wiring import build_services
 from tests.api.conftest import LiveServer, make_settings, serve

@@ -40,7 +40,7 @@ def setup(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     if request.param == "postgres":
         import secrets
 
-        from interviewer.adapters.db_migrate import upgrade
+        from interviewer.adapters.store.db_migrate import upgrade
 
         cluster = request.getfixturevalue("postgres_cluster")
         name = f"review_{secrets.token_hex(4)}"

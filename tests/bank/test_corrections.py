@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.judge_offline import OfflineJudge
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.core.models import Verdict
 from interviewer.core.ports import Encoder
 

@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 import pytest
 
-from interviewer.adapters.admin_redis import RedisAdminStore
-from interviewer.adapters.bank_yaml import YamlQuestionBank
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.store.admin_redis import RedisAdminStore
 from interviewer.client import Client, verify_signature
 from interviewer.service.auth import create_key
 from tests.api.authkit import Receiver

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from interviewer.adapters.sandbox_bwrap import BwrapRunner
+from interviewer.adapters.sandbox.bwrap import BwrapRunner
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.adapters.code_bank import CodeBank
-from interviewer.adapters.sandbox_bwrap import BwrapRunner
+from interviewer.adapters.bank.code_problems import CodeBank
+from interviewer.adapters.sandbox.bwrap import BwrapRunner
 from interviewer.core.code import RunStatus
 from interviewer.errors import BankError
 from interviewer.service.code_grading import grade_code

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interviewer.adapters.sandbox_bwrap import BwrapRunner
+from interviewer.adapters.sandbox.bwrap import BwrapRunner
 from interviewer.core.code import CodeCase, CodeLimits, RunResult, RunStatus
 from interviewer.errors import Busy, CodeTooLarge, SandboxUnavailable
 

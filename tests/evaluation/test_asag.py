@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.adapters.judge_offline import OfflineJudge
+from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.core.ports import Encoder
 from interviewer.evaluation.asag import evaluate_asag, load_asag, metrics
 

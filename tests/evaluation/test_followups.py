@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.judge_offline import OfflineJudge
-from interviewer.adapters.retriever_faiss import FaissRetriever, load_or_build
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.judge.offline.judge import OfflineJudge
+from interviewer.adapters.retrieval.faiss_index import FaissRetriever, load_or_build
 from interviewer.core.models import Verdict
 from interviewer.core.ports import Encoder
 from interviewer.evaluation.followups import precision_at_1

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.judge_offline import OfflineJudge
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.core.ports import Encoder
 from interviewer.evaluation.interviews import INTERVIEWS_DIR, Graded, evaluate_interviews, summarise
 from interviewer.settings import Settings

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.retriever_faiss import FaissRetriever, load_or_build
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.retrieval.faiss_index import FaissRetriever, load_or_build
 from interviewer.core.ports import Encoder
 from interviewer.evaluation.practice import evaluate, labelled_bank, load_labels
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from interviewer.adapters.judge_factory import build_judge
-from interviewer.adapters.judge_litellm import PROMPT_VERSION, LiteLLMJudge
+from interviewer.adapters.judge.factory import build_judge
+from interviewer.adapters.judge.llm_judge import PROMPT_VERSION, LiteLLMJudge
 from interviewer.core import scoring
 from interviewer.core.models import Criterion, Difficulty, Grade, Question, Rubric, Verdict
 from interviewer.llm_local import LocalLLMError, LocalLLMServer, free_port, resolve_model
@@ -115,7 +115,7 @@ def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLLMServ
 
 @pytest.fixture(scope="session")
 def offline_judge(encoder: Any) -> Any:
-    from interviewer.adapters.judge_offline import OfflineJudge
+    from interviewer.adapters.judge.offline.judge import OfflineJudge
 
     return OfflineJudge(encoder)
 

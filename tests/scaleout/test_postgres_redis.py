@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import redis as redis_sync
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.db_migrate import upgrade
-from interviewer.adapters.store_postgres import PostgresSessionStore
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.store.db_migrate import upgrade
+from interviewer.adapters.store.sessions_postgres import PostgresSessionStore
 from interviewer.client import interview
 from tests.conftest import REPO, PostgresCluster, RedisServer
 from tests.scaleout.procs import AppProcess

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import websockets
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.store_redis import RedisSessionStore
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.store.sessions_redis import RedisSessionStore
 from interviewer.client import InterviewSocket, interview
 from interviewer.service.sessions import without_token
 from tests.conftest import REPO, RedisServer

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.store_redis import RedisSessionStore
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.store.sessions_redis import RedisSessionStore
 from interviewer.client import interview
 from tests.conftest import REPO, RedisServer
 from tests.fakes.openai_server import FakeOpenAI, Reply

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.events_redis import RedisSessionEvents
-from interviewer.adapters.store_redis import RedisSessionStore
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.events.redis_pubsub import RedisSessionEvents
+from interviewer.adapters.store.sessions_redis import RedisSessionStore
 from interviewer.core.state import AnswerSubmitted, InterviewConfig
 from interviewer.service.claims import CLAIMED
 from interviewer.service.container import Services

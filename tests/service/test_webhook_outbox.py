@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from interviewer import metrics
-from interviewer.adapters.admin_sqlite import SqliteAdminStore
+from interviewer.adapters.store.admin_sqlite import SqliteAdminStore
 from interviewer.client import verify_signature
 from interviewer.core.ports import WebhookRecord
 from interviewer.errors import WebhookBacklogFull
@@ -34,10 +34,10 @@ from interviewer.service.webhooks import WebhookDispatcher
 async def main(kind, where, mode, url):
     if kind == "sqlite":
         from pathlib import Path
-        from interviewer.adapters.admin_sqlite import SqliteAdminStore
+        from interviewer.adapters.store.admin_sqlite import SqliteAdminStore
         admin = SqliteAdminStore(Path(where))
     else:
-        from interviewer.adapters.admin_redis import RedisAdminStore
+        from interviewer.adapters.store.admin_redis import RedisAdminStore
         admin = RedisAdminStore.from_url(where)
     d = WebhookDispatcher(admin, timeout=2, allow_private=True, backoff_base=0.2, backoff_max=0.5,
                           max_attempts=30, poll_interval=0.1)

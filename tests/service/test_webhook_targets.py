@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.adapters.admin_sqlite import SqliteAdminStore
+from interviewer.adapters.store.admin_sqlite import SqliteAdminStore
 from interviewer.core.ports import WebhookRecord
 from interviewer.errors import BadRequest
 from interviewer.service import admin as svc_admin

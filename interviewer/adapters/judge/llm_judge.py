@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, SecretStr
 
-from interviewer.adapters.llm_client import LLMClient, ResponseFormat, Spend, brief
+from interviewer.adapters.judge.llm_client import LLMClient, ResponseFormat, Spend, brief
 from interviewer.core.judging import ground, stream_text, word_chunks
 from interviewer.core.models import (
     CriterionResult,

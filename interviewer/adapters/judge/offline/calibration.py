@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
-DEFAULT_CALIBRATION = Path(__file__).resolve().parent.parent / "calibration" / "offline-v3.json"
+from interviewer import PACKAGE_DIR
+
+DEFAULT_CALIBRATION = PACKAGE_DIR / "calibration" / "offline-v3.json"
 # Key-term coverage, relevance (the gate's input), contextual token recall of the statement.
 FEATURES = ("terms", "relevance", "ctx")
 RELEVANCE = FEATURES.index("relevance")

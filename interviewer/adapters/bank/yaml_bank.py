@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from interviewer.adapters.bank_schema import (
+from interviewer.adapters.bank.schema import (
     BankFile,
     QuestionFile,
     QuestionsFile,

@@ -8,7 +8,7 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 
-from interviewer.adapters.store_redis import make_client
+from interviewer.adapters.store.sessions_redis import make_client
 
 SUBSCRIBE_TIMEOUT = 5.0
 # A reader wakes at least this often to notice `aclose` from another task (a blocking read on a

@@ -27,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
-CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
+from interviewer import PACKAGE_DIR
+
+CALIBRATION_DIR = PACKAGE_DIR / "calibration"
 DEFAULT_CROSS = CALIBRATION_DIR / "cross-v1.safetensors"
 LABELS = ("asserts", "contradicts", "neutral")
 ASSERTS, CONTRADICTS, NEUTRAL = range(3)

@@ -26,7 +26,7 @@ class PgDb:
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, check_schema: bool = True,
                  timeout: float = 10.0) -> None:
         if check_schema:
-            from interviewer.adapters.db_migrate import check
+            from interviewer.adapters.store.db_migrate import check
 
             check(url)  # refuses a database that is not at this version's schema revision
         self.url = url

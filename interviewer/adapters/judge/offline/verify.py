@@ -18,8 +18,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from interviewer.adapters.claim_verifier import ASSERTS, CONTRADICTS
-from interviewer.adapters.offline_units import Units
+from interviewer.adapters.judge.offline.claim_verifier import ASSERTS, CONTRADICTS
+from interviewer.adapters.judge.offline.units import Units
 
 # Thresholds on the verifier's probabilities, set by hand, not fitted: no setting found by a search
 # over them kept correct answers' scores on questions outside the bank (docs/grading.md).

@@ -10,7 +10,7 @@ from dataclasses import astuple
 from pathlib import Path
 from typing import Any, TypeVar
 
-from interviewer.adapters.sqlite_db import SqliteDb
+from interviewer.adapters.store.sqlite_db import SqliteDb
 from interviewer.core.ports import (
     ApiKeyRecord,
     AuditEntry,

@@ -24,7 +24,7 @@ class SqliteDb:
     """Every call runs in this database's worker thread on one connection guarded by a lock."""
 
     def __init__(self, path: Path) -> None:
-        from interviewer.adapters.db_migrate import ensure_sqlite
+        from interviewer.adapters.store.db_migrate import ensure_sqlite
 
         ensure_sqlite(path)  # refuses a file of a newer, unknown schema (SchemaMismatch)
         self.path = path

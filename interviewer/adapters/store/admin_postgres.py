@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import astuple
 from typing import Any
 
-from interviewer.adapters.pg_db import PgDb
+from interviewer.adapters.store.pg_db import PgDb
 from interviewer.core.ports import (
     ApiKeyRecord,
     AuditEntry,

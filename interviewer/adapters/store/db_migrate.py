@@ -15,10 +15,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from interviewer import PACKAGE_DIR
 from interviewer.errors import SchemaMismatch
 
 HEAD = "0003"  # the newest revision in interviewer/migrations/versions (a test checks it)
-MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+MIGRATIONS = PACKAGE_DIR / "migrations"
 
 
 def sqlalchemy_url(url: str) -> str:

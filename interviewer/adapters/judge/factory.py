@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from pydantic import SecretStr
 
-from interviewer.adapters.judge_litellm import PROMPT_VERSION, LiteLLMJudge
-from interviewer.adapters.llm_client import ResponseFormat
+from interviewer.adapters.judge.llm_client import ResponseFormat
+from interviewer.adapters.judge.llm_judge import PROMPT_VERSION, LiteLLMJudge
 from interviewer.core.judging import CachingJudge, EnsembleJudge, FallbackJudge, GradeCache
 from interviewer.core.ports import Judge
 

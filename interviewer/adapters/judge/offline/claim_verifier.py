@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from interviewer import PACKAGE_DIR
 from interviewer.core.ports import TokenVectors
 
-CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
+CALIBRATION_DIR = PACKAGE_DIR / "calibration"
 DEFAULT_VERIFIER = CALIBRATION_DIR / "verifier-v1.safetensors"
 LABELS = ("asserts", "contradicts", "neutral")
 ASSERTS, CONTRADICTS, NEUTRAL = range(3)

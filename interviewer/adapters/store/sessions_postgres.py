@@ -14,8 +14,8 @@ from typing import Any
 
 import psycopg
 
-from interviewer.adapters.pg_db import PgDb
-from interviewer.adapters.sql_listing import listing_sql
+from interviewer.adapters.store.pg_db import PgDb
+from interviewer.adapters.store.sql_listing import listing_sql
 from interviewer.core.ports import Indexer, ListingQuery, StoredSession
 from interviewer.errors import InvalidState, SessionNotFound, Superseded
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from interviewer.adapters.llm_client import LLMClient, Spend
+from interviewer.adapters.judge.llm_client import LLMClient, Spend
 from interviewer.core.models import Criterion, Derivation, Question, Rubric
 from interviewer.core.rubric_derive import slugify
 

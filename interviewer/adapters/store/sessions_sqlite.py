@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from interviewer.adapters.sql_listing import listing_sql
-from interviewer.adapters.sqlite_db import SqliteDb
+from interviewer.adapters.store.sql_listing import listing_sql
+from interviewer.adapters.store.sqlite_db import SqliteDb
 from interviewer.core.ports import Indexer, ListingQuery, StoredSession
 from interviewer.errors import SessionNotFound, Superseded
 

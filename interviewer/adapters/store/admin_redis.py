@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 
-from interviewer.adapters.store_redis import make_client
+from interviewer.adapters.store.sessions_redis import make_client
 from interviewer.core.ports import (
     ApiKeyRecord,
     AuditEntry,

@@ -20,17 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
-from interviewer.adapters.claim_verifier import DEFAULT_VERIFIER, ClaimVerifier
-from interviewer.adapters.cross_verifier import DEFAULT_CROSS, CrossVerifier
-from interviewer.adapters.offline_calibration import (
+from interviewer.adapters.judge.offline.calibration import (
     DEFAULT_CALIBRATION,
     FEATURES,
     RELEVANCE,
     Calibration,
 )
-from interviewer.adapters.offline_contradiction import Nearest, contradiction
-from interviewer.adapters.offline_units import Units, answer_units, term_coverage
-from interviewer.adapters.offline_verify import ASSERT_SOME, Checked, check_criteria
+from interviewer.adapters.judge.offline.claim_verifier import DEFAULT_VERIFIER, ClaimVerifier
+from interviewer.adapters.judge.offline.contradiction import Nearest, contradiction
+from interviewer.adapters.judge.offline.cross_verifier import DEFAULT_CROSS, CrossVerifier
+from interviewer.adapters.judge.offline.units import Units, answer_units, term_coverage
+from interviewer.adapters.judge.offline.verify import ASSERT_SOME, Checked, check_criteria
 from interviewer.core.feedback import build_feedback, feedback_chunks
 from interviewer.core.models import (
     Criterion,

@@ -11,10 +11,11 @@ from types import ModuleType
 
 import yaml
 
+from interviewer import PACKAGE_DIR
 from interviewer.core.code import CodeCase, CodeProblem, TestGroup
 from interviewer.errors import BankError, NotFound
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "questions" / "code"
+DEFAULT_DIR = PACKAGE_DIR.parent / "questions" / "code"
 
 
 def _load_module(path: Path) -> ModuleType:

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from interviewer.adapters.offline_calibration import Calibration
-from interviewer.adapters.offline_units import Units
+from interviewer.adapters.judge.offline.calibration import Calibration
+from interviewer.adapters.judge.offline.units import Units
 from interviewer.core.models import Criterion
 from interviewer.core.text import content_stems, stem, words
 
 if TYPE_CHECKING:
-    from interviewer.adapters.judge_offline import Embedded
+    from interviewer.adapters.judge.offline.judge import Embedded
 
 NEGATIONS = frozenset({"not", "no", "never", "cannot", "can't", "don't", "doesn't", "isn't"})
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from interviewer.adapters import sandbox_harness as harness
+from interviewer.adapters.sandbox import harness
 from interviewer.core.code import CaseResult, CodeCase, CodeLimits, RunResult, RunStatus
 from interviewer.errors import Busy, CodeTooLarge, SandboxUnavailable
 

@@ -1,0 +1,1 @@
+"""SessionEvents adapters: in-process queues and Redis pub/sub."""

@@ -1,0 +1,1 @@
+"""Judge adapters: the offline judge (sub-package `offline`) and the LLM judge through litellm."""

@@ -1,0 +1,1 @@
+"""Retriever adapter: the FAISS concept index."""

@@ -1,0 +1,1 @@
+"""CodeRunner adapter: the bubblewrap sandbox and the harness that runs inside it."""
