@@ -29,11 +29,11 @@ from typing import Any
 import numpy as np
 
 import interviewer  # noqa: F401  (offline environment, one OpenBLAS thread)
-from interviewer.adapters import offline_units
-from interviewer.adapters.bank_yaml import YamlQuestionBank
-from interviewer.adapters.encoder_onnx import BACKENDS
-from interviewer.adapters.encoder_st import SentenceTransformerEncoder
-from interviewer.adapters.judge_offline import OfflineJudge, answer_units
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.encoder.onnx_runtime import BACKENDS
+from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
+from interviewer.adapters.judge.offline import units as offline_units
+from interviewer.adapters.judge.offline.judge import OfflineJudge, answer_units
 from interviewer.evaluation.asag import as_question, derive_rubrics, load_asag, report
 from interviewer.evaluation.robustness import attack_variants, run_robustness
 from interviewer.settings import REPO_ROOT
@@ -73,7 +73,7 @@ class Config:
         return f"{self.backend}, windows {label(self.sizes)}"
 
 
-def timed(fn: Callable[[], None], n: int) -> float:
+def timed(fn: Callable[[], object], n: int) -> float:
     t = time.perf_counter()
     fn()
     return n / (time.perf_counter() - t)
@@ -159,6 +159,7 @@ def main() -> None:
     # The judge's real texts: every bank answer and its attacks, and the ASAG student answers.
     cases: list[tuple[Any, Any, str]] = []
     for q in questions:
+        assert q.rubric is not None
         cases += [(q, q.rubric, q.sample_answer)]
         cases += [(q, q.rubric, v) for v in list(attack_variants(q, q.rubric).values())[:2]]
     items = load_asag(ASAG)

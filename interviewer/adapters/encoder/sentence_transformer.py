@@ -1,5 +1,5 @@
 """Encoder port on the packaged all-MiniLM-L6-v2 weights: sentence-transformers on torch, or the
-same model exported to ONNX Runtime (float32 or int8, `encoder_onnx.py`)."""
+same model exported to ONNX Runtime (float32 or int8, `onnx_runtime.py`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from interviewer.adapters.encoder_onnx import Backend, Features, OnnxForward, export
+from interviewer.adapters.encoder.onnx_runtime import Backend, Features, OnnxForward, export
 from interviewer.core.ports import TokenVectors, Vectors
 
 if TYPE_CHECKING:

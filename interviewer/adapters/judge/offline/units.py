@@ -35,7 +35,7 @@ FRAGMENT_WORDS = 6  # at most this many words and no verb-like word: a term, not
 _VERBISH = wordset(
     "is are was were be been being has have had do does did can cannot could will would should "
     "must may might shall because so if when than then while whereas therefore thus")
-WINDOW_SIZES = (2, 3)
+WINDOW_SIZES: tuple[int, ...] = (2, 3)
 
 
 @dataclass(frozen=True, slots=True)
