@@ -333,7 +333,7 @@ app.add_typer(keys_app, name="keys")
 
 def _admin_call(fn: Any) -> Any:
     """Run `fn(admin_store)` against the configured store (SQLite in the data dir, or Redis)."""
-    from interviewer.wiring_admin import build_admin_store
+    from interviewer.wiring import build_admin_store
 
     async def run() -> Any:
         admin = build_admin_store(get_settings())
@@ -428,8 +428,7 @@ def interviews_purge(
     from dataclasses import asdict
 
     from interviewer.service.retention import Stores, purge
-    from interviewer.wiring import build_events, build_store
-    from interviewer.wiring_admin import build_admin_store
+    from interviewer.wiring import build_admin_store, build_events, build_store
 
     async def run() -> Any:
         s = get_settings()
@@ -438,7 +437,6 @@ def interviews_purge(
             return await purge(st, older_than_days=older_than, dry_run=not yes, limit=limit)
         finally:
             await st.store.close()
-            assert st.admin is not None and st.events is not None
             await st.admin.close()
             await st.events.close()
 

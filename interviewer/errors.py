@@ -194,3 +194,8 @@ class SandboxUnavailable(InterviewerError):
 class CodeTooLarge(BadRequest):
     code = "code_too_large"
     http_status = 413
+
+
+class DeliveryUnreachable(Exception):
+    """A webhook delivery got no HTTP answer (refused address, closed port, timeout, broken
+    response); never shown to the partner beyond one fixed text (service/webhooks.UNREACHABLE)."""

@@ -7,8 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from interviewer.options import JudgeMode, ResponseFormat, VerifierKind
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,13 +43,13 @@ class Settings(BaseSettings):
     judge_timeout: float = Field(30.0, gt=0)
     judge_max_retries: int = Field(2, ge=0, le=10)
     judge_fallbacks: CommaList = Field(default_factory=list)
-    judge_mode: Literal["single", "ensemble"] = "single"
+    judge_mode: JudgeMode = JudgeMode.SINGLE
     judge_max_concurrency: int = Field(8, ge=1)
     judge_disagreement: int = Field(25, ge=0, le=100)
     judge_max_tokens: int = Field(1024, ge=64)
     # How the output schema is sent: auto tries OpenAI's json_schema and switches to llama.cpp's
     # json_object+schema when a server rejects it; none sends no response_format.
-    judge_response_format: Literal["auto", "json_schema", "json_object", "none"] = "auto"
+    judge_response_format: ResponseFormat = ResponseFormat.AUTO
     encoder_path: str | None = None
     encoder_batch_max: int = Field(256, ge=1)
     encoder_batch_wait_ms: float = Field(5.0, ge=0)
@@ -61,7 +63,7 @@ class Settings(BaseSettings):
     # The offline judge's claim verifier (off by default: see docs/grading.md for why) and which
     # one: the cross-encoder (`cross`) or the older head over frozen token vectors (`head`).
     judge_verify: bool = False
-    judge_verifier: Literal["cross", "head"] = "cross"
+    judge_verifier: VerifierKind = VerifierKind.CROSS
     # torch's intra-op threads for the embedding model; 0 keeps torch's default (one per core).
     # 1 leaves a core to the event loop: steadier socket latency, less grading throughput.
     torch_threads: int = Field(0, ge=0)
@@ -128,6 +130,22 @@ class Settings(BaseSettings):
         if v and not v.startswith(("postgresql://", "postgres://", "sqlite:///")):
             raise ValueError("INTERVIEWER_DATABASE_URL must start with postgresql:// or sqlite:///")
         return v or None
+
+    @model_validator(mode="after")
+    def _store_needs_its_url(self) -> Settings:
+        if self.store == "redis" and not self.redis_url:
+            raise ValueError("INTERVIEWER_STORE=redis needs INTERVIEWER_REDIS_URL=redis://...")
+        if self.store == "postgres" and (not self.database_url
+                                         or self.database_url.startswith("sqlite:")):
+            raise ValueError("INTERVIEWER_STORE=postgres needs INTERVIEWER_DATABASE_URL=postgresql://...")
+        return self
+
+    @property
+    def postgres_url(self) -> str:
+        """The PostgreSQL URL of the postgres store (the validator guarantees one)."""
+        if self.store_kind != "postgres" or not self.database_url:
+            raise ValueError("the store is not PostgreSQL")
+        return self.database_url
 
     @field_validator("trusted_proxies")
     @classmethod

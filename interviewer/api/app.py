@@ -35,10 +35,9 @@ from interviewer.api.live_sockets import LiveSockets
 from interviewer.api.middleware import BodyLimit, LocalOnly, ValidText, error_body, error_headers
 from interviewer.api.schemas import Health
 from interviewer.api.shutdown import drain, install_signal_drain
-from interviewer.core.ports import OrphanedWork
 from interviewer.errors import InterviewerError, NotFound
 from interviewer.service.container import Services
-from interviewer.service.limiter import Limiter
+from interviewer.service.ports import OrphanedWork
 from interviewer.service.registry import SessionRegistry
 from interviewer.service.sweeper import Sweeper
 from interviewer.settings import Settings, get_settings, is_loopback
@@ -86,12 +85,8 @@ async def _load(app: FastAPI, settings: Settings) -> None:
 
 
 def _install(app: FastAPI, svc: Services) -> None:
-    from interviewer.wiring_admin import ensure_admin
-
-    ensure_admin(svc)
-    assert svc.webhooks is not None
     svc.webhooks.start()  # also sends what an earlier (or crashed) instance left in the outbox
-    app.state.limiter = Limiter(svc.settings)
+    app.state.limiter = svc.limiter
     app.state.services = svc
     app.state.registry = SessionRegistry(svc)
     if isinstance(svc.store, OrphanedWork):  # take over grading left by a crashed instance
@@ -100,8 +95,8 @@ def _install(app: FastAPI, svc: Services) -> None:
         app.state.sweeper = asyncio.create_task(sweeper.run(), name="sweeper")
     else:
         log.warning("sweeper.unavailable", extra={"store": type(svc.store).__name__})
-    if svc.events is not None:  # close the sockets of keys revoked on any instance
-        app.state.revocation_watch = asyncio.create_task(app.state.sockets.watch_revocations(svc.events))
+    # close the sockets of keys revoked on any instance
+    app.state.revocation_watch = asyncio.create_task(app.state.sockets.watch_revocations(svc.events))
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:

@@ -6,9 +6,9 @@ import asyncio
 import hmac
 import logging
 
-from interviewer.core.ports import OrphanedWork
 from interviewer.errors import SessionNotFound, Superseded, Unauthorized
 from interviewer.service.container import Services
+from interviewer.service.ports import OrphanedWork
 from interviewer.service.sessions import Outbox, SessionRunner, token_hash
 
 log = logging.getLogger("interviewer.registry")

@@ -13,7 +13,6 @@ from typing import Any, Protocol
 from interviewer import metrics
 from interviewer.core import interview
 from interviewer.core.models import Grade, Question, TurnKind
-from interviewer.core.ports import StoredSession
 from interviewer.core.state import (
     AcceptAnswer,
     Action,
@@ -47,6 +46,7 @@ from interviewer.service.claims import ClaimWatch, announce
 from interviewer.service.codec import state_from_dict, state_to_dict
 from interviewer.service.container import Services
 from interviewer.service.grading import judge
+from interviewer.service.ports import StoredSession
 
 log = logging.getLogger("interviewer.session")
 
@@ -304,9 +304,8 @@ class SessionRunner:
         # Committed: what follows from it happens whether or not the client hears it. The webhook
         # events reach the outbox before the client sees the grade, so no crash after that loses them.
         try:
-            if self.svc.webhooks is not None:
-                for type_, data in events:
-                    await self.svc.webhooks.emit(self.org_id, type_, data)
+            for type_, data in events:
+                await self.svc.webhooks.emit(self.org_id, type_, data)
             for m in durable + ephemeral:
                 await self._send(m)
         finally:
@@ -329,6 +328,14 @@ class SessionRunner:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._log_failure)
+
+    def _log_failure(self, task: asyncio.Task[None]) -> None:
+        """Background work that died of an unexpected error is logged, never lost in silence
+        (the answer stays stored and is graded again on resume or by the sweeper)."""
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("session.background_failed", extra={"session_id": self.session_id},
+                      exc_info=exc)
 
     # ---- background work ----
 
@@ -357,7 +364,6 @@ class SessionRunner:
                 question_id=a.question_id, turn=a.turn_index, position=position, eta_s=eta_s)))
 
         grade: Grade | None = None
-        assert self.svc.gate is not None
         for _ in range(BUSY_RETRIES):
             try:
                 async with self.svc.gate.slot(on_queued):

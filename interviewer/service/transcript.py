@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from interviewer.core.models import Grade, Question
-from interviewer.core.ports import SessionMeta, StoredSession
 from interviewer.core.state import ConceptNote, InterviewState, Phase, TurnStatus
 from interviewer.errors import NotFound
 from interviewer.protocol import ConceptOut
 from interviewer.service import messages
 from interviewer.service.codec import state_from_dict
+from interviewer.service.ports import SessionMeta, StoredSession
 from interviewer.service.views import (
     ConfigRead,
     InterviewItem,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from interviewer.core.ports import (
+from interviewer.service.ports import (
     AdminStore,
     ApiKeyRecord,
     AuditEntry,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from interviewer.core.ports import AdminStore, OutboxEntry, WebhookOutbox
+from interviewer.service.ports import AdminStore, OutboxEntry, WebhookOutbox
 
 
 def entry(dlv: str, hook: str = "wh_a") -> OutboxEntry:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, SecretStr
 
-from interviewer.adapters.judge.llm_client import LLMClient, ResponseFormat, Spend, brief
+from interviewer.adapters.judge.llm_client import LLMClient, Spend, brief
 from interviewer.core.judging import ground, stream_text, word_chunks
 from interviewer.core.models import (
     CriterionResult,
@@ -25,6 +25,7 @@ from interviewer.core.models import (
 from interviewer.core.ports import FeedbackSink
 from interviewer.core.scoring import score
 from interviewer.core.text import injected_sentences
+from interviewer.options import ResponseFormat
 
 # v4: the model no longer sees instructions to the grader (they are cut from the answer it is
 # sent), and a quote must be at least three whole words of the answer (grades cached under v3 were
@@ -208,7 +209,7 @@ class LiteLLMJudge:
         backoff_base: float = 0.5,
         stream: bool = True,
         max_tokens: int | None = 1024,
-        response_format: ResponseFormat = "auto",
+        response_format: ResponseFormat | str = ResponseFormat.AUTO,
     ) -> None:
         self.client = LLMClient(
             model, api_base=api_base, api_key=api_key, timeout=timeout, max_retries=max_retries,
