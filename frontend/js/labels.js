@@ -40,13 +40,13 @@ export function verdictLook(v) {
 }
 
 export function verdictText(v) {
-  const d = verdictLook(v);
-  return `${d.icon} ${d.label}`;
+  const d = VERDICT_LOOK[v];
+  return d ? `${d.icon} ${d.label}` : String(v);
 }
 
-/** The verdicts a reviewer may choose, in the server's order. */
+/** The verdicts a reviewer may choose, in the server's order (these four if /v1/meta failed). */
 export function verdictNames() {
-  return meta.verdicts;
+  return meta.verdicts.length ? meta.verdicts : Object.keys(VERDICT_LOOK);
 }
 
 // ---- grade flags ----
