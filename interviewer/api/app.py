@@ -24,6 +24,7 @@ from interviewer.api import (
     routes_grade,
     routes_interviews,
     routes_keys,
+    routes_meta,
     routes_ops,
     routes_questions,
     routes_review,
@@ -203,6 +204,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         })
         return JSONResponse(body.model_dump())
 
+    app.include_router(routes_meta.router)
     app.include_router(routes_questions.router)
     app.include_router(routes_grade.router)
     app.include_router(routes_code.router)
