@@ -15,7 +15,7 @@ from interviewer.cli import app
 from interviewer.core.models import Verdict
 from interviewer.service.codec import state_to_dict
 from interviewer.service.listing import listing_fields
-from interviewer.service.ports import (
+from interviewer.service.records import (
     ApiKeyRecord,
     AuditEntry,
     DeliveryRecord,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.service.ports import AdminStore, SessionMeta, SessionStore, StoredSession
+from interviewer.service.ports import AdminStore, SessionStore
+from interviewer.service.records import SessionMeta, StoredSession
 
 CLI = [str(Path(sys.executable).parent / "interviewer")]
 DAY = 86400.0

@@ -11,7 +11,7 @@ from interviewer.api.schemas import errors
 from interviewer.api.schemas_admin import KeyCreate, KeyCreated, KeyList, KeyRead, Me
 from interviewer.service import admin as svc_admin
 from interviewer.service.auth import Action, Principal
-from interviewer.service.ports import ApiKeyRecord
+from interviewer.service.records import ApiKeyRecord
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 me_router = APIRouter(tags=["keys"])

@@ -9,7 +9,7 @@ from interviewer.api.schemas import errors
 from interviewer.api.schemas_interviews import OverrideCreate, OverrideRead
 from interviewer.service import review
 from interviewer.service.messages import grade_body
-from interviewer.service.ports import AuditEntry
+from interviewer.service.records import AuditEntry
 from interviewer.service.views import AuditList, AuditRead
 
 router = APIRouter(prefix="/v1/interviews", tags=["review"])

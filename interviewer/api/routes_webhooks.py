@@ -17,7 +17,7 @@ from interviewer.api.schemas_admin import (
     WebhookRead,
 )
 from interviewer.service import admin as svc_admin
-from interviewer.service.ports import DeliveryRecord, WebhookRecord
+from interviewer.service.records import DeliveryRecord, WebhookRecord
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 

@@ -11,13 +11,8 @@ from interviewer.core.webhook_targets import check_url
 from interviewer.errors import BadRequest, NotFound
 from interviewer.service.auth import Principal, create_key
 from interviewer.service.claims import announce_revoked
-from interviewer.service.ports import (
-    AdminStore,
-    ApiKeyRecord,
-    DeliveryRecord,
-    SessionEvents,
-    WebhookRecord,
-)
+from interviewer.service.ports import AdminStore, SessionEvents
+from interviewer.service.records import ApiKeyRecord, DeliveryRecord, WebhookRecord
 from interviewer.service.webhooks import EVENT_TYPES, WebhookDispatcher
 
 MAX_HOOKS_PER_ORG = 20

@@ -26,7 +26,7 @@ from interviewer.service import transcript as tr
 from interviewer.service.codec import state_from_dict
 from interviewer.service.container import Services
 from interviewer.service.messages import concept_out
-from interviewer.service.ports import StoredSession
+from interviewer.service.records import StoredSession
 from interviewer.service.review import _scan, questions_of
 from interviewer.service.sessions import token_hash
 from interviewer.service.views import InterviewRead, Status

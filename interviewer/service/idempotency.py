@@ -11,7 +11,7 @@ from typing import Any
 from interviewer.errors import IdempotencyConflict
 from interviewer.service.auth import Principal
 from interviewer.service.container import Services
-from interviewer.service.ports import IdempotencyRecord
+from interviewer.service.records import IdempotencyRecord
 
 IN_FLIGHT_TTL = 300.0  # a request that crashed mid-way frees its key after this many seconds
 

@@ -17,7 +17,7 @@ from interviewer.errors import BadRequest, NoQuestions, NotFound
 from interviewer.service.auth import Principal
 from interviewer.service.codec import question_to_dict
 from interviewer.service.container import Services
-from interviewer.service.ports import SessionMeta
+from interviewer.service.records import SessionMeta
 from interviewer.service.registry import SessionRegistry
 from interviewer.service.sessions import Outbox, SessionRunner
 

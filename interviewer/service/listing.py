@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from interviewer.service import transcript as tr
 from interviewer.service.codec import state_from_dict
-from interviewer.service.ports import ListingFields, StoredSession
+from interviewer.service.records import ListingFields, StoredSession
 
 
 def listing_fields(state: dict[str, Any]) -> ListingFields | None:

@@ -12,7 +12,8 @@ from interviewer.errors import NotFound
 from interviewer.service.auth import Principal
 from interviewer.service.claims import announce_deleted
 from interviewer.service.container import Services
-from interviewer.service.ports import AdminStore, AuditEntry, SessionEvents, SessionStore, StoredSession
+from interviewer.service.ports import AdminStore, SessionEvents, SessionStore
+from interviewer.service.records import AuditEntry, StoredSession
 from interviewer.service.registry import SessionRegistry
 
 log = logging.getLogger("interviewer.retention")

@@ -19,7 +19,8 @@ from interviewer.service.auth import Principal
 from interviewer.service.codec import state_from_dict
 from interviewer.service.container import Services
 from interviewer.service.messages import grade_body
-from interviewer.service.ports import AuditEntry, IndexedStore, ListingQuery, SessionMeta, StoredSession
+from interviewer.service.ports import IndexedStore
+from interviewer.service.records import AuditEntry, ListingQuery, SessionMeta, StoredSession
 from interviewer.service.registry import SessionRegistry
 from interviewer.service.views import InterviewItem, InterviewPage, InterviewRead
 

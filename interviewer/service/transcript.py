@@ -8,7 +8,7 @@ from interviewer.errors import NotFound
 from interviewer.protocol import ConceptOut
 from interviewer.service import messages
 from interviewer.service.codec import state_from_dict
-from interviewer.service.ports import SessionMeta, StoredSession
+from interviewer.service.records import SessionMeta, StoredSession
 from interviewer.service.views import (
     ConfigRead,
     InterviewItem,

@@ -24,14 +24,8 @@ from typing import Any
 
 from interviewer import metrics
 from interviewer.errors import DeliveryUnreachable, WebhookBacklogFull
-from interviewer.service.ports import (
-    AdminStore,
-    DeliveryRecord,
-    OutboxEntry,
-    WebhookOutbox,
-    WebhookPoster,
-    WebhookRecord,
-)
+from interviewer.service.ports import AdminStore, WebhookOutbox, WebhookPoster
+from interviewer.service.records import DeliveryRecord, OutboxEntry, WebhookRecord
 
 log = logging.getLogger("interviewer.webhooks")
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from interviewer.errors import SessionNotFound
-from interviewer.service.ports import SessionStore, StoredSession
+from interviewer.service.ports import SessionStore
+from interviewer.service.records import StoredSession
 
 KINDS = ["sqlite", "redis", "postgres"]
 

@@ -19,7 +19,7 @@ from interviewer.adapters.store.admin_sqlite import SqliteAdminStore
 from interviewer.adapters.webhooks.http import HttpPoster
 from interviewer.client import verify_signature
 from interviewer.errors import WebhookBacklogFull
-from interviewer.service.ports import WebhookRecord
+from interviewer.service.records import WebhookRecord
 from interviewer.service.webhooks import BACKLOG_FULL, WebhookDispatcher
 from tests.api.authkit import Receiver
 from tests.conftest import REPO

@@ -13,7 +13,7 @@ from interviewer.adapters.webhooks.http import HttpPoster
 from interviewer.errors import BadRequest
 from interviewer.service import admin as svc_admin
 from interviewer.service.auth import local_principal
-from interviewer.service.ports import WebhookRecord
+from interviewer.service.records import WebhookRecord
 from interviewer.service.webhooks import UNREACHABLE, WebhookDispatcher
 from tests.api.authkit import Receiver
 

@@ -19,7 +19,7 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 
 from interviewer.adapters.store.sessions_redis import make_client
-from interviewer.service.ports import (
+from interviewer.service.records import (
     ApiKeyRecord,
     AuditEntry,
     DeliveryRecord,

@@ -17,7 +17,7 @@ import psycopg
 from interviewer.adapters.store.pg_db import PgDb
 from interviewer.adapters.store.sql_listing import listing_sql
 from interviewer.errors import InvalidState, SessionNotFound, Superseded
-from interviewer.service.ports import Indexer, ListingQuery, StoredSession
+from interviewer.service.records import Indexer, ListingQuery, StoredSession
 
 
 def _row(r: dict[str, Any]) -> StoredSession:

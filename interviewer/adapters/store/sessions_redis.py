@@ -23,7 +23,7 @@ from redis.backoff import EqualJitterBackoff
 from redis.exceptions import BusyLoadingError, ConnectionError, ResponseError, TimeoutError
 
 from interviewer.errors import Busy, InvalidState, SessionNotFound, Superseded
-from interviewer.service.ports import StoredSession
+from interviewer.service.records import StoredSession
 
 DEFAULT_STREAM_MAXLEN = 10_000
 DEFAULT_FINISHED_TTL = 7 * 24 * 3600

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from interviewer.adapters.store.sql_listing import listing_sql
 from interviewer.adapters.store.sqlite_db import SqliteDb
 from interviewer.errors import SessionNotFound, Superseded
-from interviewer.service.ports import Indexer, ListingQuery, StoredSession
+from interviewer.service.records import Indexer, ListingQuery, StoredSession
 
 T = TypeVar("T")
 
