@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,12 +29,7 @@ import httpx
 import websockets
 
 import interviewer  # noqa: F401  (offline environment)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from interviewer.llm_local import free_port
 
 
 def rss_mb(pid: int) -> float:

@@ -14,7 +14,7 @@ from interviewer.cli_bank import bank_lint
 from interviewer.cli_db import check_database, db_app
 from interviewer.cli_judge import eval_interviews, judge_app
 from interviewer.errors import SchemaMismatch
-from interviewer.settings import REPO_ROOT, Settings, get_settings, is_loopback
+from interviewer.settings import REPO_ROOT, Settings, get_settings, open_bind_refusal
 
 app = typer.Typer(help="Mock interviews for LLM and Transformer roles.", no_args_is_help=True)
 bank_app = typer.Typer(help="Question bank tools.", no_args_is_help=True)
@@ -46,12 +46,8 @@ def serve(
     s = get_settings()
     host = host or s.host
     port = port or s.port
-    if s.auth == "off" and not is_loopback(host):
-        typer.echo(
-            f"refusing to bind {host} with INTERVIEWER_AUTH=off: anyone on the network could use "
-            "and read every interview. Set INTERVIEWER_AUTH=on (and create keys) or bind 127.0.0.1.",
-            err=True,
-        )
+    if (refusal := open_bind_refusal(host, s.auth)) is not None:
+        typer.echo(refusal, err=True)
         raise typer.Exit(2)
     try:
         check_database(s)  # refuse an unknown newer schema (and, on Postgres, one not upgraded yet)

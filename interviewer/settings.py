@@ -203,3 +203,12 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def open_bind_refusal(host: str, auth: str) -> str | None:
+    """Why serving on `host` is refused (auth off on a non-loopback address), or None."""
+    if auth == "off" and not is_loopback(host):
+        return (f"refusing to serve on {host} with INTERVIEWER_AUTH=off: anyone on the network "
+                "could use and read every interview. Set INTERVIEWER_AUTH=on (and create keys with "
+                "`interviewer keys create`) or bind 127.0.0.1.")
+    return None

@@ -41,7 +41,7 @@ from interviewer.service.container import Services
 from interviewer.service.ports import OrphanedWork
 from interviewer.service.registry import SessionRegistry
 from interviewer.service.sweeper import Sweeper
-from interviewer.settings import Settings, get_settings, is_loopback
+from interviewer.settings import Settings, get_settings, open_bind_refusal
 
 log = logging.getLogger("interviewer.app")
 
@@ -104,11 +104,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     """The app; with `services` it is ready at once, otherwise it loads them in the background."""
     settings = settings or (services.settings if services else get_settings())
     logs.redact_server_logs()  # candidate tokens in ws_url query strings stay out of access logs
-    if settings.auth == "off" and not is_loopback(settings.host):
-        raise RuntimeError(
-            f"refusing to serve on {settings.host} with INTERVIEWER_AUTH=off: anyone on the network "
-            "could use and read every interview. Set INTERVIEWER_AUTH=on (and create keys with "
-            "`interviewer keys create`) or bind 127.0.0.1.")
+    if (refusal := open_bind_refusal(settings.host, settings.auth)) is not None:
+        raise RuntimeError(refusal)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -10,16 +10,15 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from interviewer import __version__
-from interviewer.core.models import COMPANIES, REVIEW_FLAGS, Area, Difficulty, ReviewFlag, Verdict
+from interviewer.core.models import COMPANIES, REVIEW_FLAGS, Area, Difficulty, InfoFlag, ReviewFlag, Verdict
 from interviewer.protocol import PROTOCOL_VERSION
-from interviewer.service.transcript import DERIVED_FLAGS
 from interviewer.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["meta"])
 
 # Flags a grade may carry that do not by themselves make it provisional: thin evidence, quotes the
 # LLM judge gave that were not in the answer. (`fallback_used` is both a review flag and derived.)
-INFO_FLAGS: tuple[str, ...] = (*(f for f in DERIVED_FLAGS if f not in REVIEW_FLAGS), "quotes_dropped")
+INFO_FLAGS: tuple[str, ...] = tuple(f.value for f in InfoFlag)
 
 # Every flag: a short label (a badge) and why it matters, as the end of "This score may change after a
 # human review: ..." for the flags that make a grade provisional.
@@ -31,8 +30,9 @@ FLAG_TEXT: dict[str, tuple[str, str]] = {
     ReviewFlag.JUDGES_DISAGREE: ("Judges disagree", "two judges disagreed on this answer"),
     ReviewFlag.FALLBACK_USED: ("Fallback judge", "a backup judge graded it"),
     ReviewFlag.UNCERTAIN: ("Uncertain", "the judge was not confident"),
-    "insufficient_evidence": ("Insufficient evidence", "the answer gave little evidence to grade"),
-    "quotes_dropped": ("Quotes dropped", "quotes the judge gave were not found in the answer"),
+    InfoFlag.INSUFFICIENT_EVIDENCE: ("Insufficient evidence", "the answer gave little evidence to grade"),
+    InfoFlag.QUOTES_DROPPED: ("Quotes dropped", "quotes the judge gave were not found in the answer"),
+    InfoFlag.CACHED: ("Cached", "the same answer was graded before; this is that grade"),
 }
 
 

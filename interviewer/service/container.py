@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
-from interviewer.core.models import Question, Rubric
+from interviewer.core.models import Question, Rubric, content_digest
 from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever
 from interviewer.errors import NotFound
 from interviewer.service.gate import GradingGate
@@ -63,9 +62,7 @@ class Services:
             await closer()
 
     def _rubric_key(self, question: Question) -> str:
-        return hashlib.sha256(
-            f"{question.id}\x00{question.text}\x00{question.sample_answer}".encode()
-        ).hexdigest()
+        return content_digest(question.id, question.text, question.sample_answer)
 
     def _cached_rubric(self, key: str) -> Rubric | None:
         with self._adhoc_lock:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import time
@@ -10,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from interviewer.core.models import COMPANIES, Area, Difficulty, Question
+from interviewer.core.models import COMPANIES, Area, Difficulty, Question, content_digest
 from interviewer.core.planning import plan_questions, planned
 from interviewer.core.state import InterviewConfig, PlannedQuestion
 from interviewer.errors import BadRequest, NoQuestions, NotFound
@@ -69,7 +68,7 @@ def build_config(
 
 
 def spec_question(spec: QuestionSpec) -> Question:
-    digest = hashlib.sha256(f"{spec.text}\x00{spec.sample_answer}".encode()).hexdigest()[:16]
+    digest = content_digest(spec.text, spec.sample_answer)
     return Question(
         id=spec.id or f"custom:{digest}", text=spec.text.strip(), area=spec.topic,
         difficulty=Difficulty(spec.difficulty), companies=(), sample_answer=spec.sample_answer.strip(),

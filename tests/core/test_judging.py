@@ -17,7 +17,6 @@ from interviewer.core.judging import (
     find_evidence,
     ground,
     locate_quote,
-    word_chunks,
 )
 from interviewer.core.models import (
     Criterion,
@@ -30,6 +29,7 @@ from interviewer.core.models import (
     Verdict,
 )
 from interviewer.core.ports import FeedbackSink
+from interviewer.core.text import word_chunks
 
 
 def make_rubric(version: int = 1) -> Rubric:

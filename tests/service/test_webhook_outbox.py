@@ -29,7 +29,7 @@ pytestmark = pytest.mark.timeout(120)
 # One "instance": a dispatcher on the given store; `emit` queues one event, then both keep polling.
 INSTANCE = """
 import asyncio, sys, time
-from interviewer.core.ports import WebhookRecord
+from interviewer.service.records import WebhookRecord
 from interviewer.adapters.webhooks.http import HttpPoster
 from interviewer.service.webhooks import WebhookDispatcher
 

@@ -83,6 +83,11 @@ def strict_schema(schema: Any) -> Any:
     return schema
 
 
+def json_body(text: str) -> str:
+    """A model's JSON reply without the Markdown code fence some models wrap it in."""
+    return text.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+
+
 class LLMClient:
     """One model behind litellm: bounded retries with backoff, streaming, a remembered dialect."""
 
