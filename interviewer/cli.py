@@ -81,7 +81,7 @@ def grade(
     ] = None,
 ) -> None:
     """Grade one answer and print the grade as JSON."""
-    from interviewer.api.schemas import GradeCreate
+    from interviewer.schemas.rest import GradeCreate
     from interviewer.service.grading import grade_answer
     from interviewer.service.messages import grade_body
     from interviewer.wiring import build_services

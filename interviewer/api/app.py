@@ -34,9 +34,9 @@ from interviewer.api import (
 from interviewer.api.deps import NOT_READY_RETRY_AFTER
 from interviewer.api.live_sockets import LiveSockets
 from interviewer.api.middleware import BodyLimit, LocalOnly, ValidText, error_body, error_headers
-from interviewer.api.schemas import Health
 from interviewer.api.shutdown import drain, install_signal_drain
 from interviewer.errors import InterviewerError, NotFound
+from interviewer.schemas.rest import Health
 from interviewer.service.container import Services
 from interviewer.service.ports import OrphanedWork
 from interviewer.service.registry import SessionRegistry

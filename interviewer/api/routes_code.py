@@ -6,8 +6,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from interviewer.api.deps import Grader, QuestionReader, ServicesDep
-from interviewer.api.schemas import errors
 from interviewer.core.code import CodeProblem
+from interviewer.schemas.rest import errors
 from interviewer.service.code_grading import CodeGrade, grade_code
 from interviewer.service.ports import CodeProblems, CodeRunner
 

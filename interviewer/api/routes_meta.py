@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from interviewer import __version__
 from interviewer.core.models import COMPANIES, REVIEW_FLAGS, Area, Difficulty, InfoFlag, ReviewFlag, Verdict
-from interviewer.protocol import PROTOCOL_VERSION
+from interviewer.schemas.protocol import PROTOCOL_VERSION
 from interviewer.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["meta"])

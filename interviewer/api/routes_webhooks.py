@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from interviewer.api.deps import AdminDep, ServicesDep, WebhookManager
-from interviewer.api.schemas import errors
-from interviewer.api.schemas_admin import (
+from interviewer.schemas.admin import (
     DeliveryList,
     DeliveryRead,
     WebhookCreate,
@@ -16,6 +15,7 @@ from interviewer.api.schemas_admin import (
     WebhookList,
     WebhookRead,
 )
+from interviewer.schemas.rest import errors
 from interviewer.service import admin as svc_admin
 from interviewer.service.records import DeliveryRecord, WebhookRecord
 

@@ -21,7 +21,8 @@ from pydantic import BaseModel, Field
 
 from interviewer.core.state import InterviewState
 from interviewer.errors import BadRequest, Forbidden, NotFound, Unauthorized
-from interviewer.protocol import ConceptOut
+from interviewer.schemas.protocol import ConceptOut
+from interviewer.schemas.views import InterviewRead, Status
 from interviewer.service import transcript as tr
 from interviewer.service.codec import state_from_dict
 from interviewer.service.container import Services
@@ -29,7 +30,6 @@ from interviewer.service.messages import concept_out
 from interviewer.service.records import StoredSession
 from interviewer.service.review import _scan, questions_of
 from interviewer.service.sessions import token_hash
-from interviewer.service.views import InterviewRead, Status
 
 PROFILE_PREFIX = "cp_"
 PROFILE_RE = re.compile(r"^cp_[A-Za-z0-9_-]{32,64}$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from interviewer.core.models import Grade, Rubric
 from interviewer.core.state import ConceptNote, Summary, Turn
-from interviewer.protocol import (
+from interviewer.schemas.protocol import (
     ConceptOut,
     CriterionOut,
     EvidenceOut,

@@ -14,6 +14,7 @@ from interviewer.core.models import Grade, Question, Verdict
 from interviewer.core.overrides import OverrideError, graded_turn, override_state
 from interviewer.core.state import InterviewState
 from interviewer.errors import BadRequest, NotFound
+from interviewer.schemas.views import InterviewItem, InterviewPage, InterviewRead
 from interviewer.service import transcript as tr
 from interviewer.service.auth import Principal
 from interviewer.service.codec import state_from_dict
@@ -22,7 +23,6 @@ from interviewer.service.messages import grade_body
 from interviewer.service.ports import IndexedStore
 from interviewer.service.records import AuditEntry, ListingQuery, SessionMeta, StoredSession
 from interviewer.service.registry import SessionRegistry
-from interviewer.service.views import InterviewItem, InterviewPage, InterviewRead
 
 SCAN_CHUNK = 200
 

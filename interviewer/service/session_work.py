@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from interviewer.core.models import Grade, Question, TurnKind
 from interviewer.core.state import Event, FollowUpChosen, GradeAnswer, GradeReady, SelectFollowUp, Summary
 from interviewer.errors import Busy, NotFound, Superseded
-from interviewer.protocol import ConceptOut, ErrorMsg, FeedbackDeltaMsg, GradingQueuedMsg, dump
+from interviewer.schemas.protocol import ConceptOut, ErrorMsg, FeedbackDeltaMsg, GradingQueuedMsg, dump
 from interviewer.service import messages
 from interviewer.service.grading import judge
 

@@ -28,7 +28,7 @@ from interviewer.core.state import (
     SelectFollowUp,
 )
 from interviewer.errors import Busy, SessionDeleted, Superseded
-from interviewer.protocol import (
+from interviewer.schemas.protocol import (
     AnswerAcceptedMsg,
     ErrorMsg,
     SessionMsg,

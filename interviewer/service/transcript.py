@@ -5,11 +5,8 @@ from __future__ import annotations
 from interviewer.core.models import Grade, InfoFlag, Question, ReviewFlag
 from interviewer.core.state import ConceptNote, InterviewState, Phase, TurnStatus
 from interviewer.errors import NotFound
-from interviewer.protocol import ConceptOut
-from interviewer.service import messages
-from interviewer.service.codec import state_from_dict
-from interviewer.service.records import SessionMeta, StoredSession
-from interviewer.service.views import (
+from interviewer.schemas.protocol import ConceptOut
+from interviewer.schemas.views import (
     ConfigRead,
     InterviewItem,
     InterviewRead,
@@ -17,6 +14,9 @@ from interviewer.service.views import (
     SummaryRead,
     TurnRead,
 )
+from interviewer.service import messages
+from interviewer.service.codec import state_from_dict
+from interviewer.service.records import SessionMeta, StoredSession
 
 # Flags a transcript adds from a grade's other fields (see grade_flags).
 DERIVED_FLAGS = (ReviewFlag.FALLBACK_USED.value, InfoFlag.INSUFFICIENT_EVIDENCE.value)

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from interviewer import __version__
 from interviewer.api.app import create_app
 from interviewer.core.models import COMPANIES, REVIEW_FLAGS, Area, Difficulty, ReviewFlag, Verdict
-from interviewer.protocol import PROTOCOL_VERSION
+from interviewer.schemas.protocol import PROTOCOL_VERSION
 from interviewer.service.transcript import DERIVED_FLAGS
 from tests.api.conftest import make_settings
 from tests.conftest import REPO
