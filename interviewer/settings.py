@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     worker_threads: int = Field(64, ge=4)
     # Offline grading runs in its own pool; 0 means twice the CPU count.
     grading_threads: int = Field(0, ge=0)
+    # Grade in this many worker processes, each with its own model (0: in this process). The
+    # sockets' process then only streams; a worker that dies is replaced and its job regraded.
+    grader_processes: int = Field(0, ge=0, le=16)
     # The offline judge's claim verifier (off by default: see docs/grading.md for why) and which
     # one: the cross-encoder (`cross`) or the older head over frozen token vectors (`head`).
     judge_verify: bool = False

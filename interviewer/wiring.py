@@ -92,10 +92,20 @@ def build_dispatcher(settings: Settings, admin: AdminStore) -> WebhookDispatcher
 
 
 def build_judge(settings: Settings, encoder: Encoder) -> Judge:
-    from interviewer.adapters.judge.offline.judge import OfflineJudge
+    offline: Judge
+    if settings.grader_processes:
+        from interviewer.adapters.judge.offline.processes import ProcessPoolJudge, WorkerConfig
 
-    offline = OfflineJudge(encoder, max_concurrency=settings.grading_threads or None,
-                           verify=settings.judge_verify, verifier=settings.judge_verifier)
+        offline = ProcessPoolJudge(
+            WorkerConfig(settings.encoder_path, settings.torch_threads, settings.judge_verify,
+                         settings.judge_verifier),
+            processes=settings.grader_processes, max_queue=settings.grading_queue_max)
+        offline.warm()  # every worker loads its model now, not on the first answer
+    else:
+        from interviewer.adapters.judge.offline.judge import OfflineJudge
+
+        offline = OfflineJudge(encoder, max_concurrency=settings.grading_threads or None,
+                               verify=settings.judge_verify, verifier=settings.judge_verifier)
     if not settings.judge_model:
         return offline
     from interviewer.adapters.judge.factory import build_judge as build_llm
