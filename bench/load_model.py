@@ -163,6 +163,8 @@ async def candidate(t: Target, lv: Level, materials: dict[str, Material], maker:
                     lv.grades += 1
                 elif kind == "summary":
                     return
+    except TimeoutError:
+        lv.errors.append("no server message for 120 s")
     except Exception as exc:  # counted with its reason; the level goes on
         lv.errors.append(f"{type(exc).__name__}: {exc}"[:120])
     finally:
@@ -259,6 +261,17 @@ async def run_level(t: Target, rate: float, args: argparse.Namespace, materials:
     return lv
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (the server lets in-flight grading finish), then SIGKILL after a minute."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        print(f"server {proc.pid} still grading a minute after SIGTERM: killed", file=sys.stderr)
+        proc.kill()
+        proc.wait()
+
+
 def row(lv: Level) -> str:
     s = lv.summary
     errs = ", ".join(f"{k} x{v}" for k, v in s["error_reasons"].items()) or "0"
@@ -311,7 +324,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     try:
         for t in targets:
             with httpx.Client(base_url=t.base, timeout=30) as http:
-                await wait_ready(http)
+                await wait_ready(http, args.ready_timeout)
         with httpx.Client(base_url=targets[0].base, timeout=30) as http:
             claims = load_claims()
             materials = {q["id"]: material(q, claims) for q in bank_questions(http)}
@@ -342,8 +355,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         echo.terminate()
         for t in targets:
             if t.proc is not None:
-                t.proc.terminate()
-                t.proc.wait(timeout=30)
+                stop(t.proc)
     caps = {t.name: capacity([lv for lv in levels if lv.target == t.name], human) for t in targets}
     result: dict[str, Any] = {
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, python {platform.python_version()}",
@@ -401,6 +413,8 @@ def main() -> None:
     ap.add_argument("--ping-gap", type=float, default=0.1)
     ap.add_argument("--pause", type=float, default=3.0, help="seconds between levels")
     ap.add_argument("--warmup", type=int, default=4, help="candidates interviewed before level 1")
+    ap.add_argument("--ready-timeout", type=float, default=600.0,
+                    help="seconds a started server may take to load (a busy shared machine is slow)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--url", default=None, help="http://host:port of a running server")
     ap.add_argument("--baseline-checkout", default=None,
