@@ -261,6 +261,11 @@ async def run_level(t: Target, rate: float, args: argparse.Namespace, materials:
     return lv
 
 
+def env_pairs(pairs: list[str]) -> dict[str, str]:
+    """KEY=VALUE settings for a started server."""
+    return dict(p.split("=", 1) for p in pairs)
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM (the server lets in-flight grading finish), then SIGKILL after a minute."""
     proc.terminate()
@@ -312,10 +317,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     if args.url:
         targets.append(Target("url", args.url.rstrip("/"), None))
     else:
-        proc, base = start_server(prefix="load-model-")
+        proc, base = start_server(prefix="load-model-", extra_env=env_pairs(args.env))
         targets.append(Target("this checkout", base, proc))
     if args.baseline_checkout:
-        proc, base = start_server(Path(args.baseline_checkout), prefix="load-model-base-")
+        proc, base = start_server(Path(args.baseline_checkout).resolve(), prefix="load-model-base-",
+                                  extra_env=env_pairs(args.baseline_env))
         targets.append(Target("baseline", base, proc))
     echo_port = free_port()
     echo = echo_server(echo_port)
@@ -419,6 +425,10 @@ def main() -> None:
     ap.add_argument("--url", default=None, help="http://host:port of a running server")
     ap.add_argument("--baseline-checkout", default=None,
                     help="another checkout (e.g. a git worktree of an older commit) to measure beside")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="a setting of the server this script starts, e.g. INTERVIEWER_GRADER_PROCESSES=2")
+    ap.add_argument("--baseline-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="a setting of the baseline server (with the same checkout: A/B of a setting)")
     ap.add_argument("--json", default=None, help="write the results here ('-': stdout)")
     args = ap.parse_args()
     result = asyncio.run(main_async(args))
