@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from interviewer.cli_admin import interviews_app, keys_app, print_json
 from interviewer.cli_bank import bank_lint
 from interviewer.cli_db import check_database, db_app
 from interviewer.cli_judge import eval_interviews, judge_app
 from interviewer.errors import SchemaMismatch
-from interviewer.settings import REPO_ROOT, Settings, get_settings, is_loopback
+from interviewer.settings import REPO_ROOT, Settings, get_settings, open_bind_refusal
 
 app = typer.Typer(help="Mock interviews for LLM and Transformer roles.", no_args_is_help=True)
 bank_app = typer.Typer(help="Question bank tools.", no_args_is_help=True)
@@ -23,15 +23,13 @@ app.add_typer(bank_app, name="bank")
 app.add_typer(eval_app, name="eval")
 app.add_typer(judge_app, name="judge")
 app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(interviews_app, name="interviews")
 eval_app.command("interviews")(eval_interviews)
 
 
 # Long runs show a progress bar on stderr when it is a terminal; --quiet turns it off.
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar on stderr")]
-
-
-def _is_loopback(host: str) -> bool:
-    return is_loopback(host)
 
 
 @app.command()
@@ -48,12 +46,8 @@ def serve(
     s = get_settings()
     host = host or s.host
     port = port or s.port
-    if s.auth == "off" and not _is_loopback(host):
-        typer.echo(
-            f"refusing to bind {host} with INTERVIEWER_AUTH=off: anyone on the network could use "
-            "and read every interview. Set INTERVIEWER_AUTH=on (and create keys) or bind 127.0.0.1.",
-            err=True,
-        )
+    if (refusal := open_bind_refusal(host, s.auth)) is not None:
+        typer.echo(refusal, err=True)
         raise typer.Exit(2)
     try:
         check_database(s)  # refuse an unknown newer schema (and, on Postgres, one not upgraded yet)
@@ -76,8 +70,31 @@ def serve(
                 log_level=s.log_level.lower(), timeout_graceful_shutdown=20, log_config=None)
 
 
-def _print(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+@app.command()
+def grader(
+    name: Annotated[str | None, typer.Option(help="This grader's consumer name (default: random)")] = None,
+) -> None:
+    """Grade jobs from Redis for apps run with INTERVIEWER_REMOTE_GRADERS=true (until SIGTERM)."""
+    import signal
+
+    from interviewer import logs
+    from interviewer.wiring import run_grader
+
+    s = get_settings()
+    logs.setup(s.log_level, json_logs=s.log_json)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_grader(s, stop, consumer=name)
+
+    try:
+        asyncio.run(main())
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -91,7 +108,7 @@ def grade(
     ] = None,
 ) -> None:
     """Grade one answer and print the grade as JSON."""
-    from interviewer.api.schemas import GradeCreate
+    from interviewer.schemas.rest import GradeCreate
     from interviewer.service.grading import grade_answer
     from interviewer.service.messages import grade_body
     from interviewer.wiring import build_services
@@ -107,7 +124,7 @@ def grade(
     svc = build_services(get_settings())
     q, g = asyncio.run(grade_answer(svc, answer=body.answer, question_id=body.question_id,
                                     question=body.question, sample_answer=body.sample_answer))
-    _print(grade_body(g, svc.rubric_for(q)).model_dump(mode="json"))
+    print_json(grade_body(g, svc.rubric_for(q)).model_dump(mode="json"))
 
 
 @bank_app.command("validate")
@@ -141,7 +158,7 @@ def bank_schema(
     models: dict[str, Any] = {"questions": QuestionsFile, "rubric": RubricFile, "bank": BankFile}
     if kind not in models:
         raise typer.BadParameter(f"choose one of {sorted(models)}")
-    _print(models[kind].model_json_schema())
+    print_json(models[kind].model_json_schema())
 
 
 index_app = typer.Typer(help="The FAISS concept index.", no_args_is_help=True)
@@ -326,134 +343,4 @@ def eval_robustness(quiet: Quiet = False) -> None:
     raise typer.Exit(0 if all(r == 1.0 for r in rates.values()) else 1)
 
 
-keys_app = typer.Typer(help="API keys (stored hashed; INTERVIEWER_AUTH=on requires them).",
-                       no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
-
-
-def _admin_call(fn: Any) -> Any:
-    """Run `fn(admin_store)` against the configured store (SQLite in the data dir, or Redis)."""
-    from interviewer.wiring_admin import build_admin_store
-
-    async def run() -> Any:
-        admin = build_admin_store(get_settings())
-        try:
-            return await fn(admin)
-        finally:
-            await admin.close()
-
-    return asyncio.run(run())
-
-
-@keys_app.command("create")
-def keys_create(
-    role: Annotated[str, typer.Option(help="admin | recruiter | partner")],
-    org: Annotated[str, typer.Option(help="The organisation the key belongs to")],
-    name: Annotated[str, typer.Option(help="A label to recognise the key by")] = "",
-) -> None:
-    """Create a key; it is printed once, alone on the last line (capture it with `| tail -n1`)."""
-    from interviewer.errors import BadRequest
-    from interviewer.service.auth import create_key
-
-    try:
-        record, key = _admin_call(lambda a: create_key(a, role=role, org_id=org, name=name))
-    except BadRequest as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(f"created key {record.key_id} (role {record.role}, org {record.org_id}); "
-               "it is shown only now:")
-    typer.echo(key)
-
-
-@keys_app.command("list")
-def keys_list(
-    org: Annotated[str | None, typer.Option(help="Only this organisation's keys")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
-) -> None:
-    """List keys (ids, roles, orgs, created, last used, revoked); never the keys themselves."""
-    from dataclasses import asdict
-
-    keys = _admin_call(lambda a: a.list_keys(org_id=org))
-    if as_json:
-        _print([{k: v for k, v in asdict(r).items() if k != "key_hash"} for r in keys])
-        return
-    from datetime import UTC, datetime
-
-    def when(ts: float | None) -> str:
-        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M") if ts else "-"
-
-    typer.echo(f"{'KEY ID':<14}{'ROLE':<11}{'ORG':<18}{'CREATED':<18}{'LAST USED':<18}REVOKED")
-    for r in keys:
-        typer.echo(f"{r.key_id:<14}{r.role:<11}{r.org_id:<18}{when(r.created_at):<18}"
-                   f"{when(r.last_used_at):<18}{when(r.revoked_at)}")
-
-
-@keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id (from `keys list`)")]) -> None:
-    """Revoke a key: every instance refuses it from the next request on and closes its sockets."""
-    import time
-
-    from interviewer.service.claims import announce_revoked
-    from interviewer.wiring import build_events
-
-    async def revoke(admin: Any) -> bool:
-        if not await admin.revoke_key(key_id, at=time.time()):
-            return False
-        events = build_events(get_settings())  # with Redis: every instance hears it at once
-        try:
-            await announce_revoked(events, key_id)
-        finally:
-            await events.close()
-        return True
-
-    if not _admin_call(revoke):
-        typer.echo(f"error: no key {key_id!r}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"revoked {key_id}")
-
-
-interviews_app = typer.Typer(help="Stored interviews: retention.", no_args_is_help=True)
-app.add_typer(interviews_app, name="interviews")
-
-
-@interviews_app.command("purge")
-def interviews_purge(
-    older_than: Annotated[float, typer.Option("--older-than", min=0, metavar="DAYS",
-                                              help="Interviews created and last changed more than DAYS ago")],
-    yes: Annotated[bool, typer.Option("--yes", help="Delete them (without it: only list them)")] = False,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many per run")] = 10_000,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
-) -> None:
-    """Delete old interviews (answers, grades, messages; an audit entry stays). Dry run by default."""
-    from dataclasses import asdict
-
-    from interviewer.service.retention import Stores, purge
-    from interviewer.wiring import build_events, build_store
-    from interviewer.wiring_admin import build_admin_store
-
-    async def run() -> Any:
-        s = get_settings()
-        st = Stores(build_store(s), build_admin_store(s), build_events(s))
-        try:
-            return await purge(st, older_than_days=older_than, dry_run=not yes, limit=limit)
-        finally:
-            await st.store.close()
-            assert st.admin is not None and st.events is not None
-            await st.admin.close()
-            await st.events.close()
-
-    found = asyncio.run(run())
-    if as_json:
-        _print({"deleted": yes, "items": [asdict(p) for p in found]})
-        return
-    for p in found:
-        typer.echo(f"{p.session_id}  org {p.org_id}  {p.phase}")
-    verb = "deleted" if yes else "would delete (dry run; add --yes to delete)"
-    typer.echo(f"{verb}: {len(found)} interview(s) older than {older_than:g} days")
-
-
-def main() -> None:  # pragma: no cover
-    app()
-
-
-__all__ = ["REPO_ROOT", "Settings", "app", "main"]
+__all__ = ["REPO_ROOT", "Settings", "app"]

@@ -109,6 +109,13 @@ class Busy(InterviewerError):
     default_retry_after = 1.0
 
 
+class GradingFailed(InterviewerError):
+    """The grader service could not grade a job (it failed every grader it was given to)."""
+
+    code = "grading_failed"
+    http_status = 500
+
+
 class Superseded(InterviewerError):
     code = "superseded"
     http_status = 409
@@ -194,3 +201,8 @@ class SandboxUnavailable(InterviewerError):
 class CodeTooLarge(BadRequest):
     code = "code_too_large"
     http_status = 413
+
+
+class DeliveryUnreachable(Exception):
+    """A webhook delivery got no HTTP answer (refused address, closed port, timeout, broken
+    response); never shown to the partner beyond one fixed text (service/webhooks.UNREACHABLE)."""

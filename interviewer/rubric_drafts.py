@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from interviewer.adapters.bank.yaml_bank import YamlQuestionBank, answer_hash, dump_rubric, read_rubric_file
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank, dump_rubric, read_rubric_file
 from interviewer.adapters.judge.rubric_llm import LLMRubricDeriver
 from interviewer.core.judging import JudgeError
-from interviewer.core.models import Question, Rubric
+from interviewer.core.models import Question, Rubric, answer_hash
 from interviewer.core.ports import Encoder
 from interviewer.core.rubric_derive import derive_rubric
 from interviewer.errors import NotFound

@@ -7,8 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from interviewer.options import JudgeMode, ResponseFormat, VerifierKind
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,13 +43,13 @@ class Settings(BaseSettings):
     judge_timeout: float = Field(30.0, gt=0)
     judge_max_retries: int = Field(2, ge=0, le=10)
     judge_fallbacks: CommaList = Field(default_factory=list)
-    judge_mode: Literal["single", "ensemble"] = "single"
+    judge_mode: JudgeMode = JudgeMode.SINGLE
     judge_max_concurrency: int = Field(8, ge=1)
     judge_disagreement: int = Field(25, ge=0, le=100)
     judge_max_tokens: int = Field(1024, ge=64)
     # How the output schema is sent: auto tries OpenAI's json_schema and switches to llama.cpp's
     # json_object+schema when a server rejects it; none sends no response_format.
-    judge_response_format: Literal["auto", "json_schema", "json_object", "none"] = "auto"
+    judge_response_format: ResponseFormat = ResponseFormat.AUTO
     encoder_path: str | None = None
     # The encoder's runtime: torch (sentence-transformers), or ONNX Runtime on a float32 or dynamic
     # int8 export of the same weights, made on first use into `encoder_cache_dir` (docs/performance.md).
@@ -62,10 +64,18 @@ class Settings(BaseSettings):
     worker_threads: int = Field(64, ge=4)
     # Offline grading runs in its own pool; 0 means twice the CPU count.
     grading_threads: int = Field(0, ge=0)
+    # Grade in this many worker processes, each with its own model (0: in this process). The
+    # sockets' process then only streams; a worker that dies is replaced and its job regraded.
+    grader_processes: int = Field(0, ge=0, le=16)
+    # Do not grade here: hand every offline grading job to the `interviewer grader` service through
+    # Redis (a stream read by a consumer group; needs INTERVIEWER_REDIS_URL). A grader that dies
+    # mid-job has its job claimed by another after `grader_claim_idle` seconds.
+    remote_graders: bool = False
+    grader_claim_idle: float = Field(30.0, gt=0)
     # The offline judge's claim verifier (off by default: see docs/grading.md for why) and which
     # one: the cross-encoder (`cross`) or the older head over frozen token vectors (`head`).
     judge_verify: bool = False
-    judge_verifier: Literal["cross", "head"] = "cross"
+    judge_verifier: VerifierKind = VerifierKind.CROSS
     # torch's intra-op threads for the embedding model; 0 keeps torch's default (one per core).
     # 1 leaves a core to the event loop: steadier socket latency, less grading throughput.
     torch_threads: int = Field(0, ge=0)
@@ -133,6 +143,24 @@ class Settings(BaseSettings):
             raise ValueError("INTERVIEWER_DATABASE_URL must start with postgresql:// or sqlite:///")
         return v or None
 
+    @model_validator(mode="after")
+    def _store_needs_its_url(self) -> Settings:
+        if self.store == "redis" and not self.redis_url:
+            raise ValueError("INTERVIEWER_STORE=redis needs INTERVIEWER_REDIS_URL=redis://...")
+        if self.remote_graders and not self.redis_url:
+            raise ValueError("INTERVIEWER_REMOTE_GRADERS=true needs INTERVIEWER_REDIS_URL=redis://...")
+        if self.store == "postgres" and (not self.database_url
+                                         or self.database_url.startswith("sqlite:")):
+            raise ValueError("INTERVIEWER_STORE=postgres needs INTERVIEWER_DATABASE_URL=postgresql://...")
+        return self
+
+    @property
+    def postgres_url(self) -> str:
+        """The PostgreSQL URL of the postgres store (the validator guarantees one)."""
+        if self.store_kind != "postgres" or not self.database_url:
+            raise ValueError("the store is not PostgreSQL")
+        return self.database_url
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, v: list[str]) -> list[str]:
@@ -189,3 +217,12 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def open_bind_refusal(host: str, auth: str) -> str | None:
+    """Why serving on `host` is refused (auth off on a non-loopback address), or None."""
+    if auth == "off" and not is_loopback(host):
+        return (f"refusing to serve on {host} with INTERVIEWER_AUTH=off: anyone on the network "
+                "could use and read every interview. Set INTERVIEWER_AUTH=on (and create keys with "
+                "`interviewer keys create`) or bind 127.0.0.1.")
+    return None

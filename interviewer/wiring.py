@@ -1,4 +1,8 @@
-"""The composition root: build the adapters the settings ask for and put them in a Services."""
+"""The composition root: every adapter the settings ask for is built here, and only here.
+
+The app (`api/app.py`) and the CLI ask `build_services` (or one of the builders below) for what
+they need; nothing else in the package imports an adapter (tests/test_architecture.py).
+"""
 
 from __future__ import annotations
 
@@ -6,59 +10,110 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
-from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
 from interviewer.core.models import Rubric
-from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever, SessionEvents, SessionStore
+from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever
 from interviewer.service.container import Services
+from interviewer.service.gate import GradingGate
+from interviewer.service.ports import AdminStore, SessionEvents, SessionStore
+from interviewer.service.webhooks import WebhookDispatcher
 from interviewer.settings import Settings
 
 log = logging.getLogger("interviewer.wiring")
 
 
-def _postgres_url(settings: Settings) -> str:
-    url = settings.database_url
-    if not url or url.startswith("sqlite:"):
-        raise ValueError("INTERVIEWER_STORE=postgres needs INTERVIEWER_DATABASE_URL=postgresql://...")
-    return url
+def redis_client(settings: Settings) -> Any | None:
+    """The process's one Redis client (store, admin records, live events and the grader queue
+    share it), or None."""
+    if not settings.redis_url or (settings.store_kind == "sqlite" and not settings.remote_graders):
+        return None
+    from interviewer.adapters.store.sessions_redis import make_client
+
+    return make_client(settings.redis_url)
 
 
-def build_store(settings: Settings) -> SessionStore:
+def build_store(settings: Settings, redis: Any | None = None) -> SessionStore:
     from interviewer.service.listing import listing_fields
 
     if settings.store_kind == "postgres":
         from interviewer.adapters.store.sessions_postgres import PostgresSessionStore
 
-        return PostgresSessionStore(_postgres_url(settings), indexer=listing_fields)
+        return PostgresSessionStore(settings.postgres_url, indexer=listing_fields)
     if settings.store_kind == "redis":
         from interviewer.adapters.store.sessions_redis import RedisSessionStore
 
-        assert settings.redis_url, "INTERVIEWER_REDIS_URL is required for the redis store"
-        return RedisSessionStore.from_url(settings.redis_url)
+        if redis is None:
+            return RedisSessionStore.from_url(settings.redis_url or "")
+        return RedisSessionStore(redis, owns_client=False)
     from interviewer.adapters.store.sessions_sqlite import SqliteSessionStore
 
     sessions, admin = settings.sqlite_paths
     return SqliteSessionStore(sessions, indexer=listing_fields, with_admin=sessions == admin)
 
 
-def build_events(settings: Settings) -> SessionEvents:
+def build_admin_store(settings: Settings, redis: Any | None = None) -> AdminStore:
+    """Where the sessions are: Postgres, Redis (so every instance sees the same keys), or SQLite."""
+    if settings.store_kind == "postgres":
+        from interviewer.adapters.store.admin_postgres import PostgresAdminStore
+
+        return PostgresAdminStore(settings.postgres_url)
+    if settings.store_kind == "redis":
+        from interviewer.adapters.store.admin_redis import RedisAdminStore
+
+        if redis is None:
+            return RedisAdminStore.from_url(settings.redis_url or "")
+        return RedisAdminStore(redis, owns_client=False)
+    from interviewer.adapters.store.admin_sqlite import SqliteAdminStore
+
+    return SqliteAdminStore(settings.sqlite_paths[1])
+
+
+def build_events(settings: Settings, redis: Any | None = None) -> SessionEvents:
     """Redis pub/sub when several instances share the sessions (Redis, or Postgres + Redis),
     else in-process queues."""
     if settings.shares_events:
         from interviewer.adapters.events.redis_pubsub import RedisSessionEvents
 
-        assert settings.redis_url
-        return RedisSessionEvents.from_url(settings.redis_url)
+        if redis is None:
+            return RedisSessionEvents.from_url(settings.redis_url or "")
+        return RedisSessionEvents(redis, owns_client=False)
     from interviewer.adapters.events.memory import MemorySessionEvents
 
     return MemorySessionEvents()
 
 
-def build_judge(settings: Settings, encoder: Encoder) -> Judge:
-    from interviewer.adapters.judge.offline.judge import OfflineJudge
+def build_dispatcher(settings: Settings, admin: AdminStore) -> WebhookDispatcher:
+    from interviewer.adapters.webhooks.http import HttpPoster
 
-    offline = OfflineJudge(encoder, max_concurrency=settings.grading_threads or None,
-                           verify=settings.judge_verify, verifier=settings.judge_verifier)
+    poster = HttpPoster(timeout=settings.webhook_timeout, allow_private=settings.webhook_allow_private)
+    return WebhookDispatcher(
+        admin, poster, timeout=settings.webhook_timeout, max_attempts=settings.webhook_max_attempts,
+        backoff_base=settings.webhook_backoff_base, backoff_max=settings.webhook_backoff_max,
+        backlog_max=settings.webhook_backlog_max,
+    )
+
+
+def build_judge(settings: Settings, encoder: Encoder, redis: Any | None = None) -> Judge:
+    offline: Judge
+    if settings.remote_graders:
+        from interviewer.adapters.judge.offline.redis_stream import RedisStreamJudge
+        from interviewer.adapters.store.sessions_redis import make_client
+
+        offline = RedisStreamJudge(redis or make_client(settings.redis_url or ""),
+                                   max_queue=settings.grading_queue_max)
+    elif settings.grader_processes:
+        from interviewer.adapters.judge.offline.processes import ProcessPoolJudge, WorkerConfig
+
+        offline = ProcessPoolJudge(
+            WorkerConfig(settings.encoder_path, settings.torch_threads, settings.judge_verify,
+                         settings.judge_verifier, encoder_backend=settings.encoder_backend,
+                         encoder_cache_dir=settings.encoder_cache_dir),
+            processes=settings.grader_processes, max_queue=settings.grading_queue_max)
+        offline.warm()  # every worker loads its model now, not on the first answer
+    else:
+        from interviewer.adapters.judge.offline.judge import OfflineJudge
+
+        offline = OfflineJudge(encoder, max_concurrency=settings.grading_threads or None,
+                               verify=settings.judge_verify, verifier=settings.judge_verifier)
     if not settings.judge_model:
         return offline
     from interviewer.adapters.judge.factory import build_judge as build_llm
@@ -81,17 +136,33 @@ def apply_torch_threads(settings: Settings) -> None:
         torch.set_num_threads(settings.torch_threads)
 
 
+def build_encoder(settings: Settings) -> Encoder:
+    """The packaged model on the configured runtime (no micro-batching: see build_services)."""
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
+
+    apply_torch_threads(settings)
+    return SentenceTransformerEncoder.from_settings(settings)
+
+
+def build_bank(settings: Settings) -> QuestionBank:
+    from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+
+    return YamlQuestionBank.load(settings.bank_roots)
+
+
 def build_services(
     settings: Settings, *, encoder: Encoder | None = None, bank: QuestionBank | None = None
 ) -> Services:
     """Everything the app needs; `encoder`/`bank` can be passed in to share them (tests, CLI)."""
+    from interviewer.adapters.bank.code_problems import CodeBank
     from interviewer.adapters.encoder.batching import BatchingEncoder
+    from interviewer.adapters.ratelimit.limits_storage import Limiter
+    from interviewer.adapters.sandbox.bwrap import BwrapRunner
     from interviewer.core.rubric_derive import derive_rubric
 
-    bank = bank or YamlQuestionBank.load(settings.bank_roots)
-    apply_torch_threads(settings)
-    base = encoder or SentenceTransformerEncoder.from_settings(settings)
-    encoder = enc = BatchingEncoder(
+    bank = bank or build_bank(settings)
+    base = encoder or build_encoder(settings)
+    enc = BatchingEncoder(
         base, max_batch=settings.encoder_batch_max, max_wait_ms=settings.encoder_batch_wait_ms,
         max_queue=settings.grading_queue_max,
     )
@@ -100,24 +171,20 @@ def build_services(
         return derive_rubric(question_id=question_id, question_text=text,
                              sample_answer=sample_answer, encoder=enc)
 
-    from interviewer.wiring_admin import build_admin_store, build_dispatcher
-
-    admin = build_admin_store(settings)
+    redis = redis_client(settings)
+    admin = build_admin_store(settings, redis)
     return Services(
-        settings=settings, bank=bank, encoder=encoder, judge=build_judge(settings, encoder),
-        store=build_store(settings), retriever=build_retriever(settings, bank, encoder),
+        settings=settings, bank=bank, encoder=enc, judge=build_judge(settings, enc, redis),
+        store=build_store(settings, redis), retriever=build_retriever(settings, bank, enc),
         derive=derive, admin=admin, webhooks=build_dispatcher(settings, admin),
-        events=build_events(settings), **build_code(),
+        events=build_events(settings, redis),
+        gate=GradingGate(settings.grading_slots or settings.judge_max_concurrency),
+        # The coding problems, and the bubblewrap sandbox (started on first use; when bwrap is
+        # unusable every code run is refused with `sandbox_unavailable`).
+        code_bank=CodeBank(), code_runner=BwrapRunner(pool_size=2, queue_limit=8),
+        limiter=Limiter(settings),
+        closers=[redis.aclose] if redis is not None else [],
     )
-
-
-def build_code() -> dict[str, Any]:
-    """The coding-problem bank and the bubblewrap sandbox (started on first use; when bwrap is
-    unusable every code run is refused with `sandbox_unavailable`)."""
-    from interviewer.adapters.bank.code_problems import CodeBank
-    from interviewer.adapters.sandbox.bwrap import BwrapRunner
-
-    return {"code_bank": CodeBank(), "code_runner": BwrapRunner(pool_size=2, queue_limit=8)}
 
 
 def build_retriever(settings: Settings, bank: QuestionBank, encoder: Encoder) -> Retriever:
@@ -127,3 +194,21 @@ def build_retriever(settings: Settings, bank: QuestionBank, encoder: Encoder) ->
     index, built = load_or_build(bank, encoder, Path(settings.data_dir) / "index")
     log.info("index.ready", extra={"cards": len(index.cards), "built": built})
     return FaissRetriever(bank, encoder, index)
+
+
+async def run_grader(settings: Settings, stop: Any, *, consumer: str | None = None) -> None:
+    """`interviewer grader`: grade jobs from the Redis stream until `stop` (an asyncio.Event) is set."""
+    from interviewer.adapters.judge.offline.judge import OfflineJudge
+    from interviewer.adapters.judge.offline.redis_stream import GraderWorker
+    from interviewer.adapters.store.sessions_redis import make_client
+
+    if not settings.redis_url:
+        raise ValueError("`interviewer grader` needs INTERVIEWER_REDIS_URL=redis://...")
+    judge = OfflineJudge(build_encoder(settings), max_concurrency=1, verify=settings.judge_verify,
+                         verifier=settings.judge_verifier)
+    client = make_client(settings.redis_url)
+    try:
+        await GraderWorker(client, judge, consumer=consumer,
+                           claim_idle=settings.grader_claim_idle).run(stop)
+    finally:
+        await client.aclose()

@@ -19,13 +19,11 @@ import interviewer  # noqa: F401  (applies the offline environment)
 
 REPO = Path(__file__).resolve().parents[1]
 
+from interviewer.llm_local import free_port  # noqa: E402  (one definition; tests import it from here)
+
 pytest_plugins = ["tests.fakes.plugin"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ import yaml
 from typer.testing import CliRunner
 
 from interviewer import cli_bank
-from interviewer.adapters.bank.yaml_bank import answer_hash
 from interviewer.cli import app
+from interviewer.core.models import answer_hash
 from interviewer.settings import get_settings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -13,7 +13,9 @@ from interviewer.adapters.store.db_migrate import HEAD
 from interviewer.adapters.store.sessions_sqlite import SqliteSessionStore
 from interviewer.cli import app
 from interviewer.core.models import Verdict
-from interviewer.core.ports import (
+from interviewer.service.codec import state_to_dict
+from interviewer.service.listing import listing_fields
+from interviewer.service.records import (
     ApiKeyRecord,
     AuditEntry,
     DeliveryRecord,
@@ -23,8 +25,6 @@ from interviewer.core.ports import (
     StoredSession,
     WebhookRecord,
 )
-from interviewer.service.codec import state_to_dict
-from interviewer.service.listing import listing_fields
 from tests.core.test_interview import answer_and_grade, started
 
 runner = CliRunner()

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.core.ports import AdminStore, SessionMeta, SessionStore, StoredSession
+from interviewer.service.ports import AdminStore, SessionStore
+from interviewer.service.records import SessionMeta, StoredSession
 
 CLI = [str(Path(sys.executable).parent / "interviewer")]
 DAY = 86400.0
@@ -27,8 +28,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 def stores(env: dict[str, str]) -> tuple[SessionStore, AdminStore]:
     from interviewer.settings import Settings
-    from interviewer.wiring import build_store
-    from interviewer.wiring_admin import build_admin_store
+    from interviewer.wiring import build_admin_store, build_store
 
     s = Settings(_env_file=None, data_dir=Path(env["INTERVIEWER_DATA_DIR"]),
                  store=env["INTERVIEWER_STORE"], redis_url=env.get("INTERVIEWER_REDIS_URL"))

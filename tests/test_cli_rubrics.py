@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from interviewer import cli, progress
 from interviewer.adapters.bank.schema import RubricFile
-from interviewer.adapters.bank.yaml_bank import answer_hash
+from interviewer.core.models import answer_hash
 from interviewer.settings import get_settings
 from tests.fakes.openai_server import FakeOpenAI, Reply
 

@@ -39,8 +39,7 @@ def test_wiring_builds_postgres_stores_that_index_the_listing(postgres_db: str) 
 
     from interviewer.adapters.store.admin_postgres import PostgresAdminStore
     from interviewer.adapters.store.sessions_postgres import PostgresSessionStore
-    from interviewer.wiring import build_events, build_store
-    from interviewer.wiring_admin import build_admin_store
+    from interviewer.wiring import build_admin_store, build_events, build_store
 
     s = settings(database_url=postgres_db)
     store, admin, events = build_store(s), build_admin_store(s), build_events(s)

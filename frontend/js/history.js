@@ -5,15 +5,12 @@
 
 import uPlot from "../vendor/uPlot.esm.js";
 import { h, replaceChildren } from "./dom.js";
+import { cap, clock, when } from "./labels.js";
+import { meta } from "./meta.js";
 import { answerBody, gradeCard } from "./render.js";
 
 const PROFILE_KEY = "interviewer.profile";
-const MAX_PRACTICE = 20; // the server's question limit for one interview
 const COLORS = ["#1d4ed8", "#b45309", "#15803d", "#9333ea", "#be123c", "#0e7490"];
-
-function cap(s) {
-  return s ? s.charAt(0).toUpperCase() + s.slice(1) : "";
-}
 
 export function storedProfile() {
   try {
@@ -80,20 +77,11 @@ export async function downloadReport(who, sid, format) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-function clock(seconds) {
-  const s = Math.max(0, Math.round(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-}
-
-function when(ts) {
-  return new Date(ts * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-}
-
-/** Unique question ids, at most MAX_PRACTICE. */
+/** Unique question ids, at most as many as one interview asks. */
 export function practiceIds(lists) {
   const out = [];
   for (const ids of lists) for (const id of ids) if (id && !out.includes(id)) out.push(id);
-  return out.slice(0, MAX_PRACTICE);
+  return out.slice(0, meta.max_questions || out.length);
 }
 
 // ---- the progress chart ----
@@ -167,7 +155,7 @@ function recurringList(gaps, { onPractise }) {
       h("span", { class: "badge" }, ` a gap in ${g.count} interviews`)),
     g.why ? h("p", { class: "why" }, h("strong", {}, "Why it matters: "), g.why) : null,
     h("button", { type: "button", class: "practise-gap", onclick: () => onPractise(practiceIds([g.question_ids])) },
-      `Practise this (${Math.min(MAX_PRACTICE, g.question_ids.length)} question${g.question_ids.length === 1 ? "" : "s"})`))));
+      `Practise this (${practiceIds([g.question_ids]).length} question${g.question_ids.length === 1 ? "" : "s"})`))));
 }
 
 /**
@@ -210,12 +198,12 @@ export function renderHistory(root, history, { onOpen, onPractise, onForget }) {
 export function renderPast(root, t, { onBack, onReport }) {
   const heading = h("h2", { id: "past-title", tabindex: "-1" }, "Past interview");
   const samples = t.sample_answers || {};
-  const meta = [t.company || "Any company", t.difficulty ? cap(t.difficulty) : "Any difficulty", when(t.created_at)];
+  const facts = [t.company || "Any company", t.difficulty ? cap(t.difficulty) : "Any difficulty", when(t.created_at)];
   replaceChildren(root,
     heading,
     h("p", { class: "score" }, h("span", { class: "score-num" }, t.score === null ? "-" : String(t.score)),
       h("span", { class: "score-of" }, " / 100 overall")),
-    h("p", { class: "muted" }, meta.join(" · ")),
+    h("p", { class: "muted" }, facts.join(" · ")),
     h("p", { class: "actions" },
       h("button", { type: "button", id: "past-back", onclick: onBack }, "Back"),
       h("button", { type: "button", id: "past-report-html", onclick: () => onReport("html") }, "Download report (HTML)"),

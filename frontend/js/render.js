@@ -2,18 +2,8 @@
 // regions survive updates. Every server or user string is inserted as text.
 
 import { append, h, replaceChildren } from "./dom.js";
+import { cap, provisionalText, verdictLook } from "./labels.js";
 import { answerMatches, evidenceSegments } from "./state.js";
-
-const VERDICTS = {
-  met: { icon: "✓", label: "Met" },
-  partial: { icon: "◐", label: "Partly met" },
-  missed: { icon: "✗", label: "Missed" },
-  contradicted: { icon: "!", label: "Contradicted" },
-};
-
-function cap(s) {
-  return s ? s.charAt(0).toUpperCase() + s.slice(1) : "";
-}
 
 function questionMeta(t) {
   const q = t.question;
@@ -48,23 +38,6 @@ export function answerBody(t) {
   return p;
 }
 
-// Why a grade is provisional, by review flag (the server's ReviewFlag values; docs/protocol.md).
-const REVIEW_REASONS = {
-  prompt_injection: "the answer contains instructions to the grader, which earn nothing",
-  judges_disagree: "two judges disagreed on this answer",
-  off_topic: "the answer seems to be about something else",
-  uncertain: "the judge was not confident",
-  fallback_used: "a backup judge graded it",
-};
-
-/** A short sentence on why a grade with `needs_review` is provisional. */
-export function provisionalText(g) {
-  const reasons = (g.flags || []).map((f) => REVIEW_REASONS[f]).filter(Boolean);
-  if (g.provenance?.fallback_used) reasons.push(REVIEW_REASONS.fallback_used);
-  const why = reasons.length ? [...new Set(reasons)].join("; ") : "the judge asked for a human check";
-  return `This score may change after a human review: ${why}.`;
-}
-
 /** The "Provisional" badge of a grade that needs review (null otherwise); `id` names its explanation. */
 export function provisionalBadge(g, describedBy) {
   if (!g.needs_review) return null;
@@ -84,7 +57,7 @@ export function shorten(text, max = QUOTE_MAX) {
 }
 
 function criterionItem(c, grade) {
-  const v = VERDICTS[c.verdict] || { icon: "?", label: c.verdict };
+  const v = verdictLook(c.verdict);
   const li = h("li", { class: `crit crit-${c.verdict}`, "data-criterion": c.id },
     h("p", { class: "crit-head" },
       h("span", { class: "verdict" }, h("span", { class: "icon", "aria-hidden": "true" }, v.icon), " ", v.label),

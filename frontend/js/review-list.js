@@ -1,25 +1,15 @@
 // The interview list: the filter form (the API's filters), one table row per interview.
 
 import { byId, h } from "./dom.js";
+import { cap, statusLabel, when } from "./labels.js";
+import { meta } from "./meta.js";
 import { scoreBar } from "./render.js";
-import { COMPANIES, TOPICS } from "./start.js";
 
-export const STATUS = { completed: "Completed", in_progress: "In progress", pending: "Pending" };
-
-export function cap(s) {
-  return s ? s.charAt(0).toUpperCase() + s.slice(1) : "";
-}
-
-/** Seconds since the epoch as a local date and time. */
-export function when(seconds) {
-  if (typeof seconds !== "number") return "";
-  return new Date(seconds * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-}
-
-/** Fill the suggestion lists of the company and topic fields (free text stays allowed). */
+/** Fill the company and topic suggestions (free text stays allowed) and the difficulty choices. */
 export function setupFilterOptions() {
-  for (const c of COMPANIES) byId("company-options").appendChild(h("option", { value: c }));
-  for (const t of TOPICS) byId("topic-options").appendChild(h("option", { value: t }));
+  for (const c of meta.companies) byId("company-options").appendChild(h("option", { value: c }));
+  for (const t of meta.topics) byId("topic-options").appendChild(h("option", { value: t }));
+  for (const d of meta.difficulties) byId("f-difficulty").appendChild(h("option", { value: d }, cap(d)));
 }
 
 function localMidnight(dateValue, plusDays = 0) {
@@ -78,7 +68,7 @@ export function interviewRow(item) {
     h("th", { scope: "row", "data-label": "Candidate" },
       h("a", { href: `#/interviews/${encodeURIComponent(item.session_id)}`, class: "row-link" }, name),
       h("span", { class: "sid" }, item.session_id)),
-    h("td", { "data-label": "Status" }, h("span", { class: `status status-${item.status}` }, STATUS[item.status] || item.status)),
+    h("td", { "data-label": "Status" }, h("span", { class: `status status-${item.status}` }, statusLabel(item.status))),
     h("td", { "data-label": "Score" }, item.score === null || item.score === undefined
       ? h("span", { class: "muted" }, "—")
       : h("div", { class: "cell-score" }, h("span", { class: "row-score" }, String(item.score)),

@@ -2,38 +2,17 @@
 // per-criterion verdicts with provenance and flags, override forms, and the audit history.
 
 import { h } from "./dom.js";
-import { answerBody, provisionalBadge, provisionalText, scoreBar, shorten } from "./render.js";
-import { STATUS, cap, when } from "./review-list.js";
-
-export const VERDICTS = {
-  met: { icon: "✓", label: "Met" },
-  partial: { icon: "◐", label: "Partly met" },
-  missed: { icon: "✗", label: "Missed" },
-  contradicted: { icon: "!", label: "Contradicted" },
-};
-
-// Keys are the flag strings the server emits (docs/protocol.md); others show with underscores as spaces.
-const FLAG_TEXT = {
-  insufficient_evidence: "Insufficient evidence",
-  fallback_used: "Fallback judge",
-  judges_disagree: "Judges disagree",
-  prompt_injection: "Instructions to the grader",
-  quotes_dropped: "Quotes dropped",
-};
-
-export function verdictText(v) {
-  const d = VERDICTS[v];
-  return d ? `${d.icon} ${d.label}` : String(v);
-}
+import { cap, flagLabel, provisionalText, statusLabel, verdictLook, verdictNames, verdictText, when } from "./labels.js";
+import { answerBody, provisionalBadge, scoreBar, shorten } from "./render.js";
 
 function verdictPill(v) {
-  const d = VERDICTS[v] || { icon: "?", label: v };
+  const d = verdictLook(v);
   return h("span", { class: `verdict verdict-${v}` }, h("span", { class: "icon", "aria-hidden": "true" }, d.icon), " ", d.label);
 }
 
 function flagBadges(flags) {
   // "needs_review" is shown as the Provisional badge, which an override removes.
-  return (flags || []).filter((f) => f !== "needs_review").map((f) => h("span", { class: "badge badge-warn", "data-flag": f }, `⚑ ${FLAG_TEXT[f] || f.replaceAll("_", " ")}`));
+  return (flags || []).filter((f) => f !== "needs_review").map((f) => h("span", { class: "badge badge-warn", "data-flag": f }, `⚑ ${flagLabel(f)}`));
 }
 
 // ---- override forms ----
@@ -49,7 +28,7 @@ function overrideForm({ kind, current, label, submit, close }) {
   const id = `ov${formCount}`;
   const choice = kind === "verdict"
     ? h("select", { id: `${id}-value`, name: "verdict", class: "ov-verdict" },
-      Object.keys(VERDICTS).map((v) => h("option", { value: v }, verdictText(v))))
+      verdictNames().map((v) => h("option", { value: v }, verdictText(v))))
     : h("input", { id: `${id}-value`, name: "score", class: "ov-score", type: "number", inputmode: "numeric",
       min: "0", max: "100", value: String(current) });
   if (kind === "verdict") choice.value = current === "met" ? "missed" : "met";
@@ -183,7 +162,7 @@ function gradeSection(turn, ctx) {
       g.overridden ? h("span", { class: "badge badge-override", "data-badge": "overridden" }, `✎ Overridden · judge's score ${g.ai_score}`) : null,
       (g.revision || 1) > 1 ? h("span", { class: "badge" }, `Revision ${g.revision}`) : null,
       flagBadges(g.flags), g.insufficient_evidence && !(g.flags || []).includes("insufficient_evidence")
-        ? h("span", { class: "badge badge-warn" }, "⚑ Insufficient evidence") : null)),
+        ? h("span", { class: "badge badge-warn" }, `⚑ ${flagLabel("insufficient_evidence")}`) : null)),
   g.needs_review ? h("p", { class: "provisional-note", id: noteId },
     provisionalText(g), ctx.canEdit ? " An override marks it reviewed." : "") : null,
   ctx.canEdit ? h("p", { class: "grade-actions" }, overrideToggle({
@@ -223,7 +202,7 @@ function turnItem(turn, ctx) {
 function header(t, ctx) {
   const name = t.candidate_ref || "No candidate reference";
   const facts = [
-    ["Status", STATUS[t.status] || t.status], ["Created", when(t.created_at)],
+    ["Status", statusLabel(t.status)], ["Created", when(t.created_at)],
     t.finished_at ? ["Finished", when(t.finished_at)] : null,
     ["Setup", [t.config.company, t.config.difficulty, (t.config.topics || []).map(cap).join(", ")].filter(Boolean).join(" · ") || "Any"],
     ["Session", t.session_id],

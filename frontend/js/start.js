@@ -1,22 +1,16 @@
 // The start screen: choices, the live count of matching questions, and the `start` message.
 
 import { byId, h, replaceChildren } from "./dom.js";
-
-export const COMPANIES = ["OpenAI", "Anthropic", "Google", "Google DeepMind", "Meta", "Microsoft", "Nvidia", "Mistral"];
-export const TOPICS = ["architecture", "tokenization", "training", "scaling", "inference", "alignment"];
-const MAX_QUESTIONS = 20;
-
-function cap(s) {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
+import { cap } from "./labels.js";
+import { meta } from "./meta.js";
 
 /** The current choices as the fields of a `start` message. */
 export function readChoices() {
   const company = byId("company").value || null;
   const difficulty = byId("difficulty").value || null;
-  const topics = TOPICS.filter((t) => byId(`topic-${t}`).checked);
+  const topics = meta.topics.filter((t) => byId(`topic-${t}`).checked);
   const n = Math.round(Number(byId("num-questions").value));
-  const num = Number.isFinite(n) ? Math.min(MAX_QUESTIONS, Math.max(1, n)) : 3;
+  const num = Number.isFinite(n) ? Math.min(meta.max_questions || n, Math.max(1, n)) : meta.default_num_questions || 1;
   const msg = { type: "start", num_questions: num, max_followups: byId("followups").checked ? 1 : 0 };
   if (company) msg.company = company;
   if (difficulty) msg.difficulty = difficulty;
@@ -52,9 +46,13 @@ export async function countAvailable(choice, signal) {
 /** Build the form's options (no markup strings) and wire the live count. */
 export function setupStart(onStart) {
   const company = byId("company");
-  for (const c of COMPANIES) company.appendChild(h("option", { value: c }, c));
+  for (const c of meta.companies) company.appendChild(h("option", { value: c }, c));
+  for (const d of meta.difficulties) byId("difficulty").appendChild(h("option", { value: d }, cap(d)));
+  const num = byId("num-questions");
+  if (meta.max_questions) num.max = String(meta.max_questions);
+  if (meta.default_num_questions) num.defaultValue = String(meta.default_num_questions);
   const topics = byId("topics");
-  for (const t of TOPICS) {
+  for (const t of meta.topics) {
     topics.appendChild(h("div", { class: "check" },
       h("input", { type: "checkbox", id: `topic-${t}`, name: "topics", value: t }),
       h("label", { for: `topic-${t}` }, cap(t))));

@@ -1,11 +1,9 @@
 // The end-of-interview summary: overall score, per-topic bar chart, strengths, gaps, recovered.
 
 import { h, replaceChildren } from "./dom.js";
+import { cap } from "./labels.js";
+import { practiceIds } from "./history.js";
 import { scoreBar } from "./render.js";
-
-function cap(s) {
-  return s ? s.charAt(0).toUpperCase() + s.slice(1) : "";
-}
 
 function topicChart(perTopic) {
   const rows = Object.entries(perTopic || {}).sort((a, b) => b[1] - a[1]);
@@ -36,9 +34,7 @@ function block(title, items, opts, empty) {
 
 /** The question ids a "practise my gaps" interview asks: every gap's practice suggestions. */
 export function gapPracticeIds(s) {
-  const out = [];
-  for (const g of s.gaps || []) for (const p of g.practice || []) if (!out.includes(p.question_id)) out.push(p.question_id);
-  return out.slice(0, 20);
+  return practiceIds((s.gaps || []).map((g) => (g.practice || []).map((p) => p.question_id)));
 }
 
 /**

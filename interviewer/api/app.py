@@ -24,6 +24,7 @@ from interviewer.api import (
     routes_grade,
     routes_interviews,
     routes_keys,
+    routes_meta,
     routes_ops,
     routes_questions,
     routes_review,
@@ -33,15 +34,14 @@ from interviewer.api import (
 from interviewer.api.deps import NOT_READY_RETRY_AFTER
 from interviewer.api.live_sockets import LiveSockets
 from interviewer.api.middleware import BodyLimit, LocalOnly, ValidText, error_body, error_headers
-from interviewer.api.schemas import Health
 from interviewer.api.shutdown import drain, install_signal_drain
-from interviewer.core.ports import OrphanedWork
 from interviewer.errors import InterviewerError, NotFound
+from interviewer.schemas.rest import Health
 from interviewer.service.container import Services
-from interviewer.service.limiter import Limiter
+from interviewer.service.ports import OrphanedWork
 from interviewer.service.registry import SessionRegistry
 from interviewer.service.sweeper import Sweeper
-from interviewer.settings import Settings, get_settings, is_loopback
+from interviewer.settings import Settings, get_settings, open_bind_refusal
 
 log = logging.getLogger("interviewer.app")
 
@@ -86,12 +86,8 @@ async def _load(app: FastAPI, settings: Settings) -> None:
 
 
 def _install(app: FastAPI, svc: Services) -> None:
-    from interviewer.wiring_admin import ensure_admin
-
-    ensure_admin(svc)
-    assert svc.webhooks is not None
     svc.webhooks.start()  # also sends what an earlier (or crashed) instance left in the outbox
-    app.state.limiter = Limiter(svc.settings)
+    app.state.limiter = svc.limiter
     app.state.services = svc
     app.state.registry = SessionRegistry(svc)
     if isinstance(svc.store, OrphanedWork):  # take over grading left by a crashed instance
@@ -100,19 +96,16 @@ def _install(app: FastAPI, svc: Services) -> None:
         app.state.sweeper = asyncio.create_task(sweeper.run(), name="sweeper")
     else:
         log.warning("sweeper.unavailable", extra={"store": type(svc.store).__name__})
-    if svc.events is not None:  # close the sockets of keys revoked on any instance
-        app.state.revocation_watch = asyncio.create_task(app.state.sockets.watch_revocations(svc.events))
+    # close the sockets of keys revoked on any instance
+    app.state.revocation_watch = asyncio.create_task(app.state.sockets.watch_revocations(svc.events))
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The app; with `services` it is ready at once, otherwise it loads them in the background."""
     settings = settings or (services.settings if services else get_settings())
     logs.redact_server_logs()  # candidate tokens in ws_url query strings stay out of access logs
-    if settings.auth == "off" and not is_loopback(settings.host):
-        raise RuntimeError(
-            f"refusing to serve on {settings.host} with INTERVIEWER_AUTH=off: anyone on the network "
-            "could use and read every interview. Set INTERVIEWER_AUTH=on (and create keys with "
-            "`interviewer keys create`) or bind 127.0.0.1.")
+    if (refusal := open_bind_refusal(settings.host, settings.auth)) is not None:
+        raise RuntimeError(refusal)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -208,6 +201,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         })
         return JSONResponse(body.model_dump())
 
+    app.include_router(routes_meta.router)
     app.include_router(routes_questions.router)
     app.include_router(routes_grade.router)
     app.include_router(routes_code.router)

@@ -10,11 +10,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
 from interviewer.api.clientip import real_client
-from interviewer.core.ports import AdminStore
 from interviewer.errors import InterviewerError, Unauthorized
 from interviewer.service.auth import Action, Principal, authenticate, local_principal
 from interviewer.service.container import Services
-from interviewer.service.limiter import Limiter
+from interviewer.service.ports import AdminStore, RateLimits
 from interviewer.service.registry import SessionRegistry
 from interviewer.settings import Settings
 
@@ -42,14 +41,11 @@ def get_registry(request: HTTPConnection) -> SessionRegistry:
 
 
 def get_admin(request: HTTPConnection) -> AdminStore:
-    admin = get_services(request).admin
-    if admin is None:
-        raise NotReady("the service is still loading")
-    return admin
+    return get_services(request).admin
 
 
-def get_limiter(request: HTTPConnection) -> Limiter:
-    limiter: Limiter | None = getattr(request.app.state, "limiter", None)
+def get_limiter(request: HTTPConnection) -> RateLimits:
+    limiter: RateLimits | None = getattr(request.app.state, "limiter", None)
     if limiter is None:
         raise NotReady("the service is still loading")
     return limiter

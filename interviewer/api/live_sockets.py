@@ -7,9 +7,9 @@ import logging
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from interviewer.core.ports import SessionEvents
 from interviewer.errors import TooManyConnections
 from interviewer.service.claims import KEY_REVOKED, REVOCATIONS
+from interviewer.service.ports import SessionEvents
 
 if TYPE_CHECKING:
     from interviewer.api.ws import Connection

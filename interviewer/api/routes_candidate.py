@@ -15,11 +15,11 @@ from pydantic import BaseModel
 
 from interviewer.api.deps import ServicesDep, client_ip, get_limiter
 from interviewer.api.routes_interviews import EXPORT_CSP, EXPORT_TYPES
-from interviewer.api.schemas import errors
 from interviewer.errors import Unauthorized
+from interviewer.schemas.rest import errors
+from interviewer.schemas.views import InterviewRead
 from interviewer.service import candidates, reports
 from interviewer.service.candidates import Candidate, History
-from interviewer.service.views import InterviewRead
 
 router = APIRouter(prefix="/v1/candidate", tags=["candidate"])
 

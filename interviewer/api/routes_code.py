@@ -6,11 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from interviewer.api.deps import Grader, QuestionReader, ServicesDep
-from interviewer.api.schemas import errors
 from interviewer.core.code import CodeProblem
-from interviewer.core.ports import CodeProblems, CodeRunner
-from interviewer.errors import SandboxUnavailable
+from interviewer.schemas.rest import errors
 from interviewer.service.code_grading import CodeGrade, grade_code
+from interviewer.service.ports import CodeProblems, CodeRunner
 
 router = APIRouter(prefix="/v1/code", tags=["code"])
 MAX_CODE_CHARS = 65536
@@ -60,8 +59,6 @@ class CodeResult(BaseModel):
 
 
 def _parts(svc: ServicesDep) -> tuple[CodeProblems, CodeRunner]:
-    if svc.code_bank is None or svc.code_runner is None:
-        raise SandboxUnavailable("coding questions are not enabled on this server")
     return svc.code_bank, svc.code_runner
 
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from interviewer.api.deps import Grader, IdempotencyKey, ServicesDep
-from interviewer.api.schemas import ErrorBody, GradeCreate, errors
-from interviewer.api.schemas_interviews import GradeBatchCreate, GradeBatchItem, GradeBatchRead
-from interviewer.protocol import GradeBody
+from interviewer.schemas.interviews import GradeBatchCreate, GradeBatchItem, GradeBatchRead
+from interviewer.schemas.protocol import GradeBody
+from interviewer.schemas.rest import ErrorBody, GradeCreate, errors
 from interviewer.service.grading import GradeItem, grade_answer, grade_many
 from interviewer.service.idempotency import Outcome, idempotent
 from interviewer.service.messages import grade_body

@@ -16,14 +16,14 @@ from interviewer.api.deps import (
     RegistryDep,
     ServicesDep,
 )
-from interviewer.api.schemas import errors
-from interviewer.api.schemas_interviews import InterviewCreate, InterviewCreated
+from interviewer.schemas.interviews import InterviewCreate, InterviewCreated
+from interviewer.schemas.rest import errors
+from interviewer.schemas.views import InterviewPage, InterviewRead
 from interviewer.service import exports
 from interviewer.service.idempotency import Outcome, idempotent
 from interviewer.service.interviews import QuestionSpec, create_interview
 from interviewer.service.retention import delete_interview
 from interviewer.service.review import Filters, get_interview, list_interviews
-from interviewer.service.views import InterviewPage, InterviewRead
 
 router = APIRouter(prefix="/v1/interviews", tags=["interviews"])
 

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from interviewer.api.deps import AdminDep, KeyManager, ServicesDep, allow
-from interviewer.api.schemas import errors
-from interviewer.api.schemas_admin import KeyCreate, KeyCreated, KeyList, KeyRead, Me
-from interviewer.core.ports import ApiKeyRecord
+from interviewer.schemas.admin import KeyCreate, KeyCreated, KeyList, KeyRead, Me
+from interviewer.schemas.rest import errors
 from interviewer.service import admin as svc_admin
 from interviewer.service.auth import Action, Principal
+from interviewer.service.records import ApiKeyRecord
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 me_router = APIRouter(tags=["keys"])

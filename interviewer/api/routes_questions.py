@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from interviewer.api.deps import QuestionReader, ServicesDep
-from interviewer.api.schemas import (
+from interviewer.core.models import Question
+from interviewer.core.planning import matches
+from interviewer.schemas.rest import (
     CriterionRead,
     QuestionList,
     QuestionRead,
@@ -17,8 +19,6 @@ from interviewer.api.schemas import (
     SearchResults,
     errors,
 )
-from interviewer.core.models import Question
-from interviewer.core.planning import matches
 
 router = APIRouter(prefix="/v1/questions", tags=["questions"])
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from interviewer.api.deps import InterviewReader, Overrider, RegistryDep, ServicesDep
-from interviewer.api.schemas import errors
-from interviewer.api.schemas_interviews import OverrideCreate, OverrideRead
-from interviewer.core.ports import AuditEntry
+from interviewer.schemas.interviews import OverrideCreate, OverrideRead
+from interviewer.schemas.rest import errors
+from interviewer.schemas.views import AuditList, AuditRead
 from interviewer.service import review
 from interviewer.service.messages import grade_body
-from interviewer.service.views import AuditList, AuditRead
+from interviewer.service.records import AuditEntry
 
 router = APIRouter(prefix="/v1/interviews", tags=["review"])
 

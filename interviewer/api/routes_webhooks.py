@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from interviewer.api.deps import AdminDep, ServicesDep, WebhookManager
-from interviewer.api.schemas import errors
-from interviewer.api.schemas_admin import (
+from interviewer.schemas.admin import (
     DeliveryList,
     DeliveryRead,
     WebhookCreate,
@@ -16,8 +15,9 @@ from interviewer.api.schemas_admin import (
     WebhookList,
     WebhookRead,
 )
-from interviewer.core.ports import DeliveryRecord, WebhookRecord
+from interviewer.schemas.rest import errors
 from interviewer.service import admin as svc_admin
+from interviewer.service.records import DeliveryRecord, WebhookRecord
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -66,7 +66,6 @@ async def delete(webhook_id: str, admin: AdminDep, principal: WebhookManager) ->
 @router.post("/{webhook_id}/test", response_model=DeliveryRead, responses=errors(404))
 async def test(webhook_id: str, svc: ServicesDep, admin: AdminDep, principal: WebhookManager) -> DeliveryRead:
     """Send a signed `webhook.test` event now (one attempt) and report the outcome."""
-    assert svc.webhooks is not None
     d = await svc_admin.test_webhook(admin, svc.webhooks, principal=principal, webhook_id=webhook_id)
     return delivery_read(d)
 

@@ -30,7 +30,7 @@ from interviewer.errors import (
     TooManyConnections,
     UnknownType,
 )
-from interviewer.protocol import (
+from interviewer.schemas.protocol import (
     CLIENT_TYPES,
     AnswerDeltaMsg,
     AnswerSubmitMsg,

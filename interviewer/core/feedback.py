@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from interviewer.core.models import CriterionResult, Rubric, Verdict
 
 
@@ -35,7 +33,3 @@ def build_feedback(rubric: Rubric, results: list[CriterionResult], reason: str =
     return " ".join(p.strip() for p in parts)
 
 
-def feedback_chunks(text: str, size: int = 4) -> list[str]:
-    """Small word chunks whose concatenation is exactly `text`."""
-    pieces = re.findall(r"\s*\S+\s*", text)
-    return ["".join(pieces[i: i + size]) for i in range(0, len(pieces), size)]

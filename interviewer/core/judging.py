@@ -13,8 +13,18 @@ from dataclasses import replace
 from enum import StrEnum
 from typing import Protocol
 
-from interviewer.core.models import Evidence, Grade, Provenance, Question, Rubric, Verdict
+from interviewer.core.models import (
+    Evidence,
+    Grade,
+    InfoFlag,
+    Provenance,
+    Question,
+    ReviewFlag,
+    Rubric,
+    Verdict,
+)
 from interviewer.core.ports import FeedbackSink, Judge
+from interviewer.core.text import word_chunks
 
 
 class JudgeErrorKind(StrEnum):
@@ -35,11 +45,6 @@ class JudgeError(Exception):
     @property
     def reason(self) -> str:
         return f"{self.kind.value} from {self.model or 'judge'}"
-
-
-def word_chunks(text: str) -> list[str]:
-    """Split text into word-sized chunks that join back to exactly `text`."""
-    return re.findall(r"\S+\s*|\s+", text)
 
 
 async def stream_text(text: str, sink: FeedbackSink | None) -> None:
@@ -264,7 +269,7 @@ def _as_cached(grade: Grade) -> Grade:
     prov = grade.provenance
     if prov is not None:
         prov = replace(prov, latency_ms=0.0, tokens=0, cost_usd=0.0)
-    flags = grade.flags if "cached" in grade.flags else (*grade.flags, "cached")
+    flags = grade.flags if InfoFlag.CACHED in grade.flags else (*grade.flags, InfoFlag.CACHED.value)
     return replace(grade, provenance=prov, flags=flags)
 
 
@@ -307,7 +312,8 @@ class EnsembleJudge:
             return self._mark(first, started)
         flags = first.flags
         if abs(first.score - second.score) > self.threshold:
-            flags = (*flags, *(f for f in ("needs_review", "judges_disagree") if f not in flags))
+            far_apart = (ReviewFlag.NEEDS_REVIEW.value, ReviewFlag.JUDGES_DISAGREE.value)
+            flags = (*flags, *(f for f in far_apart if f not in flags))
         return self._mark(replace(first, flags=flags), started)
 
     def _mark(self, grade: Grade, started: float) -> Grade:

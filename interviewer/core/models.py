@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+
+
+def content_digest(*parts: str) -> str:
+    """A short stable id for content (a partner's question: its text and sample answer)."""
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+def answer_hash(sample_answer: str) -> str:
+    """The hash a rubric records of the sample answer it was derived from."""
+    return hashlib.sha256(sample_answer.strip().encode("utf-8")).hexdigest()
 
 
 class Area(StrEnum):
@@ -158,6 +169,14 @@ class ReviewFlag(StrEnum):
 
 
 REVIEW_FLAGS: frozenset[str] = frozenset(f.value for f in ReviewFlag)
+
+
+class InfoFlag(StrEnum):
+    """Grade flags that inform without making a grade provisional."""
+
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence"  # little in the answer to grade
+    QUOTES_DROPPED = "quotes_dropped"  # quotes the LLM judge gave were not in the answer
+    CACHED = "cached"  # the same answer was graded before: this is that grade
 
 
 def review_needed(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 import re
@@ -10,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from interviewer.core.models import Criterion, Derivation, Rubric
+from interviewer.core.models import Criterion, Derivation, Rubric, answer_hash
 from interviewer.core.ports import Encoder
 from interviewer.core.text import (
     STOPWORDS,
@@ -155,6 +154,24 @@ def slugify(text: str) -> str:
     return (slug[:50].rstrip("-") or "criterion")
 
 
+def unique_slug(text: str, used: set[str]) -> str:
+    """`slugify(text)`, with -2, -3... until it is not in `used` (which it joins)."""
+    base = slugify(text)
+    cid, n = base, 2
+    while cid in used:
+        cid, n = f"{base}-{n}", n + 1
+    used.add(cid)
+    return cid
+
+
+def normalised_weights(raw: list[float]) -> list[float]:
+    """Weights rounded to 6 places that sum to exactly 1 (the last one takes the remainder)."""
+    total = sum(raw)
+    weights = [round(w / total, 6) for w in raw]
+    weights[-1] = round(1.0 - sum(weights[:-1]), 6)
+    return weights
+
+
 def _concept(terms: list[str], statement: str) -> str:
     if not terms:
         return " ".join(words(statement)[:4]) or "the main idea"
@@ -165,11 +182,7 @@ def _concept(terms: list[str], statement: str) -> str:
 
 def _criterion(claim: _Claim, weight: float, used: set[str]) -> Criterion:
     concept = _concept(claim.terms, claim.text)
-    base = slugify(concept)
-    cid, n = base, 2
-    while cid in used:
-        cid, n = f"{base}-{n}", n + 1
-    used.add(cid)
+    cid = unique_slug(concept, used)
     return Criterion(
         id=cid, concept=concept, statement=claim.text, weight=weight,
         partial=f"Mentions {concept} without stating how it answers the question.",
@@ -191,10 +204,8 @@ def derive_rubric(
         for i, t in enumerate(texts)
     ]
     claims = _merge_claims(claims)
-    total = sum(c.info for c in claims)
-    weights = [round(c.info / total, 6) for c in claims]
-    weights[-1] = round(1.0 - sum(weights[:-1]), 6)
+    weights = normalised_weights([c.info for c in claims])
     used: set[str] = set()
     criteria = tuple(_criterion(c, w, used) for c, w in zip(claims, weights, strict=True))
-    digest = hashlib.sha256(sample_answer.strip().encode("utf-8")).hexdigest()
+    digest = answer_hash(sample_answer)
     return Rubric(question_id, version, criteria, Derivation("offline", digest, model=encoder.name))

@@ -50,9 +50,13 @@ def words(text: str) -> list[str]:
     return [m.group(0).lower() for m in _WORD.finditer(text)]
 
 
-def word_spans(text: str) -> list[Span]:
-    """Word tokens with their character offsets."""
-    return [Span(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
+def word_chunks(text: str, size: int = 1) -> list[str]:
+    """Chunks of `size` words (with their spaces) whose concatenation is exactly `text`: the pieces
+    feedback is streamed in."""
+    pieces = re.findall(r"\s*\S+\s*", text)
+    if not pieces:
+        return [text] if text else []
+    return ["".join(pieces[i: i + size]) for i in range(0, len(pieces), size)]
 
 
 _RULES = (("ational", "ate"), ("ization", "ize"), ("isation", "ize"), ("iveness", "ive"),

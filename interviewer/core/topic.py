@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from interviewer.core.feedback import build_feedback
-from interviewer.core.models import CriterionResult, Grade, Rubric, Verdict
+from interviewer.core.models import CriterionResult, Grade, ReviewFlag, Rubric, Verdict
 from interviewer.core.scoring import score
 
 # How much closer to another question's concepts than to its own an answer must be. Measured on
@@ -22,7 +22,7 @@ OFF_TOPIC_MARGIN = 0.1
 # did on 42 of 68 bank questions, at most 0.35), while every flagged answer to another bank
 # question measured at least 0.58.
 OFF_TOPIC_MIN = 0.5
-OFF_TOPIC_FLAG = "off_topic"
+OFF_TOPIC_FLAG = ReviewFlag.OFF_TOPIC.value
 # A bank question that asks nearly the same thing as the question being answered (cosine of the
 # two question texts at least this) is not "another question": a partner's question on GRPO is
 # not answered off-topic because the bank also asks about GRPO. No two questions of the bank are

@@ -7,11 +7,12 @@ import time
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from interviewer.core.ports import AdminStore, ApiKeyRecord, DeliveryRecord, SessionEvents, WebhookRecord
+from interviewer.core.webhook_targets import check_url
 from interviewer.errors import BadRequest, NotFound
 from interviewer.service.auth import Principal, create_key
 from interviewer.service.claims import announce_revoked
-from interviewer.service.webhook_targets import check_url
+from interviewer.service.ports import AdminStore, SessionEvents
+from interviewer.service.records import ApiKeyRecord, DeliveryRecord, WebhookRecord
 from interviewer.service.webhooks import EVENT_TYPES, WebhookDispatcher
 
 MAX_HOOKS_PER_ORG = 20
@@ -75,7 +76,7 @@ async def new_key(
 
 
 async def revoke_key(
-    admin: AdminStore, events: SessionEvents | None, *, principal: Principal, key_id: str,
+    admin: AdminStore, events: SessionEvents, *, principal: Principal, key_id: str,
 ) -> None:
     """Revoke a key of the caller's org; every instance closes the sockets it opened."""
     key = await admin.get_key(key_id)

@@ -10,8 +10,9 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 
-from interviewer.core.ports import AdminStore, ApiKeyRecord
 from interviewer.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from interviewer.service.ports import AdminStore
+from interviewer.service.records import ApiKeyRecord
 
 KEY_PREFIX = "iv_"
 ORG_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")

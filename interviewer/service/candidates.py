@@ -19,17 +19,16 @@ from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, Field
 
-from interviewer.core.ports import StoredSession
 from interviewer.core.state import InterviewState
 from interviewer.errors import BadRequest, Forbidden, NotFound, Unauthorized
-from interviewer.protocol import ConceptOut
+from interviewer.schemas.protocol import ConceptOut
+from interviewer.schemas.views import InterviewRead, Status
 from interviewer.service import transcript as tr
 from interviewer.service.codec import state_from_dict
 from interviewer.service.container import Services
-from interviewer.service.messages import concept_out
+from interviewer.service.messages import concept_out, token_hash
+from interviewer.service.records import StoredSession
 from interviewer.service.review import _scan, questions_of
-from interviewer.service.sessions import token_hash
-from interviewer.service.views import InterviewRead, Status
 
 PROFILE_PREFIX = "cp_"
 PROFILE_RE = re.compile(r"^cp_[A-Za-z0-9_-]{32,64}$")
@@ -212,7 +211,6 @@ async def revoke(svc: Services, who: Candidate) -> int:
     """Unlink every interview of an anonymous profile: its id opens nothing any more."""
     if who.kind != "profile" or who.ref is None or not who.ref.startswith(REF_PREFIX):
         raise Forbidden("only an anonymous profile can be revoked here")
-    assert svc.admin is not None
     n = 0
     async for _, meta in _scan(svc, who.org_id):
         if meta is not None and meta.candidate_ref == who.ref:

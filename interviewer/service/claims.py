@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from interviewer.core.ports import SessionEvents, Subscription
+from interviewer.service.ports import SessionEvents, Subscription
 
 log = logging.getLogger("interviewer.claims")
 
@@ -20,20 +20,16 @@ CLAIMED = "claimed"
 DELETED = "deleted"
 
 
-async def announce(events: SessionEvents | None, session_id: str, owner: str) -> None:
+async def announce(events: SessionEvents, session_id: str, owner: str) -> None:
     """Tell every runner of the session that `owner` holds it now (best effort)."""
-    if events is None:
-        return
     try:
         await events.publish(session_id, {"type": CLAIMED, "owner": owner, "at": time.time()})
     except Exception:  # the commit-time check still catches the old holder
         log.warning("session.announce_failed", extra={"session_id": session_id}, exc_info=True)
 
 
-async def announce_deleted(events: SessionEvents | None, session_id: str) -> None:
+async def announce_deleted(events: SessionEvents, session_id: str) -> None:
     """Tell every runner of the session, on any instance, that it was deleted (best effort)."""
-    if events is None:
-        return
     try:
         await events.publish(session_id, {"type": DELETED, "at": time.time()})
     except Exception:  # a holder that misses it fails at its next commit (session_not_found)
@@ -45,10 +41,8 @@ REVOCATIONS = "_keys"
 KEY_REVOKED = "key.revoked"
 
 
-async def announce_revoked(events: SessionEvents | None, key_id: str) -> None:
+async def announce_revoked(events: SessionEvents, key_id: str) -> None:
     """Tell every instance that `key_id` was revoked, so that they close its sockets (best effort)."""
-    if events is None:
-        return
     try:
         await events.publish(REVOCATIONS, {"type": KEY_REVOKED, "key_id": key_id, "at": time.time()})
     except Exception:  # each socket still re-checks its key within KEY_RECHECK seconds
@@ -59,7 +53,7 @@ class ClaimWatch:
     """Listens on one session while a socket is attached; `on_foreign(owner)` for others' claims."""
 
     def __init__(
-        self, events: SessionEvents | None, session_id: str, owner: str,
+        self, events: SessionEvents, session_id: str, owner: str,
         on_foreign: Callable[[str], Awaitable[None]],
         on_deleted: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
@@ -74,7 +68,7 @@ class ClaimWatch:
 
     async def start(self) -> None:
         """Subscribe (confirmed on return, so no later claim is missed), then listen in a task."""
-        if self.events is None or self.active:
+        if self.active:
             return
         sub = self.events.subscribe(self.session_id)
         try:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from interviewer.core.code import CodeLimits, CodeProblem, GroupOutcome, RunStatus, weighted_score
 from interviewer.core.code_check import compare
-from interviewer.core.ports import CodeRunner
+from interviewer.service.ports import CodeRunner
 
 
 @dataclass(frozen=True, slots=True)

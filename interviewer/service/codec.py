@@ -6,11 +6,10 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from interviewer.core.models import Grade, Question
+from interviewer.core.models import Question
 from interviewer.core.state import InterviewState
 
 _state: TypeAdapter[InterviewState] = TypeAdapter(InterviewState)
-_grade: TypeAdapter[Grade] = TypeAdapter(Grade)
 
 
 def state_to_dict(state: InterviewState) -> dict[str, Any]:
@@ -19,14 +18,6 @@ def state_to_dict(state: InterviewState) -> dict[str, Any]:
 
 def state_from_dict(data: dict[str, Any]) -> InterviewState:
     return _state.validate_python(data)
-
-
-def grade_to_dict(grade: Grade) -> dict[str, Any]:
-    return _grade.dump_python(grade, mode="json")  # type: ignore[no-any-return]
-
-
-def grade_from_dict(data: dict[str, Any]) -> Grade:
-    return _grade.validate_python(data)
 
 
 _question: TypeAdapter[Question] = TypeAdapter(Question)

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
-from interviewer.core.models import Question, Rubric
-from interviewer.core.ports import (
+from interviewer.core.models import Question, Rubric, content_digest
+from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever
+from interviewer.errors import NotFound
+from interviewer.service.gate import GradingGate
+from interviewer.service.ports import (
     AdminStore,
     CodeProblems,
     CodeRunner,
-    Encoder,
-    Judge,
-    QuestionBank,
-    Retriever,
+    RateLimits,
     SessionEvents,
     SessionStore,
 )
-from interviewer.errors import NotFound
-from interviewer.service.gate import GradingGate
 from interviewer.service.webhooks import WebhookDispatcher
 from interviewer.settings import Settings
 
@@ -38,43 +35,35 @@ class Services:
     store: SessionStore
     retriever: Retriever
     derive: RubricDeriver
-    # Keys, audit, webhooks (built by wiring; the app builds them from settings when missing).
-    admin: AdminStore | None = None
-    webhooks: WebhookDispatcher | None = None
-    # Live notices between the runners of one session (on this or another instance).
-    events: SessionEvents | None = None
-    # Interview grading admission (service/gate.py); built from the settings when missing.
-    gate: GradingGate | None = None
-    code_bank: CodeProblems | None = None  # coding questions (questions/code/); None: not offered
-    code_runner: CodeRunner | None = None  # the sandbox; None: coding questions are refused
+    admin: AdminStore  # keys, audit, webhooks and their outbox, partners' questions
+    webhooks: WebhookDispatcher
+    events: SessionEvents  # live notices between the runners of one session (any instance)
+    gate: GradingGate  # interview grading admission (service/gate.py)
+    code_bank: CodeProblems  # coding questions (questions/code/)
+    code_runner: CodeRunner  # the sandbox; refuses every run when no isolation is possible
+    limiter: RateLimits  # per key and per IP, shared by the instances through Redis when set
+    # Shared clients the adapters borrow (the process's one Redis client): closed last.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _adhoc: OrderedDict[str, Rubric] = field(default_factory=OrderedDict)
     _adhoc_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __post_init__(self) -> None:
-        if self.gate is None:
-            s = self.settings
-            self.gate = GradingGate(s.grading_slots or s.judge_max_concurrency)
-
     async def aclose(self) -> None:
         """Close the connections: events, webhooks (after a short wait for deliveries), stores."""
-        if self.events is not None:
-            await self.events.close()
-        if self.webhooks is not None:
-            await self.webhooks.wait_idle(timeout=5.0)
-            await self.webhooks.close()
+        await self.events.close()
+        await self.webhooks.wait_idle(timeout=5.0)
+        await self.webhooks.close()
         await self.store.close()
-        if self.code_runner is not None:
-            await self.code_runner.close()
-        if self.admin is not None:
-            await self.admin.close()
-        close = getattr(self.encoder, "close", None)
-        if close is not None:
-            close()
+        await self.code_runner.close()
+        await self.admin.close()
+        for part in (self.encoder, self.judge):  # the batcher's thread, the grader processes
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()
+        for closer in self.closers:
+            await closer()
 
     def _rubric_key(self, question: Question) -> str:
-        return hashlib.sha256(
-            f"{question.id}\x00{question.text}\x00{question.sample_answer}".encode()
-        ).hexdigest()
+        return content_digest(question.id, question.text, question.sample_answer)
 
     def _cached_rubric(self, key: str) -> Rubric | None:
         with self._adhoc_lock:
@@ -114,8 +103,7 @@ class Services:
         try:
             return self.bank.get(question_id)
         except NotFound:
-            if self.admin is None:
-                raise
+            pass
         from interviewer.service.codec import question_from_dict
 
         doc = await self.admin.get_question(org_id, question_id)

@@ -8,7 +8,7 @@ import io
 import json
 from datetime import UTC, datetime
 
-from interviewer.service.views import InterviewRead, TurnRead
+from interviewer.schemas.views import InterviewRead, TurnRead
 
 CSV_COLUMNS = (
     "session_id", "candidate_ref", "status", "interview_score", "turn", "kind", "question_id",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from interviewer import metrics
-from interviewer.core.models import Difficulty, Grade, Question, Rubric
+from interviewer.core.models import Difficulty, Grade, Question, Rubric, content_digest
 from interviewer.core.ports import FeedbackSink
 from interviewer.core.topic import mark_off_topic
 from interviewer.errors import AnswerTooLong, BadRequest, Busy, InterviewerError
@@ -48,7 +47,7 @@ async def judge(
 
 def adhoc_question(text: str, sample_answer: str) -> Question:
     """A partner's question, identified by the hash of its text and sample answer."""
-    digest = hashlib.sha256(f"{text}\x00{sample_answer}".encode()).hexdigest()[:16]
+    digest = content_digest(text, sample_answer)
     return Question(
         id=f"adhoc:{digest}", text=text.strip(), area="custom", difficulty=Difficulty.MEDIUM,
         companies=(), sample_answer=sample_answer.strip(),

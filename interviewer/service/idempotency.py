@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from interviewer.core.ports import IdempotencyRecord
 from interviewer.errors import IdempotencyConflict
 from interviewer.service.auth import Principal
 from interviewer.service.container import Services
+from interviewer.service.records import IdempotencyRecord
 
 IN_FLIGHT_TTL = 300.0  # a request that crashed mid-way frees its key after this many seconds
 
@@ -32,7 +32,7 @@ async def idempotent(
     run: Callable[[], Awaitable[Outcome]],
 ) -> Outcome:
     """Run `run` once per (org, endpoint, key); errors free the key so the client can retry."""
-    if key is None or svc.admin is None:
+    if key is None:
         return await run()
     scope = f"{principal.org_id}:{endpoint}"
     h = request_hash(request)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import time
@@ -10,14 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from interviewer.core.models import COMPANIES, Area, Difficulty, Question
+from interviewer.core.models import COMPANIES, Area, Difficulty, Question, content_digest
 from interviewer.core.planning import plan_questions, planned
-from interviewer.core.ports import SessionMeta
 from interviewer.core.state import InterviewConfig, PlannedQuestion
 from interviewer.errors import BadRequest, NoQuestions, NotFound
 from interviewer.service.auth import Principal
 from interviewer.service.codec import question_to_dict
 from interviewer.service.container import Services
+from interviewer.service.records import SessionMeta
 from interviewer.service.registry import SessionRegistry
 from interviewer.service.sessions import Outbox, SessionRunner
 
@@ -69,7 +68,7 @@ def build_config(
 
 
 def spec_question(spec: QuestionSpec) -> Question:
-    digest = hashlib.sha256(f"{spec.text}\x00{spec.sample_answer}".encode()).hexdigest()[:16]
+    digest = content_digest(spec.text, spec.sample_answer)
     return Question(
         id=spec.id or f"custom:{digest}", text=spec.text.strip(), area=spec.topic,
         difficulty=Difficulty(spec.difficulty), companies=(), sample_answer=spec.sample_answer.strip(),
@@ -77,7 +76,6 @@ def spec_question(spec: QuestionSpec) -> Question:
 
 
 async def _store_specs(svc: Services, org_id: str, specs: Sequence[QuestionSpec]) -> list[Question]:
-    assert svc.admin is not None
     out = []
     for spec in specs:
         q = spec_question(spec)
@@ -116,9 +114,8 @@ async def new_session(
 ) -> tuple[SessionRunner, str]:
     """Create, register and begin a session (without an outbox its first messages wait stored)."""
     runner, token = await SessionRunner.create(svc, config, plan, org_id=principal.org_id)
-    if svc.admin is not None:
-        await svc.admin.put_session_meta(SessionMeta(
-            runner.session_id, principal.org_id, time.time(), candidate_ref, principal.key_id))
+    await svc.admin.put_session_meta(SessionMeta(
+        runner.session_id, principal.org_id, time.time(), candidate_ref, principal.key_id))
     reg.add(runner)
     log.info("session.started", extra={"session_id": runner.session_id, "questions": len(plan)})
     await runner.begin(outbox, token)

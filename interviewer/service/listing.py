@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from interviewer.core.ports import ListingFields, StoredSession
 from interviewer.service import transcript as tr
 from interviewer.service.codec import state_from_dict
+from interviewer.service.records import ListingFields, StoredSession
 
 
 def listing_fields(state: dict[str, Any]) -> ListingFields | None:

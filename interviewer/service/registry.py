@@ -6,14 +6,14 @@ import asyncio
 import hmac
 import logging
 
-from interviewer.core.ports import OrphanedWork
 from interviewer.errors import SessionNotFound, Superseded, Unauthorized
 from interviewer.service.container import Services
-from interviewer.service.sessions import Outbox, SessionRunner, token_hash
+from interviewer.service.messages import token_hash
+from interviewer.service.ports import OrphanedWork
+from interviewer.service.sessions import Outbox, SessionRunner, tell_superseded
 
 log = logging.getLogger("interviewer.registry")
 
-SUPERSEDED_CLOSE = Superseded.ws_close_code or 4409
 
 
 class SessionRegistry:
@@ -80,12 +80,7 @@ class SessionRegistry:
         if old is None or old is new:
             return
         log.info("ws.superseded", extra={"session_id": runner.session_id})
-        try:
-            await old.send({"type": "error", "seq": 0, "code": Superseded.code,
-                            "message": "this session was opened in another connection"})
-            await old.close(SUPERSEDED_CLOSE, "superseded")
-        except (ConnectionError, RuntimeError):
-            pass  # the old socket is already gone; nothing to tell it
+        await tell_superseded(old, Superseded("this session was opened in another connection"))
         await runner.detach(old)
 
     async def release(self, runner: SessionRunner) -> None:

@@ -11,7 +11,7 @@ import html
 import io
 from datetime import UTC, datetime
 
-from interviewer.service.views import InterviewRead
+from interviewer.schemas.views import InterviewRead
 
 VERDICT_TEXT = {"met": "Met", "partial": "Partly met", "missed": "Missed", "contradicted": "Contradicted"}
 

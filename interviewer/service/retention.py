@@ -8,11 +8,12 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from interviewer.core.ports import AdminStore, AuditEntry, SessionEvents, SessionStore, StoredSession
 from interviewer.errors import NotFound
 from interviewer.service.auth import Principal
 from interviewer.service.claims import announce_deleted
 from interviewer.service.container import Services
+from interviewer.service.ports import AdminStore, SessionEvents, SessionStore
+from interviewer.service.records import AuditEntry, StoredSession
 from interviewer.service.registry import SessionRegistry
 
 log = logging.getLogger("interviewer.retention")
@@ -26,8 +27,8 @@ class Stores:
     """What deleting needs: the CLI builds these without the model and the bank."""
 
     store: SessionStore
-    admin: AdminStore | None
-    events: SessionEvents | None
+    admin: AdminStore
+    events: SessionEvents
 
 
 async def _delete(

@@ -12,16 +12,17 @@ from dataclasses import dataclass
 
 from interviewer.core.models import Grade, Question, Verdict
 from interviewer.core.overrides import OverrideError, graded_turn, override_state
-from interviewer.core.ports import AuditEntry, IndexedStore, ListingQuery, SessionMeta, StoredSession
 from interviewer.core.state import InterviewState
 from interviewer.errors import BadRequest, NotFound
+from interviewer.schemas.views import InterviewItem, InterviewPage, InterviewRead
 from interviewer.service import transcript as tr
 from interviewer.service.auth import Principal
 from interviewer.service.codec import state_from_dict
 from interviewer.service.container import Services
 from interviewer.service.messages import grade_body
+from interviewer.service.ports import IndexedStore
+from interviewer.service.records import AuditEntry, ListingQuery, SessionMeta, StoredSession
 from interviewer.service.registry import SessionRegistry
-from interviewer.service.views import InterviewItem, InterviewPage, InterviewRead
 
 SCAN_CHUNK = 200
 
@@ -231,21 +232,18 @@ async def override(
         f"aud_{secrets.token_hex(10)}", session_id, principal.org_id, time.time(), principal.key_id,
         "override.criterion" if criterion_id else "override.grade", question_id, reason,
         _snapshot(old, criterion_id), _snapshot(new, criterion_id), criterion_id)
-    assert svc.admin is not None
     await svc.admin.append_audit(entry)
     total = new_state.summary.score if new_state.summary else None
-    if svc.webhooks is not None:
-        body = grade_body(new).model_dump(mode="json")
-        await svc.webhooks.emit(principal.org_id, "grade.overridden", {
-            "session_id": session_id, "question_id": question_id, "turn": turn_index,
-            "criterion_id": criterion_id, "before": entry.before, "after": entry.after,
-            "reason": reason, "actor": principal.key_id, "grade": body, "interview_score": total})
+    body = grade_body(new).model_dump(mode="json")
+    await svc.webhooks.emit(principal.org_id, "grade.overridden", {
+        "session_id": session_id, "question_id": question_id, "turn": turn_index,
+        "criterion_id": criterion_id, "before": entry.before, "after": entry.after,
+        "reason": reason, "actor": principal.key_id, "grade": body, "interview_score": total})
     return OverrideResult(entry, new, total)
 
 
 async def audit(svc: Services, *, principal: Principal, session_id: str) -> list[AuditEntry]:
     """The session's audit log; it outlives a deleted session (its last entry says who deleted it)."""
-    assert svc.admin is not None
     if await svc.store.get(session_id) is None:
         entries = await svc.admin.list_audit(session_id)
         if not entries or entries[0].org_id != principal.org_id:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import secrets
 import time
@@ -12,33 +11,26 @@ from typing import Any, Protocol
 
 from interviewer import metrics
 from interviewer.core import interview
-from interviewer.core.models import Grade, Question, TurnKind
-from interviewer.core.ports import StoredSession
 from interviewer.core.state import (
     AcceptAnswer,
     Action,
+    AnswerDelta,
     AskQuestion,
     EmitGrade,
     Event,
     Finish,
-    FollowUpChosen,
     GradeAnswer,
-    GradeReady,
     InterviewConfig,
     InterviewState,
     Phase,
     PlannedQuestion,
     Reject,
     SelectFollowUp,
-    Summary,
 )
-from interviewer.errors import Busy, NotFound, SessionDeleted, Superseded
-from interviewer.protocol import (
+from interviewer.errors import Busy, SessionDeleted, Superseded
+from interviewer.schemas.protocol import (
     AnswerAcceptedMsg,
-    ConceptOut,
     ErrorMsg,
-    FeedbackDeltaMsg,
-    GradingQueuedMsg,
     SessionMsg,
     dump,
 )
@@ -46,12 +38,16 @@ from interviewer.service import messages
 from interviewer.service.claims import ClaimWatch, announce
 from interviewer.service.codec import state_from_dict, state_to_dict
 from interviewer.service.container import Services
-from interviewer.service.grading import judge
+from interviewer.service.messages import token_hash, with_token, without_token
+from interviewer.service.records import StoredSession
+from interviewer.service.session_work import SessionWork
 
 log = logging.getLogger("interviewer.session")
 
 INSTANCE_ID = secrets.token_hex(4)
-BUSY_RETRIES = 30
+# The longest a typed draft waits in memory before it is written (a crash loses at most this much
+# typing; a submitted answer is always written before it is acknowledged).
+DRAFT_SAVE_SECONDS = 2.0
 
 
 class Outbox(Protocol):
@@ -65,23 +61,13 @@ class Outbox(Protocol):
     async def close(self, code: int, reason: str) -> None: ...
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-TOKEN_FIELDS = ("resume_token", "candidate_token")
-
-
-def without_token(msg: dict[str, Any]) -> dict[str, Any]:
-    """A `session` message as stored: its tokens blanked (sessions stored before kept them)."""
-    return {**msg, **{f: "" for f in TOKEN_FIELDS if f in msg}}
-
-
-def with_token(msg: dict[str, Any], token: str) -> dict[str, Any]:
-    """A stored message as replayed: a `session` message gets back the token the client proved."""
-    if msg.get("type") != "session":
-        return msg
-    return {**msg, **{f: token for f in TOKEN_FIELDS if f in msg}}
+async def tell_superseded(out: Outbox, exc: Superseded) -> None:
+    """The one `superseded` notice: an error message, then close 4409 (a gone socket is fine)."""
+    try:
+        await out.send(dump(ErrorMsg(code=exc.code, message=exc.message)))
+        await out.close(exc.ws_close_code or 4409, "superseded")
+    except (ConnectionError, RuntimeError):
+        pass  # the socket is already gone; nothing to tell it
 
 
 class SessionRunner:
@@ -95,9 +81,10 @@ class SessionRunner:
         self.seq = stored.last_seq
         self._outbox: Outbox | None = None
         self._lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
         self._initial_actions: list[Action] = []
-        self._custom: dict[str, Question] = {}
+        # Drafts (`answer.delta`) are written at most every DRAFT_SAVE_SECONDS, not per frame.
+        self._draft_saved_at = 0.0
+        self._draft_flush: asyncio.Task[None] | None = None
         # Who holds the session in the store: this runner on this instance. A newer holder
         # (another instance) makes our commits fail with Superseded.
         self.owner = f"{INSTANCE_ID}:{secrets.token_hex(6)}"
@@ -106,6 +93,7 @@ class SessionRunner:
         # While a socket is attached: hear at once when another socket claims the session.
         self._watch = ClaimWatch(svc.events, self.session_id, self.owner, self._claimed_elsewhere,
                                  self.deleted)
+        self.work = SessionWork(self)  # grading, follow-up selection and the summary
 
     @property
     def outbox(self) -> Outbox | None:
@@ -150,7 +138,7 @@ class SessionRunner:
             await self._watch.start()
         async with self._lock:
             msg = SessionMsg(
-                seq=self._next(), session_id=self.session_id, resume_token=token,
+                seq=self.next_seq(), session_id=self.session_id, resume_token=token,
                 candidate_token=token, total=len(self.state.plan), limits=self.limits(),
             )
             await self._commit([without_token(dump(msg))])  # the store keeps only the token's hash
@@ -183,7 +171,7 @@ class SessionRunner:
             self.seq = max(self.seq, last_seq)
             for m in await self.svc.store.messages_after(self.session_id, last_seq):
                 await self._send(with_token(m, token))
-            if not self._tasks:
+            if not self.work.tasks:
                 await self._restart_pending()
 
     async def adopt(self) -> None:
@@ -193,7 +181,7 @@ class SessionRunner:
             if stored is not None:
                 self.state = self._durable = state_from_dict(stored.state)
                 self.seq = max(self.seq, stored.last_seq)
-            if not self._tasks:
+            if not self.work.tasks:
                 await self._restart_pending()
 
     async def detach(self, outbox: Outbox) -> None:
@@ -210,17 +198,17 @@ class SessionRunner:
 
     @property
     def idle(self) -> bool:
-        return self.outbox is None and not self._tasks
+        return self.outbox is None and not self.work.tasks
 
     async def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait for background work (and what it starts); False if `timeout` ran out first."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
-        while self._tasks:
+        while self.work.tasks:
             left = None if deadline is None else deadline - loop.time()
             if left is not None and left <= 0:
                 return False
-            await asyncio.wait(list(self._tasks), timeout=left)  # never cancels the work
+            await asyncio.wait(list(self.work.tasks), timeout=left)  # never cancels the work
         return True
 
     # ---- events ----
@@ -229,11 +217,39 @@ class SessionRunner:
         async with self._lock:
             before = self.state
             self.state, actions = interview.step(self.state, event)
+            if isinstance(event, AnswerDelta) and not actions:
+                await self._draft_changed()  # a draft is written at most every DRAFT_SAVE_SECONDS
+                return
             try:
                 await self._apply(actions, changed=self.state is not before)
             except BaseException:
-                self.state = self._durable  # in memory is never ahead of the store
+                # In memory is never ahead of the store, but for the draft typed since its last
+                # write (kept: it goes out with the next write).
+                turn = before.current
+                self.state = interview.with_draft(self._durable, turn.draft if turn else "")
                 raise
+
+    async def _draft_changed(self) -> None:
+        """Write the draft now if the last write is old enough, else once the interval is up."""
+        wait = self._draft_saved_at + DRAFT_SAVE_SECONDS - time.monotonic()
+        if wait <= 0:
+            await self._save_draft()
+        elif self._draft_flush is None or self._draft_flush.done():
+            self._draft_flush = asyncio.create_task(self._save_draft_later(wait))
+
+    async def _save_draft_later(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        async with self._lock:
+            if self.state is not self._durable and not self.superseded:
+                await self._save_draft()
+
+    async def _save_draft(self) -> None:
+        try:
+            await self._commit([])
+        except Busy:  # the store is briefly unavailable: the draft goes out with the next write
+            log.warning("session.draft_not_saved", extra={"session_id": self.session_id})
+        except Superseded:
+            log.info("session.superseded", extra={"session_id": self.session_id})
 
     async def change_state(self, fn: Callable[[InterviewState], InterviewState]) -> None:
         """Apply an outside change (a reviewer's override) to the live state and commit it."""
@@ -243,10 +259,10 @@ class SessionRunner:
 
     async def ephemeral(self, msg: dict[str, Any]) -> None:
         """Send a message that is not replayed (pong, error, feedback.delta) with a fresh seq."""
-        msg["seq"] = self._next()
+        msg["seq"] = self.next_seq()
         await self._send(msg)
 
-    def _next(self) -> int:
+    def next_seq(self) -> int:
         self.seq += 1
         return self.seq
 
@@ -260,6 +276,7 @@ class SessionRunner:
 
     async def _commit(self, durable: list[dict[str, Any]]) -> None:
         state = self.state
+        self._draft_saved_at = time.monotonic()
         try:
             await self.svc.store.commit(
                 self.session_id, state=state_to_dict(state), messages=durable,
@@ -279,24 +296,24 @@ class SessionRunner:
         for a in actions:
             match a:
                 case AskQuestion():
-                    durable.append(dump(messages.question_msg(self._next(), a.turn, a.total)))
+                    durable.append(dump(messages.question_msg(self.next_seq(), a.turn, a.total)))
                 case AcceptAnswer():
                     durable.append(dump(AnswerAcceptedMsg(
-                        seq=self._next(), question_id=a.question_id, turn=a.turn_index, chars=a.chars)))
+                        seq=self.next_seq(), question_id=a.question_id, turn=a.turn_index, chars=a.chars)))
                 case EmitGrade():
                     turn = self.state.turns[a.turn_index]
-                    rubric = (await self._question(turn.question_id)).rubric
-                    msg = dump(messages.grade_msg(self._next(), turn, a.grade, rubric))
+                    rubric = (await self.work.question(turn.question_id)).rubric
+                    msg = dump(messages.grade_msg(self.next_seq(), turn, a.grade, rubric))
                     durable.append(msg)
                     events.append(("grade.created", {"session_id": self.session_id, "grade": msg}))
                 case Finish():
-                    summary = await self._summary(a.summary)
+                    summary = await self.work.summary(a.summary)
                     durable.append(summary)
                     events.append(("interview.completed", {
                         "session_id": self.session_id, "finished_at": self.state.finished_at,
                         "summary": summary}))
                 case Reject():
-                    ephemeral.append(dump(ErrorMsg(seq=self._next(), code=a.code, message=a.message)))
+                    ephemeral.append(dump(ErrorMsg(seq=self.next_seq(), code=a.code, message=a.message)))
                 case GradeAnswer() | SelectFollowUp():
                     later.append(a)
         if durable or changed:
@@ -304,14 +321,13 @@ class SessionRunner:
         # Committed: what follows from it happens whether or not the client hears it. The webhook
         # events reach the outbox before the client sees the grade, so no crash after that loses them.
         try:
-            if self.svc.webhooks is not None:
-                for type_, data in events:
-                    await self.svc.webhooks.emit(self.org_id, type_, data)
+            for type_, data in events:
+                await self.svc.webhooks.emit(self.org_id, type_, data)
             for m in durable + ephemeral:
                 await self._send(m)
         finally:
             for a in later:
-                self._spawn(a)
+                self.work.spawn(a)
 
     async def _restart_pending(self) -> None:
         """After a crash or on a new owner: redo grading or selection that never completed."""
@@ -319,98 +335,25 @@ class SessionRunner:
         if turn is None:
             return
         if self.state.phase is Phase.GRADING and turn.answer is not None:
-            self._spawn(GradeAnswer(turn.index, turn.question_id, turn.answer, turn.criterion_id))
+            self.work.spawn(GradeAnswer(turn.index, turn.question_id, turn.answer, turn.criterion_id))
         elif self.state.phase is Phase.SELECTING:
             self.state, actions = interview.retry_selection(self.state, time.time())
             await self._apply(actions)
 
-    def _spawn(self, action: GradeAnswer | SelectFollowUp) -> None:
-        coro = self._grade(action) if isinstance(action, GradeAnswer) else self._select(action)
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    # ---- ownership ----
 
-    # ---- background work ----
-
-    async def _question(self, question_id: str) -> Question:
-        """A bank question, or one of the org's own (cached for the runner's life)."""
-        q = self._custom.get(question_id)
-        if q is None:
-            try:
-                return self.svc.bank.get(question_id)
-            except NotFound:
-                q = self._custom[question_id] = await self.svc.question_for(self.org_id, question_id)
-        return q
-
-    async def _grade(self, a: GradeAnswer) -> None:
-        question = await self._question(a.question_id)
-        rubric = await self.svc.rubric_for_async(question)
-        if a.criterion_id is not None:
-            rubric = rubric.only(a.criterion_id)
-
-        async def on_feedback(text: str) -> None:
-            msg = FeedbackDeltaMsg(question_id=a.question_id, turn=a.turn_index, text=text)
-            await self.ephemeral(dump(msg))
-
-        async def on_queued(position: int, eta_s: float) -> None:
-            await self.ephemeral(dump(GradingQueuedMsg(
-                question_id=a.question_id, turn=a.turn_index, position=position, eta_s=eta_s)))
-
-        grade: Grade | None = None
-        assert self.svc.gate is not None
-        for _ in range(BUSY_RETRIES):
-            try:
-                async with self.svc.gate.slot(on_queued):
-                    grade = await judge(
-                        self.svc, question=question, rubric=rubric, answer=a.answer,
-                        on_feedback=on_feedback, check_topic=a.criterion_id is None,
-                    )
-                break
-            except Busy as exc:  # back-pressure: tell the client, wait, try again
-                await self.ephemeral(dump(ErrorMsg(
-                    code=exc.code, message="the grader is busy; your answer is stored and will be "
-                    "graded shortly", retry_after=exc.retry_after)))
-                await asyncio.sleep(exc.retry_after or 1.0)
-            except Exception as exc:  # the answer stays stored and ungraded; resume retries
-                log.exception("judge.failed", extra={"session_id": self.session_id})
-                err = ErrorMsg(code="grading_failed", message=f"grading failed "
-                               f"({type(exc).__name__}); the answer is stored and will be graded "
-                               "on resume")
-                await self.ephemeral(dump(err))
-                return
-        if grade is None:
-            return
-        await self._handle_background(GradeReady(a.turn_index, grade, time.time()))
-
-    async def _handle_background(self, event: Event) -> None:
-        """Apply an event from background work; a newer holder elsewhere ends this runner."""
-        for _ in range(BUSY_RETRIES):
-            try:
-                await self.handle(event)
-                return
-            except Busy as exc:  # the store is briefly unavailable (e.g. Redis restarting)
-                log.warning("session.store_busy", extra={"session_id": self.session_id})
-                await asyncio.sleep(exc.retry_after or 1.0)
-            except Superseded as exc:
-                await self._superseded(exc)
-                return
-
-    async def _superseded(self, exc: Superseded) -> None:
+    async def superseded_by(self, exc: Superseded) -> None:
         """This runner lost the session to a newer holder: tell its socket and close it."""
         log.info("session.superseded", extra={"session_id": self.session_id})
         self.superseded = True
         out, self.outbox = self.outbox, None
         if out is not None:
-            try:
-                await out.send(dump(ErrorMsg(code=exc.code, message=exc.message)))
-                await out.close(exc.ws_close_code or 4409, "superseded")
-            except (ConnectionError, RuntimeError):
-                pass  # the socket is already gone; nothing to tell it
+            await tell_superseded(out, exc)
 
     async def deleted(self) -> None:
         """The session was deleted (cancelled): stop its work, tell its socket, close it (4410)."""
         self.superseded = True  # never written again: a detach or a late grade must not commit
-        for task in list(self._tasks):
+        for task in list(self.work.tasks):
             if task is not asyncio.current_task():
                 task.cancel()
         out, self.outbox = self.outbox, None
@@ -441,39 +384,4 @@ class SessionRunner:
                 log.warning("session.claim_check_failed", extra={"session_id": self.session_id})
                 return
         log.info("session.claimed_elsewhere", extra={"session_id": self.session_id, "owner": owner})
-        await self._superseded(lost)
-
-    async def _select(self, a: SelectFollowUp) -> None:
-        question = await self._question(a.question_id)
-        chosen = FollowUpChosen(a.turn_index, time.time())
-        for criterion_id in a.candidates:
-            probe = await self.svc.retriever.probe_for(
-                question=question, criterion_id=criterion_id, answer=a.answer, exclude=a.exclude
-            )
-            if probe is not None:
-                chosen = FollowUpChosen(
-                    a.turn_index, time.time(), probe.criterion_id, probe.concept, probe.text,
-                    probe.question_id,
-                )
-                break
-        await self._handle_background(chosen)
-
-    async def _summary(self, summary: Summary) -> dict[str, Any]:
-        whys: dict[str, str] = {}
-        for t in self.state.turns:
-            if t.kind is TurnKind.MAIN:
-                rubric = (await self._question(t.question_id)).rubric
-                for c in rubric.criteria if rubric else ():
-                    whys[f"{t.question_id}/{c.id}"] = c.why
-        asked = frozenset(t.question_id for t in self.state.turns)
-        gaps: list[ConceptOut] = []
-        for note in summary.gaps:
-            practice = await self.svc.retriever.practice_for(
-                question=await self._question(note.question_id), criterion_id=note.criterion_id,
-                exclude=asked, k=2,
-            )
-            gaps.append(messages.concept_out(
-                note, whys.get(f"{note.question_id}/{note.criterion_id}", ""),
-                [{"question_id": p.question_id, "text": p.text} for p in practice],
-            ))
-        return dump(messages.summary_msg(self._next(), self.session_id, summary, gaps, whys))
+        await self.superseded_by(lost)

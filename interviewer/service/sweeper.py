@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from interviewer.core.ports import OrphanedWork
+from interviewer.service.ports import OrphanedWork
 from interviewer.service.registry import SessionRegistry
 from interviewer.service.sessions import INSTANCE_ID, SessionRunner
 

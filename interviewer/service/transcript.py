@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from interviewer.core.models import Grade, Question
-from interviewer.core.ports import SessionMeta, StoredSession
+from interviewer.core.models import Grade, InfoFlag, Question, ReviewFlag
 from interviewer.core.state import ConceptNote, InterviewState, Phase, TurnStatus
 from interviewer.errors import NotFound
-from interviewer.protocol import ConceptOut
-from interviewer.service import messages
-from interviewer.service.codec import state_from_dict
-from interviewer.service.views import (
+from interviewer.schemas.protocol import ConceptOut
+from interviewer.schemas.views import (
     ConfigRead,
     InterviewItem,
     InterviewRead,
@@ -17,9 +14,12 @@ from interviewer.service.views import (
     SummaryRead,
     TurnRead,
 )
+from interviewer.service import messages
+from interviewer.service.codec import state_from_dict
+from interviewer.service.records import SessionMeta, StoredSession
 
 # Flags a transcript adds from a grade's other fields (see grade_flags).
-DERIVED_FLAGS = ("fallback_used", "insufficient_evidence")
+DERIVED_FLAGS = (ReviewFlag.FALLBACK_USED.value, InfoFlag.INSUFFICIENT_EVIDENCE.value)
 
 
 def status_of(state: InterviewState) -> Status:
@@ -33,9 +33,9 @@ def grade_flags(grade: Grade) -> list[str]:
     """Why a grade deserves a human look: the judge's flags, thin evidence, a fallback judge."""
     flags = list(grade.flags)
     if grade.insufficient_evidence:
-        flags.append("insufficient_evidence")
+        flags.append(InfoFlag.INSUFFICIENT_EVIDENCE.value)
     if grade.provenance is not None and grade.provenance.fallback_used:
-        flags.append("fallback_used")
+        flags.append(ReviewFlag.FALLBACK_USED.value)
     return flags
 
 

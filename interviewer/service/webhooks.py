@@ -22,12 +22,10 @@ import time
 from dataclasses import replace
 from typing import Any
 
-import httpx
-
 from interviewer import metrics
-from interviewer.core.ports import AdminStore, DeliveryRecord, OutboxEntry, WebhookOutbox, WebhookRecord
-from interviewer.errors import WebhookBacklogFull
-from interviewer.service.webhook_targets import Resolver, TargetRefused, resolve_target, system_resolve
+from interviewer.errors import DeliveryUnreachable, WebhookBacklogFull
+from interviewer.service.ports import AdminStore, WebhookOutbox, WebhookPoster
+from interviewer.service.records import DeliveryRecord, OutboxEntry, WebhookRecord
 
 log = logging.getLogger("interviewer.webhooks")
 
@@ -53,13 +51,13 @@ def event(type_: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 class WebhookDispatcher:
-    def __init__(self, admin: AdminStore, outbox: WebhookOutbox | None = None, *, timeout: float = 10.0,
-                 max_attempts: int = 8, backoff_base: float = 2.0, backoff_max: float = 600.0,
-                 allow_private: bool = False, resolve: Resolver = system_resolve,
-                 backlog_max: int = BACKLOG_MAX, poll_interval: float = 1.0) -> None:
-        self.admin = admin
+    def __init__(self, admin: AdminStore, poster: WebhookPoster, outbox: WebhookOutbox | None = None,
+                 *, timeout: float = 10.0, max_attempts: int = 8, backoff_base: float = 2.0,
+                 backoff_max: float = 600.0, backlog_max: int = BACKLOG_MAX,
+                 poll_interval: float = 1.0) -> None:
+        """`timeout` is the poster's per-attempt bound: an entry's lease outlasts it."""
+        self.admin, self.poster = admin, poster
         self.outbox = outbox if outbox is not None else outbox_of(admin)
-        self.allow_private, self.resolve = allow_private, resolve
         self.timeout, self.max_attempts = timeout, max_attempts
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
         self.backlog_max, self.poll_interval = backlog_max, poll_interval
@@ -68,12 +66,10 @@ class WebhookDispatcher:
         self._poller: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._sending: dict[str, asyncio.Task[None]] = {}  # webhook id -> its send in progress
-        self._http: httpx.AsyncClient | None = None
 
     def start(self) -> None:
         """Start polling the outbox (idempotent; needs a running event loop)."""
         if self._poller is None or self._poller.done():
-            self._http = self._http or httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
             self._poller = asyncio.create_task(self._poll(), name="webhooks.poller")
 
     async def emit(self, org_id: str, type_: str, data: dict[str, Any]) -> None:
@@ -162,8 +158,6 @@ class WebhookDispatcher:
 
     async def attempt(self, hook: WebhookRecord, d: DeliveryRecord, body: bytes, n: int) -> DeliveryRecord:
         """One signed POST; the delivery record is updated and saved with the outcome."""
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
         headers = {"Content-Type": "application/json",
                    SIGNATURE_HEADER: sign(hook.secret, body, int(time.time())),
                    "Interviewer-Event": d.event_type, "Interviewer-Delivery": d.delivery_id,
@@ -171,12 +165,11 @@ class WebhookDispatcher:
         code: int | None = None
         error = ""
         try:
-            code = await self._post(hook.url, body, headers)
+            code = await self.poster.post(hook.url, body, headers)
             if not 200 <= code < 300:
                 error = f"HTTP {code}"
-        except (httpx.HTTPError, TargetRefused) as exc:
-            log.info("webhook.unreachable", extra={"webhook_id": hook.webhook_id,
-                                                   "error": f"{type(exc).__name__}: {exc}"[:300]})
+        except DeliveryUnreachable as exc:
+            log.info("webhook.unreachable", extra={"webhook_id": hook.webhook_id, "error": str(exc)})
             error = UNREACHABLE
         status = "delivered" if code is not None and 200 <= code < 300 else "pending"
         d = replace(d, status=status, attempts=n, updated_at=time.time(), last_status_code=code,
@@ -184,17 +177,6 @@ class WebhookDispatcher:
         await self.admin.save_delivery(d)
         log.info("webhook.attempt", extra={"webhook_id": hook.webhook_id, "status": status, "code": code})
         return d
-
-    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
-        """POST to the checked address of `url` (Host and TLS name kept); the HTTP status."""
-        assert self._http is not None
-        target = await resolve_target(url, allow_private=self.allow_private, resolve=self.resolve)
-        u = httpx.URL(url)
-        netloc = u.netloc.decode("ascii")
-        extensions = {"sni_hostname": target.host} if u.scheme == "https" else {}
-        r = await self._http.post(u.copy_with(host=target.ip), content=body,
-                                  headers={**headers, "Host": netloc}, extensions=extensions)
-        return r.status_code
 
     async def send_test(self, hook: WebhookRecord) -> DeliveryRecord:
         """Deliver one `webhook.test` event now, in one attempt, and return its delivery record."""
@@ -223,9 +205,7 @@ class WebhookDispatcher:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._sending.clear()
         self._poller = None
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self.poster.close()
 
 
 def outbox_of(admin: AdminStore) -> WebhookOutbox:

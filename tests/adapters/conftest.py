@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from interviewer.adapters.judge.offline.judge import OfflineJudge
-from interviewer.core.ports import AdminStore, Encoder
+from interviewer.core.ports import Encoder
+from interviewer.service.ports import AdminStore
 
 
 @pytest.fixture(scope="session")

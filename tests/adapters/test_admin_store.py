@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from interviewer.core.ports import (
-    AdminStore,
+from interviewer.service.ports import AdminStore
+from interviewer.service.records import (
     ApiKeyRecord,
     AuditEntry,
     DeliveryRecord,

@@ -9,7 +9,7 @@ import pytest
 
 from interviewer.adapters.events.memory import MemorySessionEvents
 from interviewer.adapters.events.redis_pubsub import RedisSessionEvents
-from interviewer.core.ports import SessionEvents
+from interviewer.service.ports import SessionEvents
 from tests.conftest import RedisServer
 
 pytestmark = pytest.mark.asyncio

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from interviewer.core.models import Verdict
-from interviewer.core.ports import AdminStore, IndexedStore, ListingQuery, SessionMeta, StoredSession
 from interviewer.core.state import InterviewState
 from interviewer.service import transcript as tr
 from interviewer.service.codec import state_to_dict
 from interviewer.service.listing import listing_fields
+from interviewer.service.ports import AdminStore, IndexedStore
+from interviewer.service.records import ListingQuery, SessionMeta, StoredSession
 from interviewer.service.review import Filters, _query
 from tests.core.test_interview import answer_and_grade, started
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from interviewer.core.ports import AdminStore, OutboxEntry, WebhookOutbox
+from interviewer.service.ports import AdminStore, WebhookOutbox
+from interviewer.service.records import OutboxEntry
 
 
 def entry(dlv: str, hook: str = "wh_a") -> OutboxEntry:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.core.ports import SessionStore, StoredSession
 from interviewer.errors import SessionNotFound
+from interviewer.service.ports import SessionStore
+from interviewer.service.records import StoredSession
 
 KINDS = ["sqlite", "redis", "postgres"]
 
@@ -173,8 +174,8 @@ async def test_created_before_lists_old_sessions_oldest_first(store: SessionStor
 
 
 async def test_grading_of_a_dead_instance_is_orphaned_and_adopted_once(store: SessionStore) -> None:
-    from interviewer.core.ports import OrphanedWork
     from interviewer.errors import Superseded
+    from interviewer.service.ports import OrphanedWork
 
     assert isinstance(store, OrphanedWork)
     for sid in ("s1", "s2", "s3"):

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from interviewer.adapters.store.sessions_postgres import PostgresSessionStore
-from interviewer.core.ports import StoredSession
 from interviewer.errors import Superseded
+from interviewer.service.records import StoredSession
 
 
 async def test_concurrent_commits_from_two_instances_exactly_one_wins(postgres_db: str) -> None:

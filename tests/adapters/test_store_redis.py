@@ -7,8 +7,8 @@ import time
 import pytest
 
 from interviewer.adapters.store.sessions_redis import RedisSessionStore, StoreUnavailable, make_client
-from interviewer.core.ports import StoredSession
 from interviewer.errors import InvalidState
+from interviewer.service.records import StoredSession
 from tests.conftest import RedisServer
 
 pytestmark = pytest.mark.asyncio

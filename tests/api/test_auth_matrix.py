@@ -129,6 +129,9 @@ ENDPOINTS = [
              body=lambda w: {"problem_id": "code-rope", "code": "def rope(x, positions, base=1.0):\n    return x\n"}),
 ]
 
+# Public routes: the same answer with no key, a bad key or any role's key.
+PUBLIC = [("GET", "/v1/meta")]
+
 CASES = [(e, role, where) for e in ENDPOINTS for role in ROLES for where in ("own", "other")
          if e.scoped or where == "own"]
 
@@ -139,8 +142,23 @@ def test_the_matrix_covers_every_route(world: World) -> None:
     # role: tests/api/test_candidate_history.py covers them (and that a key alone opens nothing).
     routes = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops
               if p.startswith("/v1/") and not p.startswith("/v1/candidate/")}
-    covered = {(e.method, world_path_template(e)) for e in ENDPOINTS}
+    covered = {(e.method, world_path_template(e)) for e in ENDPOINTS} | set(PUBLIC)
     assert routes == covered, routes ^ covered
+
+
+@pytest.mark.parametrize(("method", "path"), PUBLIC)
+def test_public_routes_need_no_key(world: World, method: str, path: str) -> None:
+    answers = []
+    for headers in ({}, {"Authorization": "Bearer iv_nope_nope"}):
+        r = httpx.request(method, world.live.base_url + path, headers=headers)
+        assert r.status_code == 200, (headers, r.status_code, r.text)
+        answers.append(r.json())
+    for role in ROLES:
+        with world.http("acme", role) as c:
+            r = c.request(method, path)
+        assert r.status_code == 200, (role, r.status_code, r.text)
+        answers.append(r.json())
+    assert all(a == answers[0] for a in answers)
 
 
 def world_path_template(e: Endpoint) -> str:

@@ -74,12 +74,12 @@ def test_candidate_link_joins_the_session_without_a_key(
     page.wait_for_selector("#history-view[data-count='1'] .progress-chart[data-points='1']")
     assert page.locator("#forget-history").count() == 0
 
-    # Only the page, its static files and the candidate's own routes over HTTP (no REST call the
-    # candidate may not make), no refused request, and the token never in a URL the server sees (it
-    # travels in `start` and in the X-Candidate-Token header).
+    # Only the page, its static files, the public constants and the candidate's own routes over HTTP
+    # (no REST call the candidate may not make), no refused request, and the token never in a URL the
+    # server sees (it travels in `start` and in the X-Candidate-Token header).
     paths = {urlsplit(u).path for u in http}
-    assert all(p == "/" or p.startswith(("/static/", "/v1/candidate/")) for p in paths), paths
-    assert "/v1/candidate/history" in paths
+    assert all(p in ("/", "/v1/meta") or p.startswith(("/static/", "/v1/candidate/")) for p in paths), paths
+    assert {"/v1/meta", "/v1/candidate/history"} <= paths
     assert failed == []
     assert sockets and all(urlsplit(u).path == "/v1/interviews/ws" and not urlsplit(u).query for u in sockets)
     assert all(token not in u for u in http + sockets)

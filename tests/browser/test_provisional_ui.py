@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.api.conftest import LiveServer, make_settings, serve
@@ -141,14 +142,19 @@ def test_disagreeing_judges_are_named_and_provisional(
     answer(page, weak)
     card = page.locator(f"li.turn[data-turn='{turn}'] > .grade-slot .grade-card")
     assert card.locator(".score-num").text_content() == "100"
-    assert "two judges disagreed" in (card.locator(".provisional-note").text_content() or "")
+    # the label and the meaning the page shows are the server's own (GET /v1/meta), not a copy
+    flags = {f["name"]: f for f in httpx.get(ensemble_server.base_url + "/v1/meta").json()["flags"]}
+    meaning = flags["judges_disagree"]["meaning"]
+    assert meaning == "two judges disagreed on this answer"
+    assert meaning in (card.locator(".provisional-note").text_content() or "")
     page.wait_for_selector("#summary-view:not([hidden])")
     sid = page.evaluate("window.__interviewer.state.session.session_id")
 
     open_review(page, ensemble_server)
     page.click(f"tr[data-session-id='{sid}'] a")
     flag = page.wait_for_selector(".review-grade [data-flag='judges_disagree']")
-    assert flag.text_content() == "⚑ Judges disagree"  # the label, not the raw flag name
+    assert flag.text_content() == f"⚑ {flags['judges_disagree']['label']}" == "⚑ Judges disagree"  # not the raw name
+    assert meaning in (page.locator(".review-grade .provisional-note").text_content() or "")
     # "needs_review" is shown once, as the Provisional badge
     assert page.locator(".review-grade [data-flag='needs_review']").count() == 0
     assert page.locator(".review-grade [data-badge='provisional']").count() == 1

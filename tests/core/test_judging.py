@@ -17,7 +17,6 @@ from interviewer.core.judging import (
     find_evidence,
     ground,
     locate_quote,
-    word_chunks,
 )
 from interviewer.core.models import (
     Criterion,
@@ -30,6 +29,7 @@ from interviewer.core.models import (
     Verdict,
 )
 from interviewer.core.ports import FeedbackSink
+from interviewer.core.text import word_chunks
 
 
 def make_rubric(version: int = 1) -> Rubric:
@@ -249,4 +249,6 @@ def test_a_quote_in_a_skipped_range_is_passed_over() -> None:
 
 def test_word_chunks_join_back_exactly() -> None:
     text = "  Two words\nand more. "
-    assert "".join(word_chunks(text)) == text and len(word_chunks(text)) == 5
+    assert word_chunks(text) == ["  Two ", "words\n", "and ", "more. "]
+    assert word_chunks(text, 3) == ["  Two words\nand ", "more. "]
+    assert word_chunks("   ") == ["   "] and word_chunks("") == []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from interviewer.adapters.ratelimit.limits_storage import Limiter
 from interviewer.errors import RateLimited
-from interviewer.service.limiter import Limiter
 from interviewer.settings import Settings
 
 

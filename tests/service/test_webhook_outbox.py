@@ -16,9 +16,10 @@ import pytest
 
 from interviewer import metrics
 from interviewer.adapters.store.admin_sqlite import SqliteAdminStore
+from interviewer.adapters.webhooks.http import HttpPoster
 from interviewer.client import verify_signature
-from interviewer.core.ports import WebhookRecord
 from interviewer.errors import WebhookBacklogFull
+from interviewer.service.records import WebhookRecord
 from interviewer.service.webhooks import BACKLOG_FULL, WebhookDispatcher
 from tests.api.authkit import Receiver
 from tests.conftest import REPO
@@ -28,7 +29,8 @@ pytestmark = pytest.mark.timeout(120)
 # One "instance": a dispatcher on the given store; `emit` queues one event, then both keep polling.
 INSTANCE = """
 import asyncio, sys, time
-from interviewer.core.ports import WebhookRecord
+from interviewer.service.records import WebhookRecord
+from interviewer.adapters.webhooks.http import HttpPoster
 from interviewer.service.webhooks import WebhookDispatcher
 
 async def main(kind, where, mode, url):
@@ -39,8 +41,8 @@ async def main(kind, where, mode, url):
     else:
         from interviewer.adapters.store.admin_redis import RedisAdminStore
         admin = RedisAdminStore.from_url(where)
-    d = WebhookDispatcher(admin, timeout=2, allow_private=True, backoff_base=0.2, backoff_max=0.5,
-                          max_attempts=30, poll_interval=0.1)
+    d = WebhookDispatcher(admin, HttpPoster(allow_private=True, timeout=2), timeout=2, backoff_base=0.2,
+                          backoff_max=0.5, max_attempts=30, poll_interval=0.1)
     d.start()
     if mode == "emit":
         await admin.create_webhook(WebhookRecord("wh_1", "acme", url, ("grade.created",), "whsec_1", 1.0))
@@ -105,7 +107,8 @@ def test_an_event_survives_sigkill_and_is_sent_by_the_next_process(
 
 async def test_a_full_backlog_drops_the_event_with_a_typed_error_and_a_metric(tmp_path: Path) -> None:
     admin = SqliteAdminStore(tmp_path / "admin.sqlite3")
-    d = WebhookDispatcher(admin, allow_private=True, backlog_max=2)  # never started: nothing is sent
+    # never started: nothing is sent
+    d = WebhookDispatcher(admin, HttpPoster(allow_private=True), backlog_max=2)
     await admin.create_webhook(WebhookRecord("wh_1", "acme", "http://127.0.0.1:9/x", ("grade.created",),
                                              "whsec_1", 1.0))
     await d.enqueue("acme", "grade.created", {"n": 1})

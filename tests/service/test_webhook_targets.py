@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from interviewer.adapters.store.admin_sqlite import SqliteAdminStore
-from interviewer.core.ports import WebhookRecord
+from interviewer.adapters.webhooks.http import HttpPoster
 from interviewer.errors import BadRequest
 from interviewer.service import admin as svc_admin
 from interviewer.service.auth import local_principal
+from interviewer.service.records import WebhookRecord
 from interviewer.service.webhooks import UNREACHABLE, WebhookDispatcher
 from tests.api.authkit import Receiver
 
@@ -79,7 +80,7 @@ async def test_names_resolving_to_internal_addresses_are_refused_at_send_time(
         admin: SqliteAdminStore, receiver: Receiver) -> None:
     port = receiver.start().rsplit(":", 1)[1].split("/")[0]
     for addrs in (["127.0.0.1"], ["93.184.216.34", "127.0.0.1"], ["::ffff:127.0.0.1"]):
-        d = WebhookDispatcher(admin, timeout=2, resolve=resolving_to(*addrs))
+        d = WebhookDispatcher(admin, HttpPoster(resolve=resolving_to(*addrs), timeout=2), timeout=2)
         h = hook(f"http://rebind.partner.example:{port}/hook")
         await admin.create_webhook(h)
         out = await d.send_test(h)
@@ -90,8 +91,8 @@ async def test_names_resolving_to_internal_addresses_are_refused_at_send_time(
 
 
 async def test_a_closed_port_and_a_refused_address_look_the_same(admin: SqliteAdminStore) -> None:
-    closed = WebhookDispatcher(admin, timeout=2, allow_private=True)
-    refused = WebhookDispatcher(admin, timeout=2)
+    closed = WebhookDispatcher(admin, HttpPoster(allow_private=True, timeout=2), timeout=2)
+    refused = WebhookDispatcher(admin, HttpPoster(timeout=2), timeout=2)
     outcomes = []
     for d, url in ((closed, "http://127.0.0.1:9/x"), (refused, "http://127.0.0.1:6379/x")):
         h = hook(url)
@@ -108,7 +109,8 @@ async def test_a_closed_port_and_a_refused_address_look_the_same(admin: SqliteAd
 async def test_delivery_goes_to_the_checked_address_with_the_original_host(
         admin: SqliteAdminStore, receiver: Receiver) -> None:
     port = receiver.start().rsplit(":", 1)[1].split("/")[0]
-    d = WebhookDispatcher(admin, timeout=5, allow_private=True, resolve=resolving_to("127.0.0.1"))
+    poster = HttpPoster(allow_private=True, resolve=resolving_to("127.0.0.1"), timeout=5)
+    d = WebhookDispatcher(admin, poster, timeout=5)
     h = hook(f"http://sink.partner.example:{port}/hook")
     await admin.create_webhook(h)
     out = await d.send_test(h)

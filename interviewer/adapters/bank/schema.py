@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -92,8 +91,6 @@ def namespaced(namespace: str, local_id: str) -> str:
     return f"{namespace}:{local_id}" if namespace else local_id
 
 
-_ID_RE = re.compile(r"^([a-z0-9][a-z0-9-]*:)?[a-z0-9][a-z0-9-]*$")
 
 
-def is_question_id(value: str) -> bool:
-    return bool(_ID_RE.match(value))
+

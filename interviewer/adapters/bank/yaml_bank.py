@@ -18,13 +18,8 @@ from interviewer.adapters.bank.schema import (
     RubricFile,
     namespaced,
 )
-from interviewer.core.models import Criterion, Derivation, Difficulty, Question, Rubric
+from interviewer.core.models import Criterion, Derivation, Difficulty, Question, Rubric, answer_hash
 from interviewer.errors import BankError, NotFound
-
-
-def answer_hash(sample_answer: str) -> str:
-    """The hash a rubric records of the sample answer it was derived from."""
-    return hashlib.sha256(sample_answer.strip().encode("utf-8")).hexdigest()
 
 
 @dataclass

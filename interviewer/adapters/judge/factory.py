@@ -6,12 +6,10 @@ from collections.abc import Sequence
 
 from pydantic import SecretStr
 
-from interviewer.adapters.judge.llm_client import ResponseFormat
 from interviewer.adapters.judge.llm_judge import PROMPT_VERSION, LiteLLMJudge
 from interviewer.core.judging import CachingJudge, EnsembleJudge, FallbackJudge, GradeCache
 from interviewer.core.ports import Judge
-
-MODES = ("single", "ensemble")
+from interviewer.options import JudgeMode, ResponseFormat
 
 
 def build_judge(
@@ -22,17 +20,17 @@ def build_judge(
     api_key: SecretStr | str | None = None,
     timeout: float = 30.0,
     fallbacks: Sequence[str] = (),
-    mode: str = "single",
+    mode: JudgeMode | str = JudgeMode.SINGLE,
     max_concurrency: int = 4,
     max_retries: int = 2,
     disagreement_threshold: int = 25,
     cache: GradeCache | None = None,
     max_tokens: int | None = 1024,
-    response_format: ResponseFormat = "auto",
+    response_format: ResponseFormat | str = ResponseFormat.AUTO,
 ) -> Judge:
     """The offline judge when no model is set; else a cached LLM chain that ends offline."""
-    if mode not in MODES:
-        raise ValueError(f"judge mode must be one of {MODES}, not {mode!r}")
+    if mode not in set(JudgeMode):
+        raise ValueError(f"judge mode must be one of {[m.value for m in JudgeMode]}, not {mode!r}")
     if not model:
         return offline
     # Fallback models use their provider's own settings (e.g. OPENAI_API_KEY, OLLAMA_API_BASE):
@@ -53,7 +51,7 @@ def build_judge(
         ),
     ]
     inner: Judge
-    if mode == "ensemble":
+    if mode == JudgeMode.ENSEMBLE:
         primary = llms[0] if len(llms) == 1 else FallbackJudge(llms)
         inner = EnsembleJudge(primary, offline, threshold=disagreement_threshold)
     else:

@@ -9,12 +9,13 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import litellm
 from pydantic import SecretStr
 
 from interviewer.core.judging import JudgeError, JudgeErrorKind
+from interviewer.options import ResponseFormat
 
 log = logging.getLogger(__name__)
 litellm.suppress_debug_info = True
@@ -23,8 +24,6 @@ T = TypeVar("T")
 TextSink = Callable[[str], Awaitable[None]]
 # "auto": OpenAI's json_schema for providers that take schemas, switching once to json_object with
 # the schema (llama-cpp-python's form) when a server rejects it; plain JSON mode for the others.
-ResponseFormat = Literal["auto", "json_schema", "json_object", "none"]
-RESPONSE_FORMATS: tuple[str, ...] = ("auto", "json_schema", "json_object", "none")
 _Dialect = Literal["json_schema", "json_object", "json_mode", "none"]
 # Keywords OpenAI's strict mode refuses; grammar-constrained servers honour them (json_object form).
 _STRICT_UNSUPPORTED = frozenset({"maxLength", "minLength", "maxItems", "minItems"})
@@ -84,6 +83,11 @@ def strict_schema(schema: Any) -> Any:
     return schema
 
 
+def json_body(text: str) -> str:
+    """A model's JSON reply without the Markdown code fence some models wrap it in."""
+    return text.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+
+
 class LLMClient:
     """One model behind litellm: bounded retries with backoff, streaming, a remembered dialect."""
 
@@ -98,10 +102,10 @@ class LLMClient:
         max_concurrency: int = 4,
         backoff_base: float = 0.5,
         max_tokens: int | None = 1024,
-        response_format: ResponseFormat = "auto",
+        response_format: ResponseFormat | str = ResponseFormat.AUTO,
     ) -> None:
-        if response_format not in RESPONSE_FORMATS:
-            raise ValueError(f"response format must be one of {RESPONSE_FORMATS}")
+        if response_format not in set(ResponseFormat):
+            raise ValueError(f"response format must be one of {[f.value for f in ResponseFormat]}")
         self.model = model
         self.api_base = api_base
         self._api_key = SecretStr(api_key) if isinstance(api_key, str) else api_key
@@ -113,7 +117,7 @@ class LLMClient:
         self._auto = response_format == "auto"
         self.dialect: _Dialect
         if response_format != "auto":
-            self.dialect = response_format
+            self.dialect = cast(_Dialect, str(response_format))
         elif (model.startswith("openai/") and api_base) or litellm.supports_response_schema(model=model):
             self.dialect = "json_schema"
         else:

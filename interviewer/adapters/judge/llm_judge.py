@@ -11,11 +11,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, SecretStr
 
-from interviewer.adapters.judge.llm_client import LLMClient, ResponseFormat, Spend, brief
-from interviewer.core.judging import ground, stream_text, word_chunks
+from interviewer.adapters.judge.llm_client import LLMClient, Spend, brief, json_body
+from interviewer.core.judging import ground, stream_text
 from interviewer.core.models import (
     CriterionResult,
     Grade,
+    InfoFlag,
     Provenance,
     Question,
     ReviewFlag,
@@ -24,7 +25,8 @@ from interviewer.core.models import (
 )
 from interviewer.core.ports import FeedbackSink
 from interviewer.core.scoring import score
-from interviewer.core.text import injected_sentences
+from interviewer.core.text import injected_sentences, word_chunks
+from interviewer.options import ResponseFormat
 
 # v4: the model no longer sees instructions to the grader (they are cut from the answer it is
 # sent), and a quote must be at least three whole words of the answer (grades cached under v3 were
@@ -153,7 +155,7 @@ def feedback_prefix(text: str) -> str:
 
 
 def _parse(text: str) -> _GradeOut:
-    body = text.strip().removeprefix("```json").removeprefix("```").removesuffix("```")
+    body = json_body(text)
     # strict=False: raw newlines inside strings are accepted (llama-cpp-python's JSON grammar
     # allows control characters in strings, and small models write them).
     return _GradeOut.model_validate(json.loads(body.strip(), strict=False))
@@ -208,7 +210,7 @@ class LiteLLMJudge:
         backoff_base: float = 0.5,
         stream: bool = True,
         max_tokens: int | None = 1024,
-        response_format: ResponseFormat = "auto",
+        response_format: ResponseFormat | str = ResponseFormat.AUTO,
     ) -> None:
         self.client = LLMClient(
             model, api_base=api_base, api_key=api_key, timeout=timeout, max_retries=max_retries,
@@ -255,7 +257,7 @@ class LiteLLMJudge:
         return Grade(
             question_id=rubric.question_id, score=score(results), criteria=results, judge="llm",
             feedback=out.feedback, provenance=provenance,
-            flags=(*(("quotes_dropped",) if dropped else ()),
+            flags=(*((InfoFlag.QUOTES_DROPPED.value,) if dropped else ()),
                    *((ReviewFlag.PROMPT_INJECTION.value,) if injected else ())),
             needs_review=bool(injected),
         )

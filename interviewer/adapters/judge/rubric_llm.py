@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from interviewer.adapters.judge.llm_client import LLMClient, Spend
+from interviewer.adapters.judge.llm_client import LLMClient, Spend, json_body
 from interviewer.core.models import Criterion, Derivation, Question, Rubric
-from interviewer.core.rubric_derive import slugify
+from interviewer.core.rubric_derive import normalised_weights, unique_slug
 
 PROMPT_VERSION = "rubric-llm-v1"
 MIN_CRITERIA, MAX_CRITERIA = 3, 6
@@ -81,7 +81,7 @@ def build_messages(question: Question) -> list[dict[str, str]]:
 
 def parse(text: str) -> _RubricDraft:
     """The validated draft (ValueError, for a repair, when the reply breaks the schema)."""
-    body = text.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+    body = json_body(text)
     try:  # strict=False: raw newlines in strings (llama.cpp grammars allow them) are accepted
         return _RubricDraft.model_validate(json.loads(body, strict=False))
     except ValidationError as exc:
@@ -92,17 +92,11 @@ def to_rubric(
     draft: _RubricDraft, *, question_id: str, sample_hash: str, model: str, version: int
 ) -> Rubric:
     """A core rubric: slug ids made unique, weights normalised to sum to exactly 1."""
-    total = sum(c.weight for c in draft.criteria)
-    weights = [round(c.weight / total, 6) for c in draft.criteria]
-    weights[-1] = round(1.0 - sum(weights[:-1]), 6)
+    weights = normalised_weights([c.weight for c in draft.criteria])
     used: set[str] = set()
     criteria: list[Criterion] = []
     for c, weight in zip(draft.criteria, weights, strict=True):
-        base = slugify(c.id or c.concept)
-        cid, n = base, 2
-        while cid in used:
-            cid, n = f"{base}-{n}", n + 1
-        used.add(cid)
+        cid = unique_slug(c.id or c.concept, used)
         criteria.append(Criterion(
             id=cid, concept=c.concept.strip(), statement=c.statement.strip(), weight=weight,
             partial=c.partial.strip(), misconception=c.misconception.strip(), probe=c.probe.strip(),

@@ -10,7 +10,7 @@ from dataclasses import astuple
 from typing import Any
 
 from interviewer.adapters.store.pg_db import PgDb
-from interviewer.core.ports import (
+from interviewer.service.records import (
     ApiKeyRecord,
     AuditEntry,
     DeliveryRecord,

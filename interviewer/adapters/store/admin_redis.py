@@ -19,7 +19,7 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 
 from interviewer.adapters.store.sessions_redis import make_client
-from interviewer.core.ports import (
+from interviewer.service.records import (
     ApiKeyRecord,
     AuditEntry,
     DeliveryRecord,
@@ -91,8 +91,9 @@ def _dump(obj: Any) -> str:
 
 
 class RedisAdminStore:
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: aioredis.Redis, *, owns_client: bool = True) -> None:
         self.redis = client
+        self._owns_client = owns_client  # False: the client is shared, its owner closes it
 
     @classmethod
     def from_url(cls, url: str) -> RedisAdminStore:
@@ -263,4 +264,5 @@ class RedisAdminStore:
         return json.loads(raw) if raw else None
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        if self._owns_client:
+            await self.redis.aclose()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from interviewer.adapters.store.sqlite_db import SqliteDb
-from interviewer.core.ports import (
+from interviewer.service.records import (
     ApiKeyRecord,
     AuditEntry,
     DeliveryRecord,

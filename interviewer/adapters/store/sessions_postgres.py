@@ -16,8 +16,8 @@ import psycopg
 
 from interviewer.adapters.store.pg_db import PgDb
 from interviewer.adapters.store.sql_listing import listing_sql
-from interviewer.core.ports import Indexer, ListingQuery, StoredSession
 from interviewer.errors import InvalidState, SessionNotFound, Superseded
+from interviewer.service.records import Indexer, ListingQuery, StoredSession
 
 
 def _row(r: dict[str, Any]) -> StoredSession:

@@ -22,8 +22,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import EqualJitterBackoff
 from redis.exceptions import BusyLoadingError, ConnectionError, ResponseError, TimeoutError
 
-from interviewer.core.ports import StoredSession
 from interviewer.errors import Busy, InvalidState, SessionNotFound, Superseded
+from interviewer.service.records import StoredSession
 
 DEFAULT_STREAM_MAXLEN = 10_000
 DEFAULT_FINISHED_TTL = 7 * 24 * 3600
@@ -167,8 +167,10 @@ class RedisSessionStore:
         *,
         stream_maxlen: int = DEFAULT_STREAM_MAXLEN,
         finished_ttl: int = DEFAULT_FINISHED_TTL,
+        owns_client: bool = True,
     ) -> None:
         self.redis = client
+        self._owns_client = owns_client  # False: the client is shared, its owner closes it
         self.stream_maxlen = stream_maxlen
         self.finished_ttl = finished_ttl
         self._create = client.register_script(_CREATE)
@@ -316,4 +318,5 @@ class RedisSessionStore:
             return False
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        if self._owns_client:
+            await self.redis.aclose()

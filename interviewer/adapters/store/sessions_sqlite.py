@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 from interviewer.adapters.store.sql_listing import listing_sql
 from interviewer.adapters.store.sqlite_db import SqliteDb
-from interviewer.core.ports import Indexer, ListingQuery, StoredSession
 from interviewer.errors import SessionNotFound, Superseded
+from interviewer.service.records import Indexer, ListingQuery, StoredSession
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from interviewer.core.ports import ListingQuery
+from interviewer.service.records import ListingQuery
 
 
 def listing_sql(

@@ -31,7 +31,7 @@ from interviewer.adapters.judge.offline.contradiction import Nearest, contradict
 from interviewer.adapters.judge.offline.cross_verifier import DEFAULT_CROSS, CrossVerifier
 from interviewer.adapters.judge.offline.units import Units, answer_units, term_coverage
 from interviewer.adapters.judge.offline.verify import ASSERT_SOME, Checked, check_criteria
-from interviewer.core.feedback import build_feedback, feedback_chunks
+from interviewer.core.feedback import build_feedback
 from interviewer.core.models import (
     Criterion,
     CriterionResult,
@@ -39,6 +39,7 @@ from interviewer.core.models import (
     Grade,
     Provenance,
     Question,
+    ReviewFlag,
     Rubric,
     Verdict,
 )
@@ -51,6 +52,7 @@ from interviewer.core.text import (
     no_language,
     split_sentences,
     stem,
+    word_chunks,
 )
 
 __all__ = ["DEFAULT_CALIBRATION", "FEATURES", "RELEVANCE", "Calibration", "OfflineJudge", "Units",
@@ -323,7 +325,7 @@ class OfflineJudge:
             self._executor, partial(self.grade_sync, question=question, rubric=rubric, answer=answer)
         )
         if on_feedback is not None:
-            for chunk in feedback_chunks(grade.feedback):
+            for chunk in word_chunks(grade.feedback, 4):
                 await on_feedback(chunk)
         return grade
 
@@ -332,7 +334,7 @@ class OfflineJudge:
         t0 = time.perf_counter()
         reason = no_language(answer)
         units = answer_units(answer, question.text) if not reason else None
-        flags = ("prompt_injection",) if units is not None and units.injected else ()
+        flags = (ReviewFlag.PROMPT_INJECTION.value,) if units is not None and units.injected else ()
         if units is not None and not units.spans:
             reason = "Nothing is left to grade once the instructions to the grader are removed."
         if reason or units is None:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from interviewer.protocol import ConceptOut, GradeBody
+from interviewer.schemas.protocol import ConceptOut, GradeBody
 
 TRANSCRIPT_SCHEMA = "interviewer.interview/v1"
 Status = Literal["pending", "in_progress", "completed"]

@@ -1,4 +1,4 @@
-"""REST request and response schemas (the websocket protocol lives in interviewer.protocol)."""
+"""REST request and response schemas (the websocket protocol lives in interviewer.schemas.protocol)."""
 
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from interviewer.api.schemas import ErrorBody, GradeCreate
-from interviewer.protocol import GradeBody
-from interviewer.service.views import AuditRead
+from interviewer.schemas.protocol import GradeBody
+from interviewer.schemas.rest import ErrorBody, GradeCreate
+from interviewer.schemas.views import AuditRead
 
 Topic = Literal["architecture", "tokenization", "training", "scaling", "inference", "alignment"]
 

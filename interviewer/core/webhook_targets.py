@@ -9,10 +9,8 @@ address it resolves to must be public, and the request goes to the checked addre
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import re
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -42,11 +40,25 @@ def literal_ip(host: str) -> IPAddress | None:
     except ValueError:
         pass
     if _LEGACY_V4.fullmatch(h):  # decimal, octal, hex and short forms, as inet_aton reads them
-        try:
-            return ipaddress.IPv4Address(socket.inet_aton(h))
-        except OSError:
-            return None
+        return _inet_aton(h)
     return None
+
+
+def _inet_aton(h: str) -> ipaddress.IPv4Address | None:
+    """The BSD `inet_aton` reading of a dotted number: `a`, `a.b`, `a.b.c` or `a.b.c.d`, each part
+    decimal, octal (leading 0) or hex (0x); the last part fills the remaining bytes."""
+    try:
+        parts = [int(p[2:], 16) if p[:2].lower() == "0x" else int(p, 8) if len(p) > 1 and p[0] == "0"
+                 else int(p) for p in h.split(".")]
+    except ValueError:
+        return None
+    *head, last = parts
+    if any(p > 0xFF for p in head) or last >= 1 << (8 * (4 - len(head))):
+        return None
+    value = 0
+    for p in head:
+        value = value << 8 | p
+    return ipaddress.IPv4Address(value << (8 * (4 - len(head))) | last)
 
 
 def is_public(ip: IPAddress) -> bool:
@@ -77,12 +89,6 @@ def check_url(url: str, *, allow_private: bool) -> None:
         raise BadRequest(REFUSED)
 
 
-async def system_resolve(host: str, port: int) -> list[str]:
-    """Every address the system resolver gives for `host` (A and AAAA)."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
-
-
 @dataclass(frozen=True)
 class Target:
     """Where one delivery connects: a checked address, plus the name for `Host` and TLS."""
@@ -91,7 +97,7 @@ class Target:
     host: str  # the URL's host, for the Host header and the TLS server name
 
 
-async def resolve_target(url: str, *, allow_private: bool, resolve: Resolver = system_resolve) -> Target:
+async def resolve_target(url: str, *, allow_private: bool, resolve: Resolver) -> Target:
     """The address to connect to for `url`; TargetRefused if the name is, or points, somewhere private."""
     parts = urlsplit(url)
     host = parts.hostname or ""

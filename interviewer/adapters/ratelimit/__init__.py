@@ -1,0 +1,1 @@
+"""RateLimits adapter: moving windows in memory or in Redis, with the `limits` library."""

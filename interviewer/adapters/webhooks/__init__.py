@@ -1,0 +1,1 @@
+"""WebhookPoster adapter: signed deliveries over HTTP (httpx), to checked public addresses."""
