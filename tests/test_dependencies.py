@@ -36,7 +36,8 @@ def imported(*roots: str) -> dict[str, str]:
                          and node.module else [])
                 for name in names:
                     top = name.split(".")[0]
-                    if top not in sys.stdlib_module_names and top not in OWN:
+                    sibling = (path.parent / f"{top}.py").exists()  # a script beside it (bench/)
+                    if top not in sys.stdlib_module_names and top not in OWN and not sibling:
                         found.setdefault(top, str(path.relative_to(REPO)))
     return found
 
