@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from interviewer.core.code import CodeLimits, CodeProblem, GroupOutcome, RunStatus, weighted_score
 from interviewer.core.code_check import compare
 from interviewer.core.code_grade import code_question, combine, explanation_rubric
-from interviewer.core.models import Grade
+from interviewer.core.models import Grade, Question
 from interviewer.core.ports import FeedbackSink
+from interviewer.errors import AnswerTooLong
 from interviewer.service.container import Services
 from interviewer.service.grading import judge
 from interviewer.service.ports import CodeRunner
@@ -89,3 +90,14 @@ async def grade_code_answer(
                               answer=explanation, on_feedback=on_feedback, check_topic=False)
     return combine(problem, tests.status, tests.groups, written)
 
+
+async def grade_code_submission(
+    svc: Services, *, problem_id: str, code: str, explanation: str
+) -> tuple[Question, Grade]:
+    """`POST /v1/grade` with code: a bank coding problem's answer, graded as in an interview."""
+    limit = svc.settings.max_answer_chars
+    if len(explanation) > limit:
+        raise AnswerTooLong(f"explanations are limited to {limit} characters (got {len(explanation)})")
+    problem = svc.code_bank.get(problem_id)
+    grade = await grade_code_answer(svc, problem=problem, code=code, explanation=explanation)
+    return code_question(problem), grade
