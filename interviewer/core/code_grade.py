@@ -36,7 +36,7 @@ def explanation_rubric(problem: CodeProblem) -> Rubric:
     _, each = _weights(problem)
     criteria = tuple(
         Criterion(id=f"explain-{n}", concept=line, statement=line, weight=each,
-                  why="the explanation should say this")
+                  why="an interviewer expects you to explain this, not only to code it")
         for n, line in enumerate(problem.rubric, start=1))
     return Rubric(problem.id, RUBRIC_VERSION, criteria)
 
@@ -48,7 +48,7 @@ def code_rubric(problem: CodeProblem) -> Rubric:
         Criterion(id=_group_id(g.name),
                   concept=f"{'hidden' if g.hidden else 'public'} tests: {g.name} ({g.about})",
                   statement=g.about, weight=groups[g.name],
-                  why="the code must pass these tests")
+                  why=f"these tests check {g.about}" if g.about else "the code must pass these tests")
         for g in problem.groups)
     return Rubric(problem.id, RUBRIC_VERSION, tests + explanation_rubric(problem).criteria)
 

@@ -10,7 +10,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from interviewer.core.code import CodeProblem
-from interviewer.core.code_grade import code_question
 from interviewer.core.models import Grade, Question, TurnKind
 from interviewer.core.ports import FeedbackSink
 from interviewer.core.state import (
@@ -86,11 +85,7 @@ class SessionWork:
         if q is None:
             try:
                 return self.svc.bank.get(question_id)
-            except NotFound:
-                pass
-            try:
-                q = self._custom[question_id] = code_question(self.svc.code_bank.get(question_id))
-            except NotFound:
+            except NotFound:  # a coding problem, or the org's own question
                 q = self._custom[question_id] = await self.svc.question_for(self.runner.org_id, question_id)
         return q
 

@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import replace
 
+import httpx
 import pytest
 
 from interviewer.adapters.sandbox.bwrap import BwrapRunner
@@ -36,8 +37,7 @@ async def test_code_question_run_and_grade(live_server: LiveServer) -> None:
         assert q["code"]["public_tests"] == ["basic"]
         assert q["code"]["hidden_tests"] == ["stability", "shapes"]
 
-        await ws.send("code.run", code=wrong)
-        ran = await ws.recv_until("code.result")
+        ran = await ws.run_code(wrong)
         assert ran["status"] == "passed" and ran["error"] is None  # the public group has no large logits
         assert [(g["name"], g["ok"]) for g in ran["groups"]] == [("basic", True)]
 
@@ -69,6 +69,12 @@ async def test_code_question_run_and_grade(live_server: LiveServer) -> None:
         summary = await ws.recv_until("summary")  # no follow-up on a coding question
         assert summary["answered"] == 1
         assert not [m for m in ws.received if m["type"] == "question" and m["kind"] == "followup"]
+        sid = ws.session_id
+    async with httpx.AsyncClient(base_url=live_server.base_url) as c:
+        turn = (await c.get(f"/v1/interviews/{sid}")).json()["turns"][0]
+    assert turn["code"] == wrong and turn["answer"] == EXPLANATION  # the transcript keeps both
+    missed = next(c for c in turn["grade"]["criteria"] if c["id"] == "tests-stability")
+    assert missed["why"] == "these tests check very large logits"
 
 
 async def test_include_code_makes_the_last_question_a_coding_one(live_server: LiveServer) -> None:
@@ -86,8 +92,7 @@ async def test_include_code_makes_the_last_question_a_coding_one(live_server: Li
         assert problem.topic == "inference"
         await ws.send("answer.submit", text="only words")
         assert (await ws.recv_until("error"))["code"] == "empty_answer"
-        await ws.send("answer.submit", code=reference_code(live_server, problem.id))
-        grade = await ws.recv_until("grade")
+        grade = await ws.answer_code(reference_code(live_server, problem.id))
         assert grade["score"] == 70  # every test passed, no written explanation
         assert all(c["verdict"] == "met" for c in grade["criteria"] if c["id"].startswith("tests-"))
         assert all(c["verdict"] == "missed" for c in grade["criteria"] if c["id"].startswith("explain-"))
