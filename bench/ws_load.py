@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import websockets
@@ -159,36 +160,64 @@ def raw_encoder_throughput(texts: list[tuple[str, str]]) -> float:
     return len(texts) / (time.perf_counter() - t)
 
 
+LIFTED_LIMITS = {
+    "INTERVIEWER_WS_RATE_BURST": "1000", "INTERVIEWER_RATE_LIMIT": "100000/minute",
+    "INTERVIEWER_RATE_LIMIT_IP": "100000/minute",
+    # one client IP carries every session: lift the per-IP websocket message and socket limits
+    "INTERVIEWER_WS_RATE_LIMIT": "1000000/minute", "INTERVIEWER_WS_MAX_PER_IP": "100000",
+}
+
+
+def start_server(checkout: Path | None = None, prefix: str = "ws-load-",
+                 extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """`interviewer serve` on a free port with a fresh data directory and the per-IP limits lifted.
+
+    `checkout`: run the package of another checkout (e.g. a git worktree of an older commit) with
+    this interpreter; otherwise the one this script imports.
+    """
+    port = free_port()
+    env = {**os.environ, "INTERVIEWER_DATA_DIR": tempfile.mkdtemp(prefix=prefix),
+           "INTERVIEWER_LOG_LEVEL": "WARNING", **LIFTED_LIMITS, **(extra_env or {})}
+    if checkout is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(checkout), *filter(None, [env.get("PYTHONPATH")])])
+    proc = subprocess.Popen([sys.executable, "-c", "from interviewer.cli import app; app()",
+                             "serve", "--port", str(port)], env=env,
+                            cwd=str(checkout) if checkout is not None else None)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+async def wait_ready(http: httpx.Client, timeout: float = 180) -> None:
+    """Poll /readyz until the server has loaded its model."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if http.get("/readyz").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"server {http.base_url} not ready")
+        await asyncio.sleep(0.5)
+
+
+def bank_questions(http: httpx.Client) -> list[dict[str, Any]]:
+    """Every bank question with its sample answer and rubric, as the REST API serves them."""
+    items = http.get("/v1/questions", params={"limit": 200}).json()["items"]
+    return [http.get(f"/v1/questions/{q['id']}", params={"include": "rubric"}).json() for q in items]
+
+
 async def main_async(args: argparse.Namespace) -> None:
     proc = None
     if args.url:
         base = args.url
     else:
-        port = free_port()
-        data = tempfile.mkdtemp(prefix="ws-load-")
-        env = {**os.environ, "INTERVIEWER_DATA_DIR": data, "INTERVIEWER_LOG_LEVEL": "WARNING",
-               "INTERVIEWER_WS_RATE_BURST": "1000", "INTERVIEWER_RATE_LIMIT": "100000/minute",
-               # one client IP carries every session: lift the per-IP websocket message limit
-               "INTERVIEWER_WS_RATE_LIMIT": "1000000/minute"}
-        proc = subprocess.Popen([sys.executable, "-c", "from interviewer.cli import app; app()",
-                                 "serve", "--port", str(port)], env=env)
-        base = f"http://127.0.0.1:{port}"
+        proc, base = start_server()
     http = httpx.Client(base_url=base, timeout=30)
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            if http.get("/readyz").status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit("server not ready")
-        await asyncio.sleep(0.5)
+    await wait_ready(http)
     ws_url = base.replace("http", "ws", 1) + "/v1/interviews/ws"
-    items = http.get("/v1/questions", params={"limit": 200}).json()["items"]
-    questions = {q["id"]: q["text"] for q in items}
-    answers = {q["id"]: http.get(f"/v1/questions/{q['id']}", params={"include": "rubric"}).json()["sample_answer"]
-               for q in items}
+    full = bank_questions(http)
+    questions = {q["id"]: q["text"] for q in full}
+    answers = {q["id"]: q["sample_answer"] for q in full}
     echo_port = free_port()
     echo = echo_server(echo_port)
     echo_url = f"ws://127.0.0.1:{echo_port}"

@@ -71,6 +71,33 @@ def serve(
 
 
 @app.command()
+def grader(
+    name: Annotated[str | None, typer.Option(help="This grader's consumer name (default: random)")] = None,
+) -> None:
+    """Grade jobs from Redis for apps run with INTERVIEWER_REMOTE_GRADERS=true (until SIGTERM)."""
+    import signal
+
+    from interviewer import logs
+    from interviewer.wiring import run_grader
+
+    s = get_settings()
+    logs.setup(s.log_level, json_logs=s.log_json)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_grader(s, stop, consumer=name)
+
+    try:
+        asyncio.run(main())
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
 def grade(
     answer: Annotated[str | None, typer.Option(help="The answer text ('-' reads stdin)")] = None,
     question_id: Annotated[str | None, typer.Option(help="A bank question id")] = None,

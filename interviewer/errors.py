@@ -109,6 +109,13 @@ class Busy(InterviewerError):
     default_retry_after = 1.0
 
 
+class GradingFailed(InterviewerError):
+    """The grader service could not grade a job (it failed every grader it was given to)."""
+
+    code = "grading_failed"
+    http_status = 500
+
+
 class Superseded(InterviewerError):
     code = "superseded"
     http_status = 409

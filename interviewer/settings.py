@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     worker_threads: int = Field(64, ge=4)
     # Offline grading runs in its own pool; 0 means twice the CPU count.
     grading_threads: int = Field(0, ge=0)
+    # Grade in this many worker processes, each with its own model (0: in this process). The
+    # sockets' process then only streams; a worker that dies is replaced and its job regraded.
+    grader_processes: int = Field(0, ge=0, le=16)
+    # Do not grade here: hand every offline grading job to the `interviewer grader` service through
+    # Redis (a stream read by a consumer group; needs INTERVIEWER_REDIS_URL). A grader that dies
+    # mid-job has its job claimed by another after `grader_claim_idle` seconds.
+    remote_graders: bool = False
+    grader_claim_idle: float = Field(30.0, gt=0)
     # The offline judge's claim verifier (off by default: see docs/grading.md for why) and which
     # one: the cross-encoder (`cross`) or the older head over frozen token vectors (`head`).
     judge_verify: bool = False
@@ -135,6 +143,8 @@ class Settings(BaseSettings):
     def _store_needs_its_url(self) -> Settings:
         if self.store == "redis" and not self.redis_url:
             raise ValueError("INTERVIEWER_STORE=redis needs INTERVIEWER_REDIS_URL=redis://...")
+        if self.remote_graders and not self.redis_url:
+            raise ValueError("INTERVIEWER_REMOTE_GRADERS=true needs INTERVIEWER_REDIS_URL=redis://...")
         if self.store == "postgres" and (not self.database_url
                                          or self.database_url.startswith("sqlite:")):
             raise ValueError("INTERVIEWER_STORE=postgres needs INTERVIEWER_DATABASE_URL=postgresql://...")

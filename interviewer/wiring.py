@@ -22,8 +22,9 @@ log = logging.getLogger("interviewer.wiring")
 
 
 def redis_client(settings: Settings) -> Any | None:
-    """The process's one Redis client (store, admin records and live events share it), or None."""
-    if not settings.redis_url or settings.store_kind == "sqlite":
+    """The process's one Redis client (store, admin records, live events and the grader queue
+    share it), or None."""
+    if not settings.redis_url or (settings.store_kind == "sqlite" and not settings.remote_graders):
         return None
     from interviewer.adapters.store.sessions_redis import make_client
 
@@ -91,11 +92,27 @@ def build_dispatcher(settings: Settings, admin: AdminStore) -> WebhookDispatcher
     )
 
 
-def build_judge(settings: Settings, encoder: Encoder) -> Judge:
-    from interviewer.adapters.judge.offline.judge import OfflineJudge
+def build_judge(settings: Settings, encoder: Encoder, redis: Any | None = None) -> Judge:
+    offline: Judge
+    if settings.remote_graders:
+        from interviewer.adapters.judge.offline.redis_stream import RedisStreamJudge
+        from interviewer.adapters.store.sessions_redis import make_client
 
-    offline = OfflineJudge(encoder, max_concurrency=settings.grading_threads or None,
-                           verify=settings.judge_verify, verifier=settings.judge_verifier)
+        offline = RedisStreamJudge(redis or make_client(settings.redis_url or ""),
+                                   max_queue=settings.grading_queue_max)
+    elif settings.grader_processes:
+        from interviewer.adapters.judge.offline.processes import ProcessPoolJudge, WorkerConfig
+
+        offline = ProcessPoolJudge(
+            WorkerConfig(settings.encoder_path, settings.torch_threads, settings.judge_verify,
+                         settings.judge_verifier),
+            processes=settings.grader_processes, max_queue=settings.grading_queue_max)
+        offline.warm()  # every worker loads its model now, not on the first answer
+    else:
+        from interviewer.adapters.judge.offline.judge import OfflineJudge
+
+        offline = OfflineJudge(encoder, max_concurrency=settings.grading_threads or None,
+                               verify=settings.judge_verify, verifier=settings.judge_verifier)
     if not settings.judge_model:
         return offline
     from interviewer.adapters.judge.factory import build_judge as build_llm
@@ -156,7 +173,7 @@ def build_services(
     redis = redis_client(settings)
     admin = build_admin_store(settings, redis)
     return Services(
-        settings=settings, bank=bank, encoder=enc, judge=build_judge(settings, enc),
+        settings=settings, bank=bank, encoder=enc, judge=build_judge(settings, enc, redis),
         store=build_store(settings, redis), retriever=build_retriever(settings, bank, enc),
         derive=derive, admin=admin, webhooks=build_dispatcher(settings, admin),
         events=build_events(settings, redis),
@@ -176,3 +193,21 @@ def build_retriever(settings: Settings, bank: QuestionBank, encoder: Encoder) ->
     index, built = load_or_build(bank, encoder, Path(settings.data_dir) / "index")
     log.info("index.ready", extra={"cards": len(index.cards), "built": built})
     return FaissRetriever(bank, encoder, index)
+
+
+async def run_grader(settings: Settings, stop: Any, *, consumer: str | None = None) -> None:
+    """`interviewer grader`: grade jobs from the Redis stream until `stop` (an asyncio.Event) is set."""
+    from interviewer.adapters.judge.offline.judge import OfflineJudge
+    from interviewer.adapters.judge.offline.redis_stream import GraderWorker
+    from interviewer.adapters.store.sessions_redis import make_client
+
+    if not settings.redis_url:
+        raise ValueError("`interviewer grader` needs INTERVIEWER_REDIS_URL=redis://...")
+    judge = OfflineJudge(build_encoder(settings), max_concurrency=1, verify=settings.judge_verify,
+                         verifier=settings.judge_verifier)
+    client = make_client(settings.redis_url)
+    try:
+        await GraderWorker(client, judge, consumer=consumer,
+                           claim_idle=settings.grader_claim_idle).run(stop)
+    finally:
+        await client.aclose()

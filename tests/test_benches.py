@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,10 +11,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run(script: str, *args: str) -> str:
+def run(script: str, *args: str, timeout: float = 280) -> str:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     done = subprocess.run([sys.executable, str(REPO / "bench" / script), *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=280, check=False)
+                          capture_output=True, text=True, timeout=timeout, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -22,6 +23,19 @@ def test_ws_load_runs_a_few_sessions_without_errors() -> None:
     out = run("ws_load.py", "--sessions", "3", "--questions", "1", "--pings", "10")
     assert "grades 3;" in out and "errors 0 " in out, out
     assert "x (target >= 0.7x)" in out and "x (target <= 2x)" in out, out
+
+
+def test_load_model_runs_one_tiny_level_without_errors(tmp_path: Path) -> None:
+    out_json = tmp_path / "load.json"
+    out = run("load_model.py", "--rates", "2", "--level-seconds", "4", "--max-candidates", "2",
+              "--questions", "1", "--compression", "200", "--think-seconds", "2", "--pause", "0", "--warmup", "1",
+              "--json", str(out_json), timeout=900)  # a shared machine can take minutes to start a server
+    result = json.loads(out_json.read_text())
+    [level] = result["levels"]
+    assert level["candidates"] == 2 and level["answers"] == 2 and level["grades"] == 2, out
+    assert level["errors"] == 0 and level["error_reasons"] == {}, out
+    assert level["deltas_per_answer"] > 1, out  # answers are typed, not pasted
+    assert "| this checkout | 2 |" in out and "capacity this checkout:" in out, out
 
 
 def test_listing_bench_runs_on_a_few_sessions() -> None:

@@ -69,6 +69,15 @@ def step(state: InterviewState, event: Event) -> Step:
     raise TypeError(f"unknown event {event!r}")  # pragma: no cover
 
 
+def with_draft(state: InterviewState, draft: str) -> InterviewState:
+    """`state` with `draft` as the open question's draft (unchanged when no question is open):
+    a draft typed since the last write is kept when the runner falls back to the stored state."""
+    turn = _open_turn(state)
+    if turn is None or turn.draft == draft:
+        return state
+    return _replace_turn(state, replace(turn, draft=draft))
+
+
 def retry_selection(state: InterviewState, at: float) -> Step:
     """Re-issue the follow-up selection of a session that stopped while selecting."""
     if state.phase is not Phase.SELECTING or not state.turns:

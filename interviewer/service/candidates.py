@@ -26,10 +26,9 @@ from interviewer.schemas.views import InterviewRead, Status
 from interviewer.service import transcript as tr
 from interviewer.service.codec import state_from_dict
 from interviewer.service.container import Services
-from interviewer.service.messages import concept_out
+from interviewer.service.messages import concept_out, token_hash
 from interviewer.service.records import StoredSession
 from interviewer.service.review import _scan, questions_of
-from interviewer.service.sessions import token_hash
 
 PROFILE_PREFIX = "cp_"
 PROFILE_RE = re.compile(r"^cp_[A-Za-z0-9_-]{32,64}$")

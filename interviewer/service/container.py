@@ -56,9 +56,10 @@ class Services:
         await self.store.close()
         await self.code_runner.close()
         await self.admin.close()
-        close = getattr(self.encoder, "close", None)
-        if close is not None:
-            close()
+        for part in (self.encoder, self.judge):  # the batcher's thread, the grader processes
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()
         for closer in self.closers:
             await closer()
 

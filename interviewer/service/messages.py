@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 from interviewer.core.code import CodeProblem
 from interviewer.core.models import Grade, Rubric
 from interviewer.core.state import ConceptNote, Summary, Turn
@@ -96,3 +99,22 @@ def summary_msg(
         recovered=[concept_out(n, whys.get(key(n), "")) for n in summary.recovered],
         answered=summary.answered, skipped=summary.skipped,
     )
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+TOKEN_FIELDS = ("resume_token", "candidate_token")
+
+
+def without_token(msg: dict[str, Any]) -> dict[str, Any]:
+    """A `session` message as stored: its tokens blanked (sessions stored before kept them)."""
+    return {**msg, **{f: "" for f in TOKEN_FIELDS if f in msg}}
+
+
+def with_token(msg: dict[str, Any], token: str) -> dict[str, Any]:
+    """A stored message as replayed: a `session` message gets back the token the client proved."""
+    if msg.get("type") != "session":
+        return msg
+    return {**msg, **{f: token for f in TOKEN_FIELDS if f in msg}}

@@ -8,8 +8,9 @@ import logging
 
 from interviewer.errors import SessionNotFound, Superseded, Unauthorized
 from interviewer.service.container import Services
+from interviewer.service.messages import token_hash
 from interviewer.service.ports import OrphanedWork
-from interviewer.service.sessions import Outbox, SessionRunner, tell_superseded, token_hash
+from interviewer.service.sessions import Outbox, SessionRunner, tell_superseded
 
 log = logging.getLogger("interviewer.registry")
 

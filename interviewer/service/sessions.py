@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import secrets
 import time
@@ -15,6 +14,7 @@ from interviewer.core import interview
 from interviewer.core.state import (
     AcceptAnswer,
     Action,
+    AnswerDelta,
     AskQuestion,
     EmitGrade,
     Event,
@@ -39,12 +39,16 @@ from interviewer.service import messages
 from interviewer.service.claims import ClaimWatch, announce
 from interviewer.service.codec import state_from_dict, state_to_dict
 from interviewer.service.container import Services
+from interviewer.service.messages import token_hash, with_token, without_token
 from interviewer.service.records import StoredSession
 from interviewer.service.session_work import SessionWork
 
 log = logging.getLogger("interviewer.session")
 
 INSTANCE_ID = secrets.token_hex(4)
+# The longest a typed draft waits in memory before it is written (a crash loses at most this much
+# typing; a submitted answer is always written before it is acknowledged).
+DRAFT_SAVE_SECONDS = 2.0
 
 
 class Outbox(Protocol):
@@ -56,25 +60,6 @@ class Outbox(Protocol):
     async def send(self, message: dict[str, Any]) -> None: ...
 
     async def close(self, code: int, reason: str) -> None: ...
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-TOKEN_FIELDS = ("resume_token", "candidate_token")
-
-
-def without_token(msg: dict[str, Any]) -> dict[str, Any]:
-    """A `session` message as stored: its tokens blanked (sessions stored before kept them)."""
-    return {**msg, **{f: "" for f in TOKEN_FIELDS if f in msg}}
-
-
-def with_token(msg: dict[str, Any], token: str) -> dict[str, Any]:
-    """A stored message as replayed: a `session` message gets back the token the client proved."""
-    if msg.get("type") != "session":
-        return msg
-    return {**msg, **{f: token for f in TOKEN_FIELDS if f in msg}}
 
 
 async def tell_superseded(out: Outbox, exc: Superseded) -> None:
@@ -98,6 +83,9 @@ class SessionRunner:
         self._outbox: Outbox | None = None
         self._lock = asyncio.Lock()
         self._initial_actions: list[Action] = []
+        # Drafts (`answer.delta`) are written at most every DRAFT_SAVE_SECONDS, not per frame.
+        self._draft_saved_at = 0.0
+        self._draft_flush: asyncio.Task[None] | None = None
         # Who holds the session in the store: this runner on this instance. A newer holder
         # (another instance) makes our commits fail with Superseded.
         self.owner = f"{INSTANCE_ID}:{secrets.token_hex(6)}"
@@ -230,11 +218,39 @@ class SessionRunner:
         async with self._lock:
             before = self.state
             self.state, actions = interview.step(self.state, event)
+            if isinstance(event, AnswerDelta) and not actions:
+                await self._draft_changed()  # a draft is written at most every DRAFT_SAVE_SECONDS
+                return
             try:
                 await self._apply(actions, changed=self.state is not before)
             except BaseException:
-                self.state = self._durable  # in memory is never ahead of the store
+                # In memory is never ahead of the store, but for the draft typed since its last
+                # write (kept: it goes out with the next write).
+                turn = before.current
+                self.state = interview.with_draft(self._durable, turn.draft if turn else "")
                 raise
+
+    async def _draft_changed(self) -> None:
+        """Write the draft now if the last write is old enough, else once the interval is up."""
+        wait = self._draft_saved_at + DRAFT_SAVE_SECONDS - time.monotonic()
+        if wait <= 0:
+            await self._save_draft()
+        elif self._draft_flush is None or self._draft_flush.done():
+            self._draft_flush = asyncio.create_task(self._save_draft_later(wait))
+
+    async def _save_draft_later(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        async with self._lock:
+            if self.state is not self._durable and not self.superseded:
+                await self._save_draft()
+
+    async def _save_draft(self) -> None:
+        try:
+            await self._commit([])
+        except Busy:  # the store is briefly unavailable: the draft goes out with the next write
+            log.warning("session.draft_not_saved", extra={"session_id": self.session_id})
+        except Superseded:
+            log.info("session.superseded", extra={"session_id": self.session_id})
 
     async def change_state(self, fn: Callable[[InterviewState], InterviewState]) -> None:
         """Apply an outside change (a reviewer's override) to the live state and commit it."""
@@ -261,6 +277,7 @@ class SessionRunner:
 
     async def _commit(self, durable: list[dict[str, Any]]) -> None:
         state = self.state
+        self._draft_saved_at = time.monotonic()
         try:
             await self.svc.store.commit(
                 self.session_id, state=state_to_dict(state), messages=durable,

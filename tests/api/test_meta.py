@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from interviewer import __version__
 from interviewer.api.app import create_app
-from interviewer.core.models import COMPANIES, REVIEW_FLAGS, Area, Difficulty, ReviewFlag, Verdict
+from interviewer.core.models import COMPANIES, REVIEW_FLAGS, Area, Difficulty, InfoFlag, ReviewFlag, Verdict
 from interviewer.schemas.protocol import PROTOCOL_VERSION
 from interviewer.service.transcript import DERIVED_FLAGS
 from tests.api.conftest import make_settings
@@ -40,8 +40,10 @@ def test_meta_serves_the_backends_own_constants(tmp_path: Path) -> None:
 
 def test_every_flag_the_backend_can_emit_has_a_label_and_a_meaning(tmp_path: Path) -> None:
     flags = {f["name"]: f for f in meta(tmp_path)["flags"]}
-    # every review flag, every flag a transcript derives, and the LLM judge's dropped quotes
-    assert {f.value for f in ReviewFlag} | set(DERIVED_FLAGS) | {"quotes_dropped"} == set(flags)
+    # every review flag, every informational flag (thin evidence, dropped quotes, a cached grade),
+    # and every flag a transcript derives
+    expected = {f.value for f in ReviewFlag} | {f.value for f in InfoFlag} | set(DERIVED_FLAGS)
+    assert expected == set(flags) and {"quotes_dropped", "cached"} <= expected
     for name, f in flags.items():
         assert f["label"] and f["meaning"] and f["label"] != name
         assert f["provisional"] == (name in REVIEW_FLAGS)

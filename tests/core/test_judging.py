@@ -249,4 +249,6 @@ def test_a_quote_in_a_skipped_range_is_passed_over() -> None:
 
 def test_word_chunks_join_back_exactly() -> None:
     text = "  Two words\nand more. "
-    assert "".join(word_chunks(text)) == text and len(word_chunks(text)) == 5
+    assert word_chunks(text) == ["  Two ", "words\n", "and ", "more. "]
+    assert word_chunks(text, 3) == ["  Two words\nand ", "more. "]
+    assert word_chunks("   ") == ["   "] and word_chunks("") == []

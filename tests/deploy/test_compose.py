@@ -33,7 +33,8 @@ PASSWORD = "0123abcdef"
 def compose_config(**env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if k not in ("REDIS_PASSWORD", "INTERVIEWER_SITE")}
     return subprocess.run(
-        [*compose_command(), "-f", "docker-compose.yml", "--profile", "llm", "config"],
+        [*compose_command(), "-f", "docker-compose.yml", "--profile", "llm", "--profile", "graders",
+         "config"],
         cwd=REPO, env={**environ, "INTERVIEWER_ENV_FILE": "deploy/env.example", **env},
         capture_output=True, text=True, timeout=60,
     )
@@ -60,8 +61,10 @@ def volume_sources(service: dict[str, Any]) -> dict[str, str]:
 
 
 def app_services(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The services running the app image (the apps and `migrate`; not the graders)."""
     services = config["services"].items()
-    return {name: s for name, s in services if s.get("image") == "interviewer:latest"}
+    return {name: s for name, s in services
+            if s.get("image") == "interviewer:latest" and name != "grader"}
 
 
 def test_two_app_replicas_share_redis_and_have_a_healthcheck(config: dict[str, Any]) -> None:
@@ -115,6 +118,18 @@ def test_redis_persists_with_aof_on_a_named_volume(config: dict[str, Any]) -> No
     source = volume_sources(redis)["/data"]
     assert source in config["volumes"]
     assert "healthcheck" in redis
+
+
+def test_graders_are_their_own_scalable_service_behind_a_profile(config: dict[str, Any]) -> None:
+    grader = config["services"]["grader"]
+    assert grader["profiles"] == ["graders"] and grader["image"] == "interviewer:latest"
+    command = " ".join(grader["command"]) if isinstance(grader["command"], list) else grader["command"]
+    assert command == "interviewer grader"
+    assert grader["environment"]["INTERVIEWER_REDIS_URL"] == f"redis://:{PASSWORD}@redis:6379/0"
+    assert int(grader["deploy"]["replicas"]) >= 2
+    assert grader["depends_on"]["redis"]["condition"] == "service_healthy"
+    for app in (s for n, s in app_services(config).items() if n != "migrate"):
+        assert app["environment"]["INTERVIEWER_REMOTE_GRADERS"] == "false"  # off unless asked
 
 
 def test_the_llm_is_optional_behind_a_profile(config: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ import websockets
 from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
 from interviewer.adapters.store.sessions_redis import RedisSessionStore
 from interviewer.client import InterviewSocket, interview
-from interviewer.service.sessions import without_token
+from interviewer.service.messages import without_token
 from tests.conftest import REPO, RedisServer
 from tests.scaleout.procs import AppProcess
 

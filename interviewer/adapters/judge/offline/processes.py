@@ -1,0 +1,134 @@
+"""The offline judge in worker processes: grading leaves the process that serves the sockets.
+
+`INTERVIEWER_GRADER_PROCESSES=N` (N > 0) grades every answer in a pool of N spawned processes, each
+with its own copy of the packaged model and of the offline judge. The event loop's process only
+sends the work and streams the feedback back, so its sockets do not compete with grading for the
+GIL. A worker that dies mid-job (killed, out of memory) breaks the pool: the pool is rebuilt and
+the job graded again by a new worker, so the caller gets exactly one grade. More than `max_queue`
+answers waiting is refused with Busy (back-pressure, as in one process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from interviewer.core.models import Grade, Question, Rubric
+from interviewer.core.ports import FeedbackSink
+from interviewer.core.text import word_chunks
+from interviewer.errors import Busy
+
+log = logging.getLogger("interviewer.grader")
+
+ATTEMPTS = 3  # a job survives two broken pools (a worker killed twice under it) before it fails
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What a worker needs to build its own judge (picklable)."""
+
+    encoder_path: str | None = None
+    torch_threads: int = 0
+    verify: bool = False
+    verifier: str = "cross"
+
+
+_judge: Any = None  # the worker's OfflineJudge
+
+
+def _init_worker(config: WorkerConfig) -> None:
+    global _judge
+    import interviewer  # noqa: F401  (the offline environment: no hub downloads)
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
+    from interviewer.adapters.judge.offline.judge import OfflineJudge
+
+    if config.torch_threads:
+        import torch
+
+        torch.set_num_threads(config.torch_threads)
+    _judge = OfflineJudge(SentenceTransformerEncoder(config.encoder_path), max_concurrency=1,
+                          verify=config.verify, verifier=config.verifier)
+
+
+def _grade(question: Question, rubric: Rubric, answer: str) -> Grade:
+    assert _judge is not None, "worker not initialised"
+    grade: Grade = _judge.grade_sync(question=question, rubric=rubric, answer=answer)
+    return grade
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+class ProcessPoolJudge:
+    """Judge port: the offline judge run in a pool of worker processes."""
+
+    name = "offline"
+
+    def __init__(self, config: WorkerConfig, *, processes: int, max_queue: int = 512) -> None:
+        if processes < 1:
+            raise ValueError("the grader pool needs at least one process")
+        self.config, self.processes, self.max_queue = config, processes, max_queue
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+        self._waiting = 0
+        self.rebuilt = 0  # pools replaced after a worker died (for tests and metrics)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker, initargs=(self.config,),
+        )
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """A new pool for the one that broke (once, however many jobs saw it break)."""
+        with self._lock:
+            if self._pool is broken:
+                log.warning("grader.worker_died", extra={"processes": self.processes})
+                self._pool = self._new_pool()
+                self.rebuilt += 1
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def warm(self) -> list[int]:
+        """Start every worker and load its model now (blocking); their process ids."""
+        pool = self._pool
+        return sorted({f.result() for f in [pool.submit(_pid) for _ in range(4 * self.processes)]})
+
+    def pids(self) -> list[int]:
+        """The current workers' process ids (the pool's own table)."""
+        return sorted(getattr(self._pool, "_processes", None) or {})
+
+    async def grade(
+        self, *, question: Question, rubric: Rubric, answer: str,
+        on_feedback: FeedbackSink | None = None,
+    ) -> Grade:
+        if self._waiting >= self.max_queue:
+            raise Busy("the grader is at capacity; retry shortly", retry_after=1.0)
+        loop = asyncio.get_running_loop()
+        self._waiting += 1
+        try:
+            for attempt in range(1, ATTEMPTS + 1):
+                pool = self._pool
+                try:
+                    grade = await loop.run_in_executor(pool, _grade, question, rubric, answer)
+                    break
+                except BrokenProcessPool:
+                    await loop.run_in_executor(None, self._replace, pool)
+                    if attempt == ATTEMPTS:
+                        raise
+        finally:
+            self._waiting -= 1
+        if on_feedback is not None:
+            for chunk in word_chunks(grade.feedback, 4):
+                await on_feedback(chunk)
+        return grade
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
