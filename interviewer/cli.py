@@ -121,6 +121,8 @@ def grade(
             raise typer.BadParameter("give --answer (or --file)")
         body = GradeCreate(answer=text, question_id=question_id, question=question,
                            sample_answer=sample_answer)
+    if body.answer is None:
+        raise typer.BadParameter("code answers are graded by POST /v1/grade (the server runs the sandbox)")
     svc = build_services(get_settings())
     q, g = asyncio.run(grade_answer(svc, answer=body.answer, question_id=body.question_id,
                                     question=body.question, sample_answer=body.sample_answer))

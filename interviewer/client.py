@@ -265,6 +265,16 @@ class InterviewSocket:
             await self.send("answer.submit", text=text)
         return await self.recv_until("grade")
 
+    async def run_code(self, code: str) -> dict[str, Any]:
+        """Run code against the open coding question's public tests; returns the `code.result`."""
+        await self.send("code.run", code=code)
+        return await self.recv_until("code.result")
+
+    async def answer_code(self, code: str, explanation: str | None = None) -> dict[str, Any]:
+        """Submit a coding question's code (and explanation); returns its `grade`."""
+        await self.send("answer.submit", code=code, text=explanation)
+        return await self.recv_until("grade")
+
     async def resume(self, session_id: str, resume_token: str, last_seq: int) -> None:
         await self.send("resume", session_id=session_id, resume_token=resume_token, last_seq=last_seq)
 

@@ -4,7 +4,7 @@
 import { byId } from "./dom.js";
 import { ensureProfile } from "./history.js";
 import { ERROR_TEXT } from "./chat-messages.js";
-import { draftFor, model, rebuild, resetInterview, saveNow, saveSoon } from "./chat-model.js";
+import { codeDraftFor, codeOpen, draftFor, model, rebuild, resetInterview, saveNow, saveSoon } from "./chat-model.js";
 import { render } from "./chat-render.js";
 import { composerStatus, notice } from "./chat-status.js";
 
@@ -38,6 +38,10 @@ export function onInput() {
 
 export function submitAnswer() {
   if (!answering()) return;
+  if (codeOpen()) {
+    submitCode();
+    return;
+  }
   const turn = model.state.openTurn;
   const d = draftFor(turn);
   d.text = byId("answer").value;
@@ -55,6 +59,53 @@ export function submitAnswer() {
     composerStatus("Sending your answer…");
   } else {
     composerStatus("Offline: your answer is saved and will be sent when the connection is back.");
+  }
+  rebuild();
+  render();
+  saveNow();
+}
+
+/** The code editor changed: keep the code as the open question's draft. */
+export function onCodeInput(text) {
+  if (!codeOpen()) return;
+  codeDraftFor(model.state.openTurn).text = text;
+  saveSoon();
+}
+
+/** "Run tests": the code against the public tests (`code.run`); `code.result` answers. */
+export function runCode() {
+  if (!answering() || !codeOpen()) return;
+  const code = model.editor.text;
+  if (!code.trim()) {
+    byId("code-result").textContent = "Write some code first.";
+    return;
+  }
+  if (model.conn.send({ type: "code.run", code })) {
+    byId("run-button").disabled = true;
+    byId("code-result").textContent = "Running the public tests…";
+  } else {
+    byId("code-result").textContent = "Not connected: try again when the connection is back.";
+  }
+}
+
+/** A coding question's answer: the code (required) and the explanation typed below it (optional). */
+function submitCode() {
+  const turn = model.state.openTurn;
+  const code = model.editor.text;
+  if (!code.trim()) {
+    composerStatus("Write your code first, or skip the question.");
+    model.editor.focus();
+    return;
+  }
+  const d = draftFor(turn);
+  d.text = byId("answer").value;
+  model.data.answers[String(turn)] = d.text;
+  model.data.codes[String(turn)] = code;
+  model.submitRetried = false;
+  if (model.conn.send({ type: "answer.submit", code, text: d.text })) {
+    composerStatus("Sending your code…");
+  } else {
+    composerStatus("Offline: your code is saved and will be sent when the connection is back.");
   }
   rebuild();
   render();

@@ -1,6 +1,6 @@
 // What the chat does with the socket: each server message and error, (re)opening and final closes.
 
-import { byId, h } from "./dom.js";
+import { byId, h, replaceChildren } from "./dom.js";
 import { restartActions } from "./chat-past.js";
 import { draftFor, model, pendingTurn, rebuild, saveNow, saveSoon } from "./chat-model.js";
 import { render } from "./chat-render.js";
@@ -23,6 +23,7 @@ export function onMessage(msg) {
   if (data.resume && seq > data.resume.last_seq) data.resume.last_seq = seq;
   if (msg.type === "pong") return saveSoon();
   if (msg.type === "error") return onError(msg);
+  if (msg.type === "code.result") return showCodeResult(msg);
   if (msg.type === "session") {
     data.resume = { session_id: msg.session_id, resume_token: msg.resume_token, last_seq: seq };
     data.pendingStart = null;
@@ -83,12 +84,39 @@ function onError(msg) {
       if (pendingTurn() !== null
           && ["empty_answer", "answer_too_long", "invalid_message", "message_too_large"].includes(msg.code)) {
         delete data.answers[String(model.state.openTurn)]; // not accepted: let the candidate edit and retry
+        delete data.codes[String(model.state.openTurn)];
         rebuild();
         model.focusedTurn = null;
         render();
         saveNow();
       }
   }
+}
+
+const RUN_STATUS = {
+  passed: "All public tests passed.", failed: "Some public tests failed.",
+  timeout: "The run hit its time limit.", memory: "The run hit its memory limit.",
+  output_limit: "The code printed more than the output limit.", crashed: "The interpreter crashed.",
+  error: "The code did not load.",
+};
+
+/** A `code.result`: the public test groups, pass or fail with the reason, and what the code printed. */
+function showCodeResult(msg) {
+  byId("run-button").disabled = !(model.state.phase === "answering");
+  const box = byId("code-result");
+  if (msg.turn !== model.state.openTurn) return;
+  if (msg.error) {
+    replaceChildren(box, h("p", { class: "run-error", "data-error": msg.error },
+      msg.error === "busy" ? "A run is still in progress; wait for its result." : msg.message));
+    return;
+  }
+  const groups = msg.groups.map((g) => h("li", { class: g.ok ? "run-ok" : "run-fail", "data-group": g.name },
+    `${g.ok ? "✓" : "✗"} ${g.name}: ${g.passed}/${g.total} passed`, g.reason ? ` (${g.reason})` : ""));
+  replaceChildren(box,
+    h("p", { class: "run-status", "data-status": msg.status }, RUN_STATUS[msg.status] || msg.status),
+    h("ul", { class: "run-groups" }, groups),
+    msg.detail ? h("p", { class: "note" }, msg.detail) : null,
+    msg.output ? h("pre", { class: "run-output" }, msg.output) : null);
 }
 
 function onGradingFailed() {
@@ -116,7 +144,9 @@ export function onOpen(opens) {
       const submitted = data.answers[String(open)];
       if (submitted !== undefined) {
         model.submitRetried = true;
-        conn.send({ type: "answer.submit", text: submitted });
+        const code = data.codes[String(open)];
+        conn.send(typeof code === "string" ? { type: "answer.submit", code, text: submitted }
+          : { type: "answer.submit", text: submitted });
       }
     }
     saveNow();

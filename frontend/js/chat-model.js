@@ -4,11 +4,12 @@
 import { buildState } from "./state.js";
 import * as store from "./store.js";
 
-const data = store.load(); // {log, answers, draft, pendingStart, resume, asked}
+const data = store.load(); // {log, answers, draft, pendingStart, resume, asked, codes, codeDraft}
 
 export const model = {
   data,
-  state: buildState(data.log, data.answers),
+  state: buildState(data.log, data.answers, data.codes),
+  editor: null, // the CodeEditor of coding questions (code-editor.js), made at boot
   view: null, // the ChatView of the transcript (chat-render.js), made at boot
   conn: null, // the websocket Connection, made at boot
   candidate: null, // {session} when opened from a candidate link: no start screen, no REST calls
@@ -23,7 +24,7 @@ export const model = {
 
 /** Derive the chat again from the log and the submitted answers. */
 export function rebuild() {
-  model.state = buildState(model.data.log, model.data.answers);
+  model.state = buildState(model.data.log, model.data.answers, model.data.codes);
 }
 
 /** The open question's turn when its answer was submitted here and not yet accepted, else null. */
@@ -41,6 +42,19 @@ export function draftFor(turn) {
   return data.draft;
 }
 
+/** The open coding question's code as typed here (its starter code at first). */
+export function codeDraftFor(turn, starter = "") {
+  const { data } = model;
+  if (!data.codeDraft || data.codeDraft.turn !== turn) data.codeDraft = { turn, text: starter };
+  return data.codeDraft;
+}
+
+/** The open question asks for code (`kind_of_answer: "code"`). */
+export function codeOpen() {
+  const { state } = model;
+  return state.phase === "answering" && state.latest?.question?.kind_of_answer === "code";
+}
+
 export function saveSoon() {
   clearTimeout(model.timers.save);
   model.timers.save = setTimeout(saveNow, 120);
@@ -53,6 +67,7 @@ export function saveNow() {
 
 /** Forget the interview held here and start over with `fields` (e.g. a pending `start`). */
 export function resetInterview(fields = {}) {
-  Object.assign(model.data, { log: [], answers: {}, draft: null, resume: null, asked: {}, pendingStart: null }, fields);
+  Object.assign(model.data, { log: [], answers: {}, draft: null, resume: null, asked: {}, pendingStart: null,
+    codes: {}, codeDraft: null }, fields);
   rebuild();
 }

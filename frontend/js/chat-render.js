@@ -3,7 +3,7 @@
 
 import { byId } from "./dom.js";
 import { downloadReport, loadHistory, practise, restart } from "./chat-past.js";
-import { draftFor, model, pendingTurn } from "./chat-model.js";
+import { codeDraftFor, codeOpen, draftFor, model, pendingTurn } from "./chat-model.js";
 import { composerStatus, setConnection, show } from "./chat-status.js";
 import * as store from "./store.js";
 import { renderSummary } from "./summary.js";
@@ -54,13 +54,15 @@ function renderComposer(submitting) {
   byId("composer").dataset.turn = answering ? String(state.openTurn) : "";
   const limit = state.session?.limits?.max_answer_chars;
   if (limit) box.maxLength = limit;
+  const coding = renderCodeBox(answering);
   if (answering) {
     const d = draftFor(state.openTurn);
     if (box.value !== d.text && model.focusedTurn !== state.openTurn) box.value = d.text;
     if (model.focusedTurn !== state.openTurn) {
       model.focusedTurn = state.openTurn;
       composerStatus("");
-      box.focus();
+      if (coding) model.editor.focus();
+      else box.focus();
     }
   } else if (queued && (state.phase === "grading" || submitting)) {
     composerStatus(`The grader is busy: your answer is number ${queued.position} in the queue `
@@ -70,6 +72,29 @@ function renderComposer(submitting) {
   } else if (state.phase === "waiting") {
     composerStatus(state.session ? "Preparing the next question…" : "Starting the interview…");
   }
+}
+
+/**
+ * The code editor, "Run tests" and the run's result, shown while a coding question is open; the
+ * answer box below it is then the optional explanation. Returns whether a coding question is open.
+ */
+function renderCodeBox(answering) {
+  const { state } = model;
+  const q = state.latest?.question;
+  const coding = codeOpen();
+  byId("code-box").hidden = !coding;
+  byId("answer-label").textContent = coding ? "Explain your solution (optional)" : "Your answer";
+  model.editor.setEnabled(coding && answering);
+  byId("run-button").disabled = !(coding && answering);
+  if (!coding) return false;
+  if (byId("code-box").dataset.turn !== String(state.openTurn)) {
+    byId("code-box").dataset.turn = String(state.openTurn);
+    model.editor.text = codeDraftFor(state.openTurn, q.code?.starter || "").text;
+    byId("code-result").textContent = "";
+    const tests = q.code?.public_tests || [];
+    byId("code-tests").textContent = tests.length ? `Public tests: ${tests.join(", ")}` : "";
+  }
+  return true;
 }
 
 /** The optional per-question timer: time since the question was first shown here. */

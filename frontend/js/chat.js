@@ -3,13 +3,16 @@
 // interview, the interview stored in this tab, or the start form. The state lives in chat-model.js.
 
 import { byId } from "./dom.js";
-import { askToEnd, begin, keepGoing, onInput, onShortcut, simple, startInterview, submitAnswer } from "./chat-actions.js";
+import {
+  askToEnd, begin, keepGoing, onCodeInput, onInput, onShortcut, runCode, simple, startInterview, submitAnswer,
+} from "./chat-actions.js";
 import { onFinalClose, onMessage, onOpen } from "./chat-messages.js";
 import { model, saveNow } from "./chat-model.js";
 import { loadHistory, openPast } from "./chat-past.js";
 import { render } from "./chat-render.js";
 import { notice, setConnection, show } from "./chat-status.js";
 import { loadMeta } from "./meta.js";
+import { CodeEditor } from "./code-editor.js";
 import { ChatView } from "./render.js";
 import { Connection, socketUrl } from "./socket.js";
 import { setupStart } from "./start.js";
@@ -57,6 +60,7 @@ function wireControls() {
     ev.preventDefault();
     submitAnswer();
   });
+  byId("run-button").addEventListener("click", runCode);
   byId("skip-button").addEventListener("click", () => simple("skip", "Skipped."));
   byId("end-button").addEventListener("click", askToEnd);
   byId("end-yes").addEventListener("click", () => {
@@ -74,6 +78,7 @@ function wireControls() {
 async function main() {
   await loadMeta();
   model.view = new ChatView(byId("chat"));
+  model.editor = new CodeEditor(byId("code-editor"), { label: "Your code", onChange: onCodeInput, onSubmit: submitAnswer });
   model.conn = new Connection(socketUrl(), {
     onOpen, onMessage, onFinalClose,
     onStatus: (s) => { if (!model.state.summary) setConnection(s); },

@@ -151,7 +151,9 @@ export class TurnView {
     this.answer.classList.remove("skipped");
     if (t.answer !== null) {
       const status = !t.accepted ? (pending ? "Sending…" : "Not sent yet") : !t.grade ? "Grading…" : null;
-      replaceChildren(this.answer, h("p", { class: "meta" }, "Your answer", status ? ` · ${status}` : ""), answerBody(t));
+      replaceChildren(this.answer, h("p", { class: "meta" }, "Your answer", status ? ` · ${status}` : ""),
+        t.code !== null ? h("pre", { class: "code-answer", "aria-label": "Your code" }, t.code) : null,
+        t.code === null || t.answer ? answerBody(t) : null);
     } else if (t.accepted) {
       replaceChildren(this.answer, h("p", { class: "meta" }, `Answer received (${t.accepted.chars} characters)`),
         t.grade ? quotesOnly(t.grade) : null);

@@ -15,6 +15,7 @@ export function readChoices() {
   if (company) msg.company = company;
   if (difficulty) msg.difficulty = difficulty;
   if (topics.length) msg.topics = topics;
+  if (byId("include-code").checked) msg.include_code = true;
   return msg;
 }
 

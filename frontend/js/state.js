@@ -20,12 +20,12 @@ export function lastSeq(log) {
 function newTurn(q) {
   return {
     turn: q.turn, question: q, kind: q.kind, index: q.index, total: q.total,
-    accepted: null, feedback: "", grade: null, answer: null, skipped: false, followups: [],
+    accepted: null, feedback: "", grade: null, answer: null, code: null, skipped: false, followups: [],
   };
 }
 
 /** Derive everything the UI shows from the log. */
-export function buildState(log, answers = {}) {
+export function buildState(log, answers = {}, codes = {}) {
   const state = {
     session: null, turns: new Map(), threads: [], summary: null, latest: null,
     progress: null, phase: "idle", openTurn: null,
@@ -78,6 +78,8 @@ export function buildState(log, answers = {}) {
   for (const t of state.turns.values()) {
     const local = answers[String(t.turn)];
     t.answer = typeof local === "string" ? local : null;
+    const code = codes[String(t.turn)];
+    t.code = typeof code === "string" ? code : null;
     const later = state.latest && state.latest.turn > t.turn;
     t.skipped = !t.accepted && (later || !!state.summary);
   }
@@ -126,5 +128,6 @@ export function evidenceSegments(text, criteria) {
 export function answerMatches(turn) {
   if (turn.answer === null) return false;
   if (!turn.accepted) return true;
-  return Array.from(turn.answer).length === turn.accepted.chars;
+  const code = turn.code === null ? 0 : Array.from(turn.code).length; // a code answer counts its code too
+  return Array.from(turn.answer).length === turn.accepted.chars - code;
 }

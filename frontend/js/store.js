@@ -1,5 +1,5 @@
-// sessionStorage persistence: the message log, the submitted answers, the draft, the resume keys
-// and when each question was first shown (for the optional timer).
+// sessionStorage persistence: the message log, the submitted answers (and code), the drafts, the resume
+// keys and when each question was first shown (for the optional timer).
 
 const KEY = "interviewer.v1";
 
@@ -22,6 +22,8 @@ export function load() {
     pendingStart: saved?.pendingStart || null,
     resume: saved?.resume && typeof saved.resume === "object" ? saved.resume : null,
     asked: saved?.asked && typeof saved.asked === "object" ? saved.asked : {},
+    codes: saved?.codes && typeof saved.codes === "object" ? saved.codes : {},
+    codeDraft: saved?.codeDraft && typeof saved.codeDraft === "object" ? saved.codeDraft : null,
   };
 }
 
@@ -30,7 +32,7 @@ export function save(data) {
   try {
     window.sessionStorage.setItem(KEY, JSON.stringify({
       log: data.log, answers: data.answers, draft: data.draft, pendingStart: data.pendingStart,
-      resume: data.resume, asked: data.asked,
+      resume: data.resume, asked: data.asked, codes: data.codes, codeDraft: data.codeDraft,
     }));
   } catch {
     // quota or privacy mode: the live chat still works, only reload recovery is lost

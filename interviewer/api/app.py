@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -50,6 +53,17 @@ CSP = (
     "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
+
+
+_IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>', re.S)
+
+
+def page_csp(html: str) -> str:
+    """A page's CSP: its inline import maps (the code editor's modules) allowed by their sha256, no
+    other inline script."""
+    digests = [hashlib.sha256(m.encode()).digest() for m in _IMPORT_MAP.findall(html)]
+    allowed = [f"'sha256-{base64.b64encode(d).decode()}'" for d in digests]
+    return CSP.replace("script-src 'self'", " ".join(["script-src 'self'", *allowed]))
 
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -228,7 +242,7 @@ def _mount_frontend(app: FastAPI, root: Path) -> None:
         path = root / name
         if not path.is_file():
             raise NotFound(f"{name} is not installed (frontend dir {root})")
-        return FileResponse(path, headers={"Content-Security-Policy": CSP})
+        return FileResponse(path, headers={"Content-Security-Policy": page_csp(path.read_text("utf-8"))})
 
     @app.get("/", include_in_schema=False)
     def index() -> Response:

@@ -9,6 +9,7 @@ from interviewer.api.deps import Grader, IdempotencyKey, ServicesDep
 from interviewer.schemas.interviews import GradeBatchCreate, GradeBatchItem, GradeBatchRead
 from interviewer.schemas.protocol import GradeBody
 from interviewer.schemas.rest import ErrorBody, GradeCreate, errors
+from interviewer.service.code_grading import grade_code_submission
 from interviewer.service.grading import GradeItem, grade_answer, grade_many
 from interviewer.service.idempotency import Outcome, idempotent
 from interviewer.service.messages import grade_body
@@ -25,13 +26,18 @@ def _reply(out: Outcome) -> Response:
 async def grade(
     body: GradeCreate, svc: ServicesDep, principal: Grader, idempotency_key: IdempotencyKey = None
 ) -> Response:
-    """Grade one answer; the response has the same shape as the websocket `grade` message."""
+    """Grade one answer (or code); the response has the same shape as the websocket `grade` message."""
 
     async def run() -> Outcome:
-        q, g = await grade_answer(
-            svc, answer=body.answer, question_id=body.question_id, question=body.question,
-            sample_answer=body.sample_answer,
-        )
+        if body.problem_id is not None and body.code is not None:
+            q, g = await grade_code_submission(svc, problem_id=body.problem_id, code=body.code,
+                                               explanation=body.explanation or "")
+        else:
+            assert body.answer is not None  # checked by GradeCreate
+            q, g = await grade_answer(
+                svc, answer=body.answer, question_id=body.question_id, question=body.question,
+                sample_answer=body.sample_answer,
+            )
         return Outcome(200, grade_body(g, svc.rubric_for(q)).model_dump(mode="json"))
 
     return _reply(await idempotent(svc, principal=principal, endpoint="grade", key=idempotency_key,
@@ -45,7 +51,7 @@ async def grade_batch(
     """Grade up to 100 answers; each item has its grade or its own error, in request order."""
 
     async def run() -> Outcome:
-        items = [GradeItem(i.answer, i.question_id, i.question, i.sample_answer) for i in body.items]
+        items = [GradeItem(i.answer or "", i.question_id, i.question, i.sample_answer) for i in body.items]
         out: list[GradeBatchItem] = []
         for n, r in enumerate(await grade_many(svc, items=items)):
             if isinstance(r, tuple):

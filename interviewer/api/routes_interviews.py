@@ -52,7 +52,7 @@ async def create(
                        for q in body.questions or []],
             company=body.company, difficulty=body.difficulty, topics=body.topics,
             num_questions=body.num_questions, max_followups=body.max_followups,
-            candidate_ref=body.candidate_ref,
+            candidate_ref=body.candidate_ref, include_code=body.include_code,
         )
         out = InterviewCreated(session_id=made.session_id, candidate_token=made.candidate_token,
                                ws_url=made.ws_url, candidate_url=made.candidate_url, total=made.total)

@@ -15,7 +15,14 @@ from interviewer import metrics
 from interviewer.api.deps import client_ip, get_admin, get_limiter, get_registry, get_services
 from interviewer.api.inputs import check_text
 from interviewer.api.live_sockets import LiveSockets
-from interviewer.core.state import AnswerDelta, AnswerSubmitted, Ended, InterviewConfig, Skipped
+from interviewer.core.state import (
+    AnswerDelta,
+    AnswerSubmitted,
+    CodeRunRequested,
+    Ended,
+    InterviewConfig,
+    Skipped,
+)
 from interviewer.errors import (
     IdleTimeout,
     InterviewerError,
@@ -34,6 +41,7 @@ from interviewer.schemas.protocol import (
     CLIENT_TYPES,
     AnswerDeltaMsg,
     AnswerSubmitMsg,
+    CodeRunMsg,
     EndMsg,
     ErrorMsg,
     PingMsg,
@@ -129,7 +137,7 @@ def config_from(msg: Start, svc: Services) -> InterviewConfig:
     return build_config(
         svc, company=msg.company, difficulty=msg.difficulty, topics=msg.topics,
         num_questions=msg.num_questions, max_followups=msg.max_followups,
-        fixed=len(msg.question_ids or []),
+        fixed=len(msg.question_ids or []), include_code=msg.include_code,
     )
 
 
@@ -311,7 +319,9 @@ class Connection:
             case AnswerDeltaMsg():
                 await runner.handle(AnswerDelta(msg.text, now))
             case AnswerSubmitMsg():
-                await runner.handle(AnswerSubmitted(msg.text, now))
+                await runner.handle(AnswerSubmitted(msg.text, now, code=msg.code))
+            case CodeRunMsg():
+                await runner.handle(CodeRunRequested(msg.code, now))
             case SkipMsg():
                 await runner.handle(Skipped(now))
             case EndMsg():

@@ -10,8 +10,10 @@ from interviewer.core.state import (
     AcceptAnswer,
     Action,
     AnswerDelta,
+    AnswerKind,
     AnswerSubmitted,
     AskQuestion,
+    CodeRunRequested,
     EmitGrade,
     Ended,
     Event,
@@ -24,6 +26,7 @@ from interviewer.core.state import (
     Phase,
     PlannedQuestion,
     Reject,
+    RunCode,
     SelectFollowUp,
     Skipped,
     Turn,
@@ -53,6 +56,8 @@ def step(state: InterviewState, event: Event) -> Step:
             return _delta(state, event)
         case AnswerSubmitted():
             return _submit(state, event)
+        case CodeRunRequested():
+            return _run_code(state, event)
         case GradeReady():
             return _graded(state, event)
         case FollowUpChosen():
@@ -91,7 +96,7 @@ def _ask_main(state: InterviewState, plan_index: int, at: float) -> Step:
     turn = Turn(
         index=len(state.turns), main_index=plan_index + 1, question_id=q.question_id,
         kind=TurnKind.MAIN, text=q.text, topic=q.topic, difficulty=q.difficulty,
-        companies=q.companies, asked_at=at,
+        companies=q.companies, asked_at=at, kind_of_answer=q.kind_of_answer,
     )
     state = replace(state, turns=(*state.turns, turn), phase=Phase.ASKING)
     return state, [AskQuestion(turn, total=len(state.plan))]
@@ -138,6 +143,8 @@ def _submit(state: InterviewState, event: AnswerSubmitted) -> Step:
         busy = state.phase in (Phase.GRADING, Phase.SELECTING)
         msg = "the previous answer is still being graded" if busy else "no open question"
         return state, [Reject("invalid_state", msg)]
+    if turn.kind_of_answer is AnswerKind.CODE or event.code is not None:
+        return _submit_code(state, turn, event)
     text = event.text if event.text is not None else turn.draft
     if len(text) > state.config.max_answer_chars:
         return state, [Reject(
@@ -153,6 +160,49 @@ def _submit(state: InterviewState, event: AnswerSubmitted) -> Step:
         AcceptAnswer(turn.index, turn.question_id, len(text)),
         GradeAnswer(turn.index, turn.question_id, text, turn.criterion_id),
     ]
+
+
+def _code_refusal(state: InterviewState, turn: Turn | None, code: str | None) -> Reject | None:
+    """Why code cannot be taken for this turn, or None."""
+    if turn is not None and turn.kind_of_answer is not AnswerKind.CODE:
+        return Reject("invalid_message", "this question takes a written answer, not code")
+    if code is None or not code.strip():
+        return Reject("empty_answer", "the code is empty; send the code of your solution")
+    if len(code) > state.config.max_code_chars:
+        return Reject("answer_too_long", f"code is limited to {state.config.max_code_chars} characters "
+                      f"(got {len(code)}); nothing was taken")
+    return None
+
+
+def _submit_code(state: InterviewState, turn: Turn, event: AnswerSubmitted) -> Step:
+    """A coding question's answer: the code (required) and an optional written explanation."""
+    refused = _code_refusal(state, turn, event.code)
+    if refused is not None:
+        return state, [refused]
+    assert event.code is not None
+    text = event.text if event.text is not None else turn.draft
+    if len(text) > state.config.max_answer_chars:
+        return state, [Reject(
+            "answer_too_long", f"the explanation is limited to {state.config.max_answer_chars} "
+            f"characters (got {len(text)}); nothing was submitted")]
+    turn = replace(turn, answer=text, draft=text, code=event.code, submitted_at=event.at,
+                   status=TurnStatus.GRADING)
+    state = replace(_replace_turn(state, turn), phase=Phase.GRADING)
+    return state, [
+        AcceptAnswer(turn.index, turn.question_id, len(event.code) + len(text)),
+        GradeAnswer(turn.index, turn.question_id, text, turn.criterion_id, code=event.code),
+    ]
+
+
+def _run_code(state: InterviewState, event: CodeRunRequested) -> Step:
+    """A run of the public tests while a coding question is open; the state does not change."""
+    turn = _open_turn(state)
+    if turn is None:
+        return state, [Reject("invalid_state", "no coding question is open")]
+    refused = _code_refusal(state, turn, event.code)
+    if refused is not None:
+        return state, [refused]
+    return state, [RunCode(turn.index, turn.question_id, event.code)]
 
 
 def _main_of(state: InterviewState, turn: Turn) -> Turn:
@@ -181,6 +231,8 @@ def _candidates(state: InterviewState, main: Turn) -> tuple[str, ...]:
 def _maybe_select(state: InterviewState, turn: Turn, at: float) -> Step:
     main = _main_of(state, turn)
     if state.end_requested or _followups_of(state, main) >= state.config.max_followups:
+        return _advance(state, at)
+    if main.kind_of_answer is AnswerKind.CODE:  # a coding question is not followed up (yet)
         return _advance(state, at)
     candidates = _candidates(state, main)
     if not candidates:

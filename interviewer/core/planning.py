@@ -6,8 +6,9 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 
-from interviewer.core.models import Question
-from interviewer.core.state import InterviewConfig, PlannedQuestion
+from interviewer.core.code import CodeProblem
+from interviewer.core.models import Difficulty, Question
+from interviewer.core.state import AnswerKind, InterviewConfig, PlannedQuestion
 
 
 def matches(q: Question, *, company: str | None, difficulty: str | None, topics: Sequence[str]) -> bool:
@@ -43,3 +44,23 @@ def plan_questions(
             if by_topic[t] and len(chosen) < config.num_questions:
                 chosen.append(by_topic[t].pop())
     return tuple(planned(q) for q in chosen)
+
+
+def planned_code(p: CodeProblem) -> PlannedQuestion:
+    """A coding problem as a main question (its statement is the question's text)."""
+    return PlannedQuestion(p.id, p.statement.strip(), p.topic, Difficulty.MEDIUM.value, (),
+                           kind_of_answer=AnswerKind.CODE)
+
+
+def with_code(
+    plan: tuple[PlannedQuestion, ...], problems: Sequence[CodeProblem], config: InterviewConfig,
+    seed: int,
+) -> tuple[PlannedQuestion, ...]:
+    """The plan with one coding problem as its last question (on the chosen topics when one is),
+    in place of the last written question when the plan is full; unchanged if it has one already."""
+    if not problems or any(q.kind_of_answer is AnswerKind.CODE for q in plan):
+        return plan
+    pool = [p for p in problems if p.topic in config.topics] or list(problems)
+    chosen = random.Random(seed).choice(sorted(pool, key=lambda p: p.id))
+    keep = plan if len(plan) < config.num_questions else plan[: config.num_questions - 1]
+    return (*keep, planned_code(chosen))

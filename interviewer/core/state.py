@@ -15,6 +15,13 @@ class Phase(StrEnum):
     FINISHED = "finished"
 
 
+class AnswerKind(StrEnum):
+    """What a question asks for: a written answer, or code (a coding problem, plus an explanation)."""
+
+    TEXT = "text"
+    CODE = "code"
+
+
 class TurnStatus(StrEnum):
     ASKED = "asked"
     GRADING = "grading"
@@ -30,6 +37,8 @@ class InterviewConfig:
     num_questions: int = 3
     max_followups: int = 1
     max_answer_chars: int = 8000
+    max_code_chars: int = 65536
+    include_code: bool = False  # one of the questions is a coding problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,7 @@ class PlannedQuestion:
     topic: str
     difficulty: str
     companies: tuple[str, ...]
+    kind_of_answer: AnswerKind = AnswerKind.TEXT
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +73,8 @@ class Turn:
     graded_at: float | None = None
     status: TurnStatus = TurnStatus.ASKED
     grade: Grade | None = None
+    kind_of_answer: AnswerKind = AnswerKind.TEXT
+    code: str | None = None  # a code answer as submitted (`answer` is then its explanation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +129,15 @@ class AnswerDelta:
 class AnswerSubmitted:
     text: str | None
     at: float
+    code: str | None = None  # a coding question's answer; `text` is then the optional explanation
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRunRequested:
+    """The candidate asks to run code against the open coding question's public tests."""
+
+    code: str
+    at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +169,7 @@ class Ended:
     at: float
 
 
-Event = AnswerDelta | AnswerSubmitted | GradeReady | FollowUpChosen | Skipped | Ended
+Event = AnswerDelta | AnswerSubmitted | CodeRunRequested | GradeReady | FollowUpChosen | Skipped | Ended
 
 
 # ---- actions (outputs) ----
@@ -175,6 +196,16 @@ class GradeAnswer:
     question_id: str
     answer: str
     criterion_id: str | None = None  # a follow-up is graded against this concept alone
+    code: str | None = None  # a code answer: graded by its tests, `answer` (explanation) by the judge
+
+
+@dataclass(frozen=True, slots=True)
+class RunCode:
+    """Run code against the public tests of the open coding question (nothing in the state changes)."""
+
+    turn_index: int
+    question_id: str
+    code: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,4 +234,5 @@ class Reject:
     message: str
 
 
-Action = AskQuestion | AcceptAnswer | GradeAnswer | SelectFollowUp | EmitGrade | Finish | Reject
+Action = (AskQuestion | AcceptAnswer | GradeAnswer | RunCode | SelectFollowUp | EmitGrade | Finish
+          | Reject)

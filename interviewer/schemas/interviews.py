@@ -39,6 +39,7 @@ class InterviewCreate(BaseModel):
     num_questions: int | None = Field(None, ge=1, le=50)
     max_followups: int | None = Field(None, ge=0, le=3)
     candidate_ref: str | None = Field(None, max_length=200, description="your reference for the candidate")
+    include_code: bool = Field(False, description="make the last question a coding problem (protocol.md)")
 
     @model_validator(mode="after")
     def _one_source(self) -> InterviewCreate:
@@ -88,6 +89,12 @@ class GradeBatchCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     items: list[GradeCreate] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _no_code(self) -> GradeBatchCreate:
+        if any(i.problem_id is not None for i in self.items):
+            raise ValueError("code answers are graded one at a time: POST /v1/grade with problem_id")
+        return self
 
 
 class GradeBatchItem(BaseModel):

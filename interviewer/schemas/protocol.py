@@ -28,6 +28,8 @@ class Start(_ClientMsg):
     session_id: str | None = Field(None, max_length=64)
     # An anonymous candidate profile (POST /v1/candidate/profile): the session joins its history.
     profile: str | None = Field(None, max_length=100)
+    # Make one of the questions a coding question (a problem on the chosen topics when there is one).
+    include_code: bool = False
 
 
 class AnswerDeltaMsg(_ClientMsg):
@@ -35,9 +37,20 @@ class AnswerDeltaMsg(_ClientMsg):
     text: str
 
 
+MAX_CODE_CHARS = 65536
+
+
 class AnswerSubmitMsg(_ClientMsg):
     type: Literal["answer.submit"]
-    text: str | None = None
+    text: str | None = None  # for a coding question: the written explanation (optional)
+    code: str | None = Field(None, max_length=MAX_CODE_CHARS)  # a coding question's answer
+
+
+class CodeRunMsg(_ClientMsg):
+    """Run code against the open coding question's public tests; answered by `code.result`."""
+
+    type: Literal["code.run"]
+    code: str = Field(max_length=MAX_CODE_CHARS)
 
 
 class SkipMsg(_ClientMsg):
@@ -60,10 +73,10 @@ class PingMsg(_ClientMsg):
 
 
 ClientMessage = Annotated[
-    Start | AnswerDeltaMsg | AnswerSubmitMsg | SkipMsg | EndMsg | ResumeMsg | PingMsg,
+    Start | AnswerDeltaMsg | AnswerSubmitMsg | CodeRunMsg | SkipMsg | EndMsg | ResumeMsg | PingMsg,
     Field(discriminator="type"),
 ]
-CLIENT_TYPES = ("start", "answer.delta", "answer.submit", "skip", "end", "resume", "ping")
+CLIENT_TYPES = ("start", "answer.delta", "answer.submit", "code.run", "skip", "end", "resume", "ping")
 client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 
 # ---- server -> client ----
@@ -84,6 +97,16 @@ class SessionMsg(_ServerMsg):
     limits: dict[str, float] = Field(default_factory=dict)
 
 
+class CodeQuestionOut(BaseModel):
+    """What a client needs to show a coding question (its statement is the question's `text`)."""
+
+    title: str
+    entry: str = Field(description="The function the code must define")
+    starter: str = Field(description="Starter code to put in the editor")
+    public_tests: list[str] = Field(description="Test groups `code.run` runs")
+    hidden_tests: list[str] = Field(description="Further groups the grade runs (names only)")
+
+
 class QuestionMsg(_ServerMsg):
     type: Literal["question"] = "question"
     question_id: str
@@ -97,6 +120,9 @@ class QuestionMsg(_ServerMsg):
     turn: int
     parent_question_id: str | None = None
     concept: str | None = None
+    # Added within v1: "code" asks for code (`code.run`, `answer.submit` with `code`); `code` is set then.
+    kind_of_answer: Literal["text", "code"] = "text"
+    code: CodeQuestionOut | None = None
 
 
 class AnswerAcceptedMsg(_ServerMsg):
@@ -200,6 +226,33 @@ class SummaryMsg(_ServerMsg):
     recovered: list[ConceptOut] = Field(default_factory=list)
     answered: int = 0
     skipped: int = 0
+
+
+RunStatusOut = Literal["passed", "failed", "timeout", "memory", "output_limit", "crashed", "error"]
+
+
+class CodeGroupOut(BaseModel):
+    name: str
+    hidden: bool
+    passed: int
+    total: int
+    ok: bool
+    reason: str = ""  # why the group failed (a hidden test's inputs are never shown)
+
+
+class CodeResultMsg(_ServerMsg):
+    """The outcome of `code.run` (public tests only); `error` set when nothing ran (added within v1)."""
+
+    type: Literal["code.result"] = "code.result"
+    question_id: str
+    turn: int
+    status: RunStatusOut | None = None
+    groups: list[CodeGroupOut] = Field(default_factory=list)
+    output: str = ""
+    detail: str = ""
+    error: str | None = None  # sandbox_unavailable | busy | ...
+    message: str = ""
+    retry_after: float | None = None
 
 
 class ErrorMsg(_ServerMsg):

@@ -79,23 +79,34 @@ class QuestionList(BaseModel):
 
 
 class GradeCreate(BaseModel):
-    """Either a bank question (`question_id`) or a partner's own (`question` + `sample_answer`)."""
+    """A bank question (`question_id`), a partner's own (`question` + `sample_answer`), or a code
+    answer to a bank coding problem (`problem_id` + `code`, optional `explanation`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    answer: str = Field(description="The candidate's answer (limit: INTERVIEWER_MAX_ANSWER_CHARS)")
+    answer: str | None = Field(
+        None, description="The candidate's answer (limit: INTERVIEWER_MAX_ANSWER_CHARS), unless code")
     question_id: str | None = Field(None, max_length=200)
     question: str | None = Field(None, min_length=3, max_length=4000)
     sample_answer: str | None = Field(None, min_length=3, max_length=8000)
+    problem_id: str | None = Field(None, max_length=200, description="A coding problem (/v1/code/problems)")
+    code: str | None = Field(None, max_length=65536, description="The solution to `problem_id` (Python)")
+    explanation: str | None = Field(None, description="The written explanation of the code (optional; "
+                                    "limit: INTERVIEWER_MAX_ANSWER_CHARS)")
 
     @model_validator(mode="after")
     def _one_source(self) -> GradeCreate:
         bank = self.question_id is not None
         adhoc = self.question is not None or self.sample_answer is not None
-        if bank == adhoc:
-            raise ValueError("give either question_id, or question and sample_answer")
+        code = self.problem_id is not None or self.code is not None or self.explanation is not None
+        if bank + adhoc + code != 1:
+            raise ValueError("give either question_id, or question and sample_answer, or problem_id and code")
         if adhoc and (self.question is None or self.sample_answer is None):
             raise ValueError("an ad-hoc question needs both question and sample_answer")
+        if code and (self.problem_id is None or self.code is None or self.answer is not None):
+            raise ValueError("a code answer needs problem_id and code (and `explanation`, not `answer`)")
+        if not code and self.answer is None:
+            raise ValueError("answer is required")
         return self
 
 

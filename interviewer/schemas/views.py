@@ -35,6 +35,8 @@ class TurnRead(BaseModel):
     concept: str | None = None
     status: Literal["asked", "grading", "graded", "skipped"]
     answer: str | None = None
+    code: str | None = Field(None, description="a coding question's submitted code (`answer` is then "
+                             "its written explanation)")
     asked_at: float
     submitted_at: float | None = None
     graded_at: float | None = None

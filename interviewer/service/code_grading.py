@@ -6,6 +6,12 @@ from dataclasses import dataclass
 
 from interviewer.core.code import CodeLimits, CodeProblem, GroupOutcome, RunStatus, weighted_score
 from interviewer.core.code_check import compare
+from interviewer.core.code_grade import code_question, combine, explanation_rubric
+from interviewer.core.models import Grade, Question
+from interviewer.core.ports import FeedbackSink
+from interviewer.errors import AnswerTooLong
+from interviewer.service.container import Services
+from interviewer.service.grading import judge
 from interviewer.service.ports import CodeRunner
 
 
@@ -69,3 +75,29 @@ async def grade_code(
         status = RunStatus.PASSED if all_ok else RunStatus.FAILED
     return CodeGrade(problem.id, status, weighted_score(outcomes), tuple(outcomes), result.output,
                      result.detail)
+
+
+async def grade_code_answer(
+    svc: Services, *, problem: CodeProblem, code: str, explanation: str,
+    on_feedback: FeedbackSink | None = None,
+) -> Grade:
+    """A code answer's grade: all test groups (weighted) in the sandbox, and the configured judge on
+    the written explanation against the problem's explanation rubric (core.code_grade)."""
+    tests = await grade_code(svc.code_runner, problem, code, include_hidden=True)
+    written: Grade | None = None
+    if explanation.strip():
+        written = await judge(svc, question=code_question(problem), rubric=explanation_rubric(problem),
+                              answer=explanation, on_feedback=on_feedback, check_topic=False)
+    return combine(problem, tests.status, tests.groups, written)
+
+
+async def grade_code_submission(
+    svc: Services, *, problem_id: str, code: str, explanation: str
+) -> tuple[Question, Grade]:
+    """`POST /v1/grade` with code: a bank coding problem's answer, graded as in an interview."""
+    limit = svc.settings.max_answer_chars
+    if len(explanation) > limit:
+        raise AnswerTooLong(f"explanations are limited to {limit} characters (got {len(explanation)})")
+    problem = svc.code_bank.get(problem_id)
+    grade = await grade_code_answer(svc, problem=problem, code=code, explanation=explanation)
+    return code_question(problem), grade

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
+from interviewer.core.code_grade import code_question
 from interviewer.core.models import Question, Rubric, content_digest
 from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever
 from interviewer.errors import NotFound
@@ -99,9 +100,13 @@ class Services:
         return await asyncio.to_thread(self.rubric_for, question)
 
     async def question_for(self, org_id: str, question_id: str) -> Question:
-        """A bank question, else the org's own question (with its derived rubric attached)."""
+        """A bank question, a coding problem, else the org's own question (with its derived rubric)."""
         try:
             return self.bank.get(question_id)
+        except NotFound:
+            pass
+        try:
+            return code_question(self.code_bank.get(question_id))
         except NotFound:
             pass
         from interviewer.service.codec import question_from_dict

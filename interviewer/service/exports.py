@@ -60,6 +60,7 @@ def _turn_html(turn: TurnRead) -> str:
     e = html.escape
     head = f"{turn.main_index}{'' if turn.kind == 'main' else ' (follow-up)'}. {e(turn.question)}"
     parts = [f"<section class='turn'><h2>{head}</h2>",
+             f"<pre class='answer'>{e(turn.code)}</pre>" if turn.code is not None else "",
              f"<p class='answer'>{e(turn.answer or '(no answer: ' + turn.status + ')')}</p>"]
     g = turn.grade
     if g is not None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from interviewer.core.models import COMPANIES, Area, Difficulty, Question, content_digest
-from interviewer.core.planning import plan_questions, planned
+from interviewer.core.planning import plan_questions, planned, planned_code, with_code
 from interviewer.core.state import InterviewConfig, PlannedQuestion
 from interviewer.errors import BadRequest, NoQuestions, NotFound
 from interviewer.service.auth import Principal
@@ -48,7 +48,7 @@ class CreatedInterview:
 def build_config(
     svc: Services, *, company: str | None = None, difficulty: str | None = None,
     topics: Sequence[str] | None = None, num_questions: int | None = None,
-    max_followups: int | None = None, fixed: int = 0,
+    max_followups: int | None = None, fixed: int = 0, include_code: bool = False,
 ) -> InterviewConfig:
     """The interview settings from the filters, checked and capped by the server's limits."""
     s = svc.settings
@@ -63,7 +63,7 @@ def build_config(
         company=company, difficulty=difficulty, topics=tuple(topics or ()),
         num_questions=min(n, s.max_questions),
         max_followups=s.default_max_followups if max_followups is None else max_followups,
-        max_answer_chars=s.max_answer_chars,
+        max_answer_chars=s.max_answer_chars, include_code=include_code,
     )
 
 
@@ -90,6 +90,18 @@ async def _store_specs(svc: Services, org_id: str, specs: Sequence[QuestionSpec]
     return out
 
 
+async def _planned_id(svc: Services, org_id: str, question_id: str) -> PlannedQuestion:
+    """A bank question, a coding problem (`code-...`), or one of the org's own questions."""
+    try:
+        return planned(svc.bank.get(question_id))
+    except NotFound:
+        pass
+    try:
+        return planned_code(svc.code_bank.get(question_id))
+    except NotFound:
+        return planned(await svc.question_for(org_id, question_id))
+
+
 async def plan_for(
     svc: Services, org_id: str, config: InterviewConfig, *,
     question_ids: Sequence[str] | None = None, questions: Sequence[QuestionSpec] | None = None,
@@ -99,10 +111,11 @@ async def plan_for(
         chosen = await _store_specs(svc, org_id, questions)
         plan = tuple(planned(q) for q in chosen[: config.num_questions])
     elif question_ids:
-        plan = tuple([planned(await svc.question_for(org_id, qid))
-                      for qid in question_ids[: config.num_questions]])
+        plan = tuple([await _planned_id(svc, org_id, qid) for qid in question_ids[: config.num_questions]])
     else:
         plan = plan_questions(svc.bank.all(), config, seed=secrets.randbits(32))
+    if config.include_code:
+        plan = with_code(plan, svc.code_bank.all(), config, seed=secrets.randbits(32))
     if not plan:
         raise NoQuestions("no question matches these filters; widen company, difficulty or topics")
     return plan
@@ -143,12 +156,13 @@ async def create_interview(
     question_ids: Sequence[str] | None = None, questions: Sequence[QuestionSpec] | None = None,
     company: str | None = None, difficulty: str | None = None, topics: Sequence[str] | None = None,
     num_questions: int | None = None, max_followups: int | None = None,
-    candidate_ref: str | None = None,
+    candidate_ref: str | None = None, include_code: bool = False,
 ) -> CreatedInterview:
     """A partner's interview for one candidate: planned, first question stored, no socket yet."""
     fixed = len(questions or question_ids or [])
     config = build_config(svc, company=company, difficulty=difficulty, topics=topics,
-                          num_questions=num_questions, max_followups=max_followups, fixed=fixed)
+                          num_questions=num_questions, max_followups=max_followups, fixed=fixed,
+                          include_code=include_code)
     plan = await plan_for(svc, principal.org_id, config, question_ids=question_ids, questions=questions)
     runner, token = await new_session(svc, reg, principal=principal, config=config, plan=plan,
                                       outbox=None, candidate_ref=candidate_ref)

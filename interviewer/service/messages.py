@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from interviewer.core.code import CodeProblem
 from interviewer.core.models import Grade, Rubric
 from interviewer.core.state import ConceptNote, Summary, Turn
 from interviewer.schemas.protocol import (
+    CodeQuestionOut,
     ConceptOut,
     CriterionOut,
     EvidenceOut,
@@ -57,12 +59,23 @@ def grade_msg(seq: int, turn: Turn, grade: Grade, rubric: Rubric | None) -> Grad
     )
 
 
-def question_msg(seq: int, turn: Turn, total: int) -> QuestionMsg:
+def code_out(p: CodeProblem) -> CodeQuestionOut:
+    """A coding question's editor view: title, entry point, starter code and test group names."""
+    return CodeQuestionOut(
+        title=p.title, entry=p.entry, starter=p.starter,
+        public_tests=[g.name for g in p.groups if not g.hidden],
+        hidden_tests=[g.name for g in p.groups if g.hidden])
+
+
+def question_msg(seq: int, turn: Turn, total: int, problem: CodeProblem | None = None) -> QuestionMsg:
+    """A `question`; a coding question (`problem` given) carries `kind_of_answer: code` and `code`."""
     return QuestionMsg(
         seq=seq, question_id=turn.question_id, text=turn.text, topic=turn.topic,
         difficulty=turn.difficulty, companies=list(turn.companies), index=turn.main_index,
         total=total, kind=turn.kind.value, turn=turn.index,
         parent_question_id=turn.parent_question_id, concept=turn.concept,
+        kind_of_answer="code" if problem is not None else "text",
+        code=code_out(problem) if problem is not None else None,
     )
 
 

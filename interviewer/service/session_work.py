@@ -9,11 +9,32 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from interviewer.core.code import CodeProblem
 from interviewer.core.models import Grade, Question, TurnKind
-from interviewer.core.state import Event, FollowUpChosen, GradeAnswer, GradeReady, SelectFollowUp, Summary
-from interviewer.errors import Busy, NotFound, Superseded
-from interviewer.schemas.protocol import ConceptOut, ErrorMsg, FeedbackDeltaMsg, GradingQueuedMsg, dump
+from interviewer.core.ports import FeedbackSink
+from interviewer.core.state import (
+    AnswerKind,
+    Event,
+    FollowUpChosen,
+    GradeAnswer,
+    GradeReady,
+    RunCode,
+    SelectFollowUp,
+    Summary,
+    Turn,
+)
+from interviewer.errors import Busy, InterviewerError, NotFound, Superseded
+from interviewer.schemas.protocol import (
+    CodeGroupOut,
+    CodeResultMsg,
+    ConceptOut,
+    ErrorMsg,
+    FeedbackDeltaMsg,
+    GradingQueuedMsg,
+    dump,
+)
 from interviewer.service import messages
+from interviewer.service.code_grading import grade_code, grade_code_answer
 from interviewer.service.grading import judge
 
 if TYPE_CHECKING:
@@ -32,9 +53,20 @@ class SessionWork:
         self.svc = runner.svc
         self.tasks: set[asyncio.Task[None]] = set()
         self._custom: dict[str, Question] = {}
+        self._running: RunCode | None = None  # the code run in flight (one per session)
 
-    def spawn(self, action: GradeAnswer | SelectFollowUp) -> None:
-        coro = self.grade(action) if isinstance(action, GradeAnswer) else self.select(action)
+    def spawn(self, action: GradeAnswer | SelectFollowUp | RunCode) -> None:
+        match action:
+            case GradeAnswer():
+                coro = self.grade(action)
+            case SelectFollowUp():
+                coro = self.select(action)
+            case RunCode() if self._running is not None:
+                coro = self._code_result(action, error=Busy(
+                    "a run of your code is still in progress; wait for its result"))
+            case RunCode():
+                self._running = action
+                coro = self.run_code(action)
         task = asyncio.create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -48,20 +80,55 @@ class SessionWork:
                       exc_info=exc)
 
     async def question(self, question_id: str) -> Question:
-        """A bank question, or one of the org's own (cached for the runner's life)."""
+        """A bank question, a coding problem, or one of the org's own (cached for the runner's life)."""
         q = self._custom.get(question_id)
         if q is None:
             try:
                 return self.svc.bank.get(question_id)
-            except NotFound:
+            except NotFound:  # a coding problem, or the org's own question
                 q = self._custom[question_id] = await self.svc.question_for(self.runner.org_id, question_id)
         return q
 
-    async def grade(self, a: GradeAnswer) -> None:
-        question = await self.question(a.question_id)
+    def code_problem(self, turn: Turn) -> CodeProblem | None:
+        """The coding problem a turn asks, or None for a written question."""
+        if turn.kind_of_answer is not AnswerKind.CODE:
+            return None
+        return self.svc.code_bank.get(turn.question_id)
+
+    async def run_code(self, a: RunCode) -> None:
+        """`code.run`: the public tests in the sandbox, answered by an ephemeral `code.result`."""
+        try:
+            problem = self.svc.code_bank.get(a.question_id)
+            result = await grade_code(self.svc.code_runner, problem, a.code, include_hidden=False)
+        except InterviewerError as exc:  # sandbox_unavailable, busy, code_too_large, ...
+            await self._code_result(a, error=exc)
+            return
+        finally:
+            self._running = None
+        groups = [CodeGroupOut(name=o.name, hidden=o.hidden, passed=o.passed, total=o.total, ok=o.ok,
+                               reason=o.reason) for o in result.groups]
+        await self.runner.ephemeral(dump(CodeResultMsg(
+            question_id=a.question_id, turn=a.turn_index, status=result.status.value, groups=groups,
+            output=result.output, detail=result.detail)))
+
+    async def _code_result(self, a: RunCode, *, error: InterviewerError) -> None:
+        await self.runner.ephemeral(dump(CodeResultMsg(
+            question_id=a.question_id, turn=a.turn_index, error=error.code, message=error.message,
+            retry_after=error.retry_after)))
+
+    async def _judge(self, a: GradeAnswer, question: Question, on_feedback: FeedbackSink) -> Grade:
+        """One grading attempt: a written answer by the judge, a code answer by its tests as well."""
+        if a.code is not None:
+            return await grade_code_answer(self.svc, problem=self.svc.code_bank.get(a.question_id),
+                                           code=a.code, explanation=a.answer, on_feedback=on_feedback)
         rubric = await self.svc.rubric_for_async(question)
         if a.criterion_id is not None:
             rubric = rubric.only(a.criterion_id)
+        return await judge(self.svc, question=question, rubric=rubric, answer=a.answer,
+                           on_feedback=on_feedback, check_topic=a.criterion_id is None)
+
+    async def grade(self, a: GradeAnswer) -> None:
+        question = await self.question(a.question_id)
 
         async def on_feedback(text: str) -> None:
             msg = FeedbackDeltaMsg(question_id=a.question_id, turn=a.turn_index, text=text)
@@ -75,10 +142,7 @@ class SessionWork:
         for _ in range(BUSY_RETRIES):
             try:
                 async with self.svc.gate.slot(on_queued):
-                    grade = await judge(
-                        self.svc, question=question, rubric=rubric, answer=a.answer,
-                        on_feedback=on_feedback, check_topic=a.criterion_id is None,
-                    )
+                    grade = await self._judge(a, question, on_feedback)
                 break
             except Busy as exc:  # back-pressure: tell the client, wait, try again
                 await self.runner.ephemeral(dump(ErrorMsg(

@@ -25,6 +25,7 @@ from interviewer.core.state import (
     Phase,
     PlannedQuestion,
     Reject,
+    RunCode,
     SelectFollowUp,
 )
 from interviewer.errors import Busy, SessionDeleted, Superseded
@@ -291,12 +292,13 @@ class SessionRunner:
         """Persist the new state with the durable messages, then send; start background work."""
         durable: list[dict[str, Any]] = []
         ephemeral: list[dict[str, Any]] = []
-        later: list[GradeAnswer | SelectFollowUp] = []
+        later: list[GradeAnswer | SelectFollowUp | RunCode] = []
         events: list[tuple[str, dict[str, Any]]] = []
         for a in actions:
             match a:
                 case AskQuestion():
-                    durable.append(dump(messages.question_msg(self.next_seq(), a.turn, a.total)))
+                    durable.append(dump(messages.question_msg(
+                        self.next_seq(), a.turn, a.total, self.work.code_problem(a.turn))))
                 case AcceptAnswer():
                     durable.append(dump(AnswerAcceptedMsg(
                         seq=self.next_seq(), question_id=a.question_id, turn=a.turn_index, chars=a.chars)))
@@ -314,7 +316,7 @@ class SessionRunner:
                         "summary": summary}))
                 case Reject():
                     ephemeral.append(dump(ErrorMsg(seq=self.next_seq(), code=a.code, message=a.message)))
-                case GradeAnswer() | SelectFollowUp():
+                case GradeAnswer() | SelectFollowUp() | RunCode():
                     later.append(a)
         if durable or changed:
             await self._commit(durable)
@@ -335,7 +337,8 @@ class SessionRunner:
         if turn is None:
             return
         if self.state.phase is Phase.GRADING and turn.answer is not None:
-            self.work.spawn(GradeAnswer(turn.index, turn.question_id, turn.answer, turn.criterion_id))
+            self.work.spawn(GradeAnswer(turn.index, turn.question_id, turn.answer, turn.criterion_id,
+                                        code=turn.code))
         elif self.state.phase is Phase.SELECTING:
             self.state, actions = interview.retry_selection(self.state, time.time())
             await self._apply(actions)

@@ -44,3 +44,36 @@ def test_problems_run_and_grade(live_server: LiveServer) -> None:
 
         big = c.post("/v1/code/run", json={"problem_id": "code-rope", "code": "x" * 70000})
         assert big.status_code in (413, 422)
+
+
+def test_partner_grade_accepts_code_answers(live_server: LiveServer) -> None:
+    explanation = ("I subtract the row maximum before exponentiating so the softmax is stable; "
+                   "scores are divided by sqrt(d); the causal mask uses minus infinity.")
+    with httpx.Client(base_url=live_server.base_url, timeout=120) as c:
+        r = c.post("/v1/grade", json={"problem_id": "code-attention", "code": ATTENTION_WRONG,
+                                      "explanation": explanation})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        ids = [cr["id"] for cr in body["criteria"]]
+        assert ids == ["tests-basic", "tests-stability", "tests-shapes", "explain-1", "explain-2", "explain-3"]
+        by_id = {cr["id"]: cr for cr in body["criteria"]}
+        assert by_id["tests-basic"]["verdict"] == "met"
+        assert by_id["tests-stability"]["verdict"] == "missed" and "NaN" in by_id["tests-stability"]["note"]
+        assert by_id["tests-stability"]["why"]  # the rubric's why, as for any missed criterion
+        assert body["question_id"] == "code-attention" and body["judge"].startswith("tests+")
+        assert 0 < body["score"] < 100 and "stability (hidden)" in body["feedback"]
+
+        bare = c.post("/v1/grade", json={"problem_id": "code-attention", "code": ATTENTION_WRONG}).json()
+        assert bare["judge"] == "tests" and bare["score"] < body["score"]
+
+        assert c.post("/v1/grade", json={"problem_id": "nope", "code": "x = 1"}).status_code == 404
+        for bad in ({"problem_id": "code-attention"},  # no code
+                    {"problem_id": "code-attention", "code": "x = 1", "answer": "words"},  # answer, not explanation
+                    {"question_id": "arch-attention-scaling", "code": "x = 1"},  # code for a written question
+                    {"question_id": "arch-attention-scaling"}):  # no answer
+            assert c.post("/v1/grade", json=bad).status_code == 422, bad
+        batch = c.post("/v1/grade/batch", json={"items": [{"problem_id": "code-attention", "code": "x = 1"}]})
+        assert batch.status_code == 422
+        long = c.post("/v1/grade", json={"problem_id": "code-attention", "code": "x = 1",
+                                         "explanation": "x" * 9000})
+        assert long.status_code == 413 and long.json()["error"]["code"] == "answer_too_long"

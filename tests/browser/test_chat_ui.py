@@ -200,6 +200,8 @@ def test_keyboard_only(page: Any, live_server: LiveServer) -> None:
     page.keyboard.press("Space")  # follow-ups off
     assert not page.is_checked("#followups")
     page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "include-code"  # left off
+    page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "timer-on"  # left off
     page.keyboard.press("Tab")
     page.wait_for_selector("#start-button:enabled")

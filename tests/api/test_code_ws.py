@@ -1,0 +1,131 @@
+"""Coding questions inside an interview, over a real websocket with the real bubblewrap sandbox."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from interviewer.adapters.sandbox.bwrap import BwrapRunner
+from interviewer.client import interview
+from interviewer.service.container import Services
+from tests.api.conftest import LiveServer, serve
+from tests.code.wrong_solutions import WRONG
+
+EXPLANATION = (
+    "I divide the scores by sqrt(d) so that their variance does not grow with the head dimension. "
+    "I subtract the row maximum before exponentiating so the softmax cannot overflow. "
+    "The causal mask sets future positions to minus infinity before the softmax."
+)
+
+
+def reference_code(live: LiveServer, problem_id: str) -> str:
+    """The problem's reference solution, under the entry point's name."""
+    p = live.services.code_bank.get(problem_id)
+    return p.source + f"\n{p.entry} = reference\n"
+
+
+async def test_code_question_run_and_grade(live_server: LiveServer) -> None:
+    wrong = textwrap.dedent(WRONG["code-attention"])
+    async with interview(live_server.ws_url) as ws:
+        q = await ws.start(question_ids=["code-attention"], max_followups=1)
+        assert q["kind_of_answer"] == "code" and q["question_id"] == "code-attention"
+        assert "softmax" in q["text"] and "def attention" in q["code"]["starter"]
+        assert q["code"]["public_tests"] == ["basic"]
+        assert q["code"]["hidden_tests"] == ["stability", "shapes"]
+
+        ran = await ws.run_code(wrong)
+        assert ran["status"] == "passed" and ran["error"] is None  # the public group has no large logits
+        assert [(g["name"], g["ok"]) for g in ran["groups"]] == [("basic", True)]
+
+        await ws.send("code.run", code="def attention(q, k, v, causal=False)\n    return q\n")
+        broken = await ws.recv_until("code.result")
+        assert broken["status"] == "error" and "SyntaxError" in broken["detail"] + broken["output"]
+
+        # One run at a time: a second run while the first (an endless loop) runs is refused as busy.
+        await ws.send("code.run", code="def attention(q, k, v, causal=False):\n    while True:\n        pass\n")
+        await ws.send("code.run", code=wrong)
+        busy = await ws.recv_until("code.result")
+        assert busy["error"] == "busy" and busy["status"] is None
+        timed_out = await ws.recv_until("code.result")
+        assert timed_out["status"] == "timeout" and not timed_out["groups"][0]["ok"]
+
+        await ws.send("answer.submit", text=EXPLANATION, code=wrong)
+        accepted = await ws.recv_until("answer.accepted")
+        assert accepted["chars"] == len(wrong) + len(EXPLANATION)
+        grade = await ws.recv_until("grade")
+        by_id = {c["id"]: c for c in grade["criteria"]}
+        assert list(by_id) == ["tests-basic", "tests-stability", "tests-shapes",
+                               "explain-1", "explain-2", "explain-3"]
+        assert by_id["tests-basic"]["verdict"] == "met"
+        stability = by_id["tests-stability"]
+        assert stability["verdict"] == "missed" and "NaN" in stability["note"]
+        assert "hidden" in stability["note"] and "stability (hidden)" in grade["feedback"]
+        assert any(by_id[f"explain-{n}"]["verdict"] != "missed" for n in (1, 2, 3))
+        assert grade["judge"].startswith("tests+") and 0 < grade["score"] < 100
+        summary = await ws.recv_until("summary")  # no follow-up on a coding question
+        assert summary["answered"] == 1
+        assert not [m for m in ws.received if m["type"] == "question" and m["kind"] == "followup"]
+        sid = ws.session_id
+    async with httpx.AsyncClient(base_url=live_server.base_url) as c:
+        turn = (await c.get(f"/v1/interviews/{sid}")).json()["turns"][0]
+    assert turn["code"] == wrong and turn["answer"] == EXPLANATION  # the transcript keeps both
+    missed = next(c for c in turn["grade"]["criteria"] if c["id"] == "tests-stability")
+    assert missed["why"] == "these tests check very large logits"
+
+
+async def test_include_code_makes_the_last_question_a_coding_one(live_server: LiveServer) -> None:
+    async with interview(live_server.ws_url) as ws:
+        first = await ws.start(num_questions=2, max_followups=0, include_code=True, topics=["inference"])
+        assert first["kind_of_answer"] == "text" and first["code"] is None
+        await ws.send("code.run", code="x = 1")
+        assert (await ws.recv_until("error"))["code"] == "invalid_message"
+        await ws.send("answer.submit", text="words", code="x = 1")
+        assert (await ws.recv_until("error"))["code"] == "invalid_message"
+        await ws.send("skip")
+        second = await ws.recv_until("question")
+        assert second["kind_of_answer"] == "code" and second["index"] == 2 and second["total"] == 2
+        problem = live_server.services.code_bank.get(second["question_id"])
+        assert problem.topic == "inference"
+        await ws.send("answer.submit", text="only words")
+        assert (await ws.recv_until("error"))["code"] == "empty_answer"
+        grade = await ws.answer_code(reference_code(live_server, problem.id))
+        assert grade["score"] == 70  # every test passed, no written explanation
+        assert all(c["verdict"] == "met" for c in grade["criteria"] if c["id"].startswith("tests-"))
+        assert all(c["verdict"] == "missed" for c in grade["criteria"] if c["id"].startswith("explain-"))
+        await ws.recv_until("summary")
+
+
+async def test_resume_regrades_nothing_and_replays_the_code_question(live_server: LiveServer) -> None:
+    async with interview(live_server.ws_url) as ws:
+        q = await ws.start(question_ids=["code-rmsnorm"], max_followups=0)
+        sid, token = ws.session_id, ws.resume_token
+        assert sid and token
+    async with interview(live_server.ws_url) as ws2:
+        await ws2.resume(sid, token, last_seq=0)
+        replayed = await ws2.recv_until("question")
+        assert replayed["kind_of_answer"] == "code" and replayed["code"] == q["code"]
+        await ws2.send("answer.submit", code=reference_code(live_server, "code-rmsnorm"))
+        assert (await ws2.recv_until("grade"))["score"] == 70
+
+
+@pytest.fixture
+def no_sandbox_server(services: Services) -> Iterator[LiveServer]:
+    yield from serve(replace(services, code_runner=BwrapRunner(bwrap="/nonexistent/bwrap")))
+
+
+async def test_without_a_sandbox_code_is_refused_never_run(no_sandbox_server: LiveServer) -> None:
+    async with interview(no_sandbox_server.ws_url) as ws:
+        await ws.start(question_ids=["code-attention"], max_followups=0)
+        await ws.send("code.run", code="def attention(q, k, v, causal=False):\n    return q\n")
+        result = await ws.recv_until("code.result")
+        assert result["error"] == "sandbox_unavailable" and "bubblewrap" in result["message"]
+        await ws.send("answer.submit", code="def attention(q, k, v, causal=False):\n    return q\n")
+        await ws.recv_until("answer.accepted")
+        failed = await ws.recv_until("error")
+        assert failed["code"] == "grading_failed"
+        await ws.send("ping")
+        assert (await ws.recv_until("pong"))["type"] == "pong"  # still serving

@@ -1,0 +1,111 @@
+"""A coding question in the chat, in real Chromium: the CodeMirror editor, Run tests, submit, the grade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import LiveServer
+from tests.browser.axe import axe_violations
+from tests.browser.test_chat_ui import open_start, shot, wait_grade, wait_open_question
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Typed line by line into the editor: CodeMirror indents after a `:` by itself, so no line is indented
+# by hand, and Shift+Tab dedents (the return after the loop). Softmax without the row maximum: the
+# public tests pass, the hidden `stability` group (huge logits) fails.
+TYPED = [
+    "import numpy as np",
+    "",
+    "def attention(q, k, v, causal=False):",
+    "s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])",
+    "if causal:",
+    "t, n = s.shape[-2], s.shape[-1]",
+    "s = np.where(np.arange(n)[None, :] <= np.arange(t)[:, None] + (n - t), s, -np.inf)",
+]
+EXPLANATION = ("Scores are divided by sqrt(d) so their variance stays near one. The causal mask puts minus "
+               "infinity on future keys before the softmax.")
+
+
+def editor_text(page: Any) -> str:
+    """The editor's text as shown (CodeMirror lives in the #code-editor host's shadow root)."""
+    return str(page.evaluate(
+        "() => document.querySelector('#code-editor').shadowRoot.querySelector('.cm-content').innerText"))
+
+
+def type_code(page: Any) -> None:
+    editor = page.locator("[data-testid='code-editor']")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    for i, line in enumerate(TYPED):
+        if i:
+            page.keyboard.press("Enter")
+        page.keyboard.type(line)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Shift+Tab")  # out of the `if` block, back to the function body
+    page.keyboard.type("w = np.exp(s)")
+    page.keyboard.press("Enter")
+    page.keyboard.type("return w / w.sum(axis=-1, keepdims=True) @ v")
+
+
+def test_the_start_form_can_include_a_coding_question(page: Any, live_server: LiveServer) -> None:
+    open_start(page, live_server)
+    page.fill("#num-questions", "1")
+    page.set_checked("#include-code", True)
+    page.wait_for_selector("#start-button:enabled")
+    page.click("#start-button")
+    turn = wait_open_question(page)
+    page.wait_for_selector("#code-box:not([hidden]) #code-editor .cm-editor")
+    problem = live_server.services.code_bank.get(
+        str(page.get_attribute(f"li.turn[data-turn='{turn}']", "data-question-id")))
+    assert page.text_content("#answer-label") == "Explain your solution (optional)"
+    shown = editor_text(page)
+    assert f"def {problem.entry}" in shown  # the starter code
+    assert page.text_content("#code-tests") == "Public tests: " + ", ".join(
+        g.name for g in problem.groups if not g.hidden)
+    page.click("#run-button")  # the starter's body is `...`: it runs, and does not pass
+    assert page.wait_for_selector(".code-result .run-status").get_attribute("data-status") != "passed"
+    page.click("#submit-button")  # an explanation is optional: the starter code is submitted
+    card = wait_grade(page, turn)
+    assert card.query_selector("li.crit[data-criterion^='tests-']") is not None
+
+
+def test_code_question_typed_run_and_graded(page: Any, live_server: LiveServer, shots: Path) -> None:
+    with httpx.Client(base_url=live_server.base_url, timeout=60) as c:
+        made = c.post("/v1/interviews", json={"question_ids": ["code-attention"], "max_followups": 0}).json()
+    page.goto(made["candidate_url"])
+    turn = wait_open_question(page)
+    page.wait_for_selector("#code-box:not([hidden]) #code-editor .cm-editor")
+    starter = editor_text(page)
+    assert "def attention" in starter
+    assert page.locator(".cm-content span[class]").count() > 0  # highlighted tokens
+
+    type_code(page)
+    code = editor_text(page)
+    assert "\n    s = q @ np.swapaxes" in code  # indented by the editor after `def ...:`
+    assert "\n        t, n = s.shape" in code  # and again after `if causal:`
+    assert "\n    w = np.exp(s)" in code  # Shift+Tab dedented
+
+    page.click("#run-button")
+    result = page.wait_for_selector(".code-result .run-status")
+    assert result.get_attribute("data-status") == "passed"
+    assert page.locator(".run-groups li[data-group='basic'].run-ok").count() == 1
+    assert axe_violations(page) == []  # the editor, the run result and the explanation box
+    shot(page, shots, "code-question-run")
+
+    page.fill("#answer", EXPLANATION)
+    page.click("#submit-button")
+    card = wait_grade(page, turn)
+    stability = card.query_selector("li.crit[data-criterion='tests-stability']")
+    assert stability is not None and "crit-missed" in (stability.get_attribute("class") or "")
+    assert "NaN" in (stability.text_content() or "")
+    assert card.query_selector("li.crit[data-criterion='tests-basic'].crit-met") is not None
+    assert card.query_selector("li.crit[data-criterion='explain-1']") is not None
+    shown = page.text_content(f"li.turn[data-turn='{turn}'] pre.code-answer") or ""
+    assert "return w / w.sum(axis=-1, keepdims=True) @ v" in shown
+    page.wait_for_selector("#summary-view:not([hidden])")
+    shot(page, shots, "code-question-graded", full=True)
