@@ -91,6 +91,7 @@ def test_derived_criteria_take_the_labels_of_the_bank_criterion_they_restate(
     assert {ASSERTS, CONTRADICTS} <= {p.label for p in pairs}
 
 
+@pytest.mark.timeout(900)  # two short trainings: minutes on a busy 2-core machine
 def test_training_is_deterministic(bank: YamlQuestionBank, encoder: Encoder, tmp_path: Path) -> None:
     few = [q for q in bank.all() if q.area == "tokenization"][:3]
     tc = CrossTrainConfig(epochs=1, derived_epochs=0)

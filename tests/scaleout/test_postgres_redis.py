@@ -98,11 +98,6 @@ async def test_a_session_moves_between_instances_on_postgres(pg_cluster: PgClust
     assert sid in [i["session_id"] for i in page["items"]]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug found when the session's branches were merged (2026-12-01): after Redis is flushed "
-    "and restarted, the answer after the next question gets no grade (the socket waits; no error "
-    "is logged). It passed on the PostgreSQL branch before the candidate-side and code branches "
-    "were merged; not yet diagnosed. strict: the test fails as soon as the bug is fixed."))
 async def test_redis_flushed_and_restarted_mid_interview_loses_nothing(pg_cluster: PgCluster) -> None:
     c = pg_cluster
     async with interview(c.b.ws_url) as ws:
