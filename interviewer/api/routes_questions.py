@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from interviewer.api.deps import QuestionReader, ServicesDep
 from interviewer.core.models import Question
-from interviewer.core.planning import matches
 from interviewer.schemas.rest import (
     CriterionRead,
     QuestionList,
@@ -19,6 +17,7 @@ from interviewer.schemas.rest import (
     SearchResults,
     errors,
 )
+from interviewer.service.questions import filter_bank
 
 router = APIRouter(prefix="/v1/questions", tags=["questions"])
 
@@ -54,19 +53,11 @@ def list_questions(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> QuestionList:
     """Filter the bank; `facets` counts the matches per company, difficulty and topic."""
-    topics = [topic] if topic else []
-    hits = [
-        q for q in svc.bank.all()
-        if matches(q, company=company, difficulty=difficulty, topics=topics)
-        and (tag is None or tag in q.tags)
-    ]
-    facets = {
-        "company": dict(Counter(c for q in hits for c in q.companies)),
-        "difficulty": dict(Counter(q.difficulty.value for q in hits)),
-        "topic": dict(Counter(q.area for q in hits)),
-    }
-    items = [question_read(q, include_rubric=False) for q in hits[offset: offset + limit]]
-    return QuestionList(items=items, total=len(hits), limit=limit, offset=offset, facets=facets)
+    found = filter_bank(svc.bank, company=company, difficulty=difficulty,
+                        topics=[topic] if topic else [], tag=tag)
+    items = [question_read(q, include_rubric=False) for q in found.hits[offset: offset + limit]]
+    return QuestionList(items=items, total=len(found.hits), limit=limit, offset=offset,
+                        facets=found.facets)
 
 
 @router.get("/search", response_model=SearchResults, responses=errors())

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from interviewer.adapters.judge.offline.calibration import Calibration
-from interviewer.adapters.judge.offline.units import Units
+from interviewer.adapters.judge.offline.units import Embedded, Units
 from interviewer.core.models import Criterion
 from interviewer.core.text import content_stems, stem, words
-
-if TYPE_CHECKING:
-    from interviewer.adapters.judge.offline.judge import Embedded
 
 NEGATIONS = frozenset({"not", "no", "never", "cannot", "can't", "don't", "doesn't", "isn't"})
 

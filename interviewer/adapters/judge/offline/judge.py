@@ -29,7 +29,7 @@ from interviewer.adapters.judge.offline.calibration import (
 from interviewer.adapters.judge.offline.claim_verifier import DEFAULT_VERIFIER, ClaimVerifier
 from interviewer.adapters.judge.offline.contradiction import Nearest, contradiction
 from interviewer.adapters.judge.offline.cross_verifier import DEFAULT_CROSS, CrossVerifier
-from interviewer.adapters.judge.offline.units import Units, answer_units, term_coverage
+from interviewer.adapters.judge.offline.units import Embedded, Units, answer_units, term_coverage
 from interviewer.adapters.judge.offline.verify import ASSERT_SOME, Checked, check_criteria
 from interviewer.core.feedback import build_feedback
 from interviewer.core.models import (
@@ -43,7 +43,7 @@ from interviewer.core.models import (
     Rubric,
     Verdict,
 )
-from interviewer.core.ports import Encoder, FeedbackSink, TokenVectors, Vectors
+from interviewer.core.ports import Encoder, FeedbackSink, TokenVectors
 from interviewer.core.scoring import score
 from interviewer.core.text import (
     STOPWORDS,
@@ -76,17 +76,6 @@ class CriterionFeatures:
     relational_ok: bool
     contradicted_by: int | None
     checked: Checked | None = None  # the claim verifier's reading (None: verification off)
-
-
-@dataclass(frozen=True, slots=True)
-class Embedded:
-    """Vectors of one grade: answer units, the question, and the fixed texts."""
-
-    units: Vectors
-    question: np.ndarray
-    texts: dict[str, np.ndarray]
-    statement_tokens: dict[str, np.ndarray]  # criterion id -> its content tokens' vectors
-    sentence_tokens: list[np.ndarray]  # per answer sentence, its word-piece vectors
 
 
 @lru_cache(maxsize=4096)

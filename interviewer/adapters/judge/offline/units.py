@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from interviewer.core.ports import Vectors
 from interviewer.core.text import (
     STOPWORDS,
     Span,
@@ -104,3 +105,14 @@ def term_coverage(terms: tuple[str, ...], stems: frozenset[str]) -> float:
         return 0.0
     hits = sum(all(stem(w) in stems for w in t.split()) for t in terms)
     return hits / len(terms)
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """Vectors of one grade: answer units, the question, and the fixed texts."""
+
+    units: Vectors
+    question: np.ndarray
+    texts: dict[str, np.ndarray]
+    statement_tokens: dict[str, np.ndarray]  # criterion id -> its content tokens' vectors
+    sentence_tokens: list[np.ndarray]  # per answer sentence, its word-piece vectors
