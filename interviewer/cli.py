@@ -126,7 +126,7 @@ def grade(
     svc = build_services(get_settings())
     q, g = asyncio.run(grade_answer(svc, answer=body.answer, question_id=body.question_id,
                                     question=body.question, sample_answer=body.sample_answer))
-    print_json(grade_body(g, svc.rubric_for(q)).model_dump(mode="json"))
+    print_json(grade_body(g, svc.rubrics.get(q)).model_dump(mode="json"))
 
 
 @bank_app.command("validate")

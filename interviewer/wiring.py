@@ -15,6 +15,7 @@ from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever
 from interviewer.service.container import Services
 from interviewer.service.gate import GradingGate
 from interviewer.service.ports import AdminStore, SessionEvents, SessionStore
+from interviewer.service.rubrics import Rubrics
 from interviewer.service.webhooks import WebhookDispatcher
 from interviewer.settings import Settings
 
@@ -176,7 +177,7 @@ def build_services(
     return Services(
         settings=settings, bank=bank, encoder=enc, judge=build_judge(settings, enc, redis),
         store=build_store(settings, redis), retriever=build_retriever(settings, bank, enc),
-        derive=derive, admin=admin, webhooks=build_dispatcher(settings, admin),
+        rubrics=Rubrics(derive), admin=admin, webhooks=build_dispatcher(settings, admin),
         events=build_events(settings, redis),
         gate=GradingGate(settings.grading_slots or settings.judge_max_concurrency),
         # The coding problems, and the bubblewrap sandbox (started on first use; when bwrap is

@@ -38,7 +38,7 @@ async def grade(
                 svc, answer=body.answer, question_id=body.question_id, question=body.question,
                 sample_answer=body.sample_answer,
             )
-        return Outcome(200, grade_body(g, svc.rubric_for(q)).model_dump(mode="json"))
+        return Outcome(200, grade_body(g, svc.rubrics.get(q)).model_dump(mode="json"))
 
     return _reply(await idempotent(svc, principal=principal, endpoint="grade", key=idempotency_key,
                                    request=body.model_dump(mode="json"), run=run))
@@ -55,7 +55,7 @@ async def grade_batch(
         out: list[GradeBatchItem] = []
         for n, r in enumerate(await grade_many(svc, items=items)):
             if isinstance(r, tuple):
-                out.append(GradeBatchItem(index=n, grade=grade_body(r[1], svc.rubric_for(r[0]))))
+                out.append(GradeBatchItem(index=n, grade=grade_body(r[1], svc.rubrics.get(r[0]))))
             else:
                 out.append(GradeBatchItem(index=n, error=ErrorBody(code=r.code, message=r.message)))
         return Outcome(200, GradeBatchRead(items=out).model_dump(mode="json"))

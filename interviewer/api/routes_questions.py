@@ -17,7 +17,7 @@ from interviewer.schemas.rest import (
     SearchResults,
     errors,
 )
-from interviewer.service.questions import filter_bank
+from interviewer.service.questions import filter_bank, question_for
 
 router = APIRouter(prefix="/v1/questions", tags=["questions"])
 
@@ -85,5 +85,5 @@ async def get_question(
     include: Literal["rubric"] | None = None,
 ) -> QuestionRead:
     """One question (the bank's, or your organisation's own); `include=rubric` adds its rubric."""
-    q = await svc.question_for(principal.org_id, question_id)
+    q = await question_for(svc, principal.org_id, question_id)
     return question_read(q, include_rubric=include == "rubric")

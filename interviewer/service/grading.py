@@ -71,7 +71,7 @@ async def grade_answer(
     else:
         assert question is not None and sample_answer is not None
         q = adhoc_question(question, sample_answer)
-    rubric = await svc.rubric_for_async(q)
+    rubric = await svc.rubrics.get_async(q)
     grade = await judge(svc, question=q, rubric=rubric, answer=answer)
     return q, grade
 

@@ -16,6 +16,7 @@ from interviewer.errors import BadRequest, NoQuestions, NotFound
 from interviewer.service.auth import Principal
 from interviewer.service.codec import question_to_dict
 from interviewer.service.container import Services
+from interviewer.service.questions import question_for
 from interviewer.service.records import SessionMeta
 from interviewer.service.registry import SessionRegistry
 from interviewer.service.sessions import Outbox, SessionRunner
@@ -99,7 +100,7 @@ async def _planned_id(svc: Services, org_id: str, question_id: str) -> PlannedQu
     try:
         return planned_code(svc.code_bank.get(question_id))
     except NotFound:
-        return planned(await svc.question_for(org_id, question_id))
+        return planned(await question_for(svc, org_id, question_id))
 
 
 async def plan_for(

@@ -21,6 +21,7 @@ from interviewer.service.codec import state_from_dict
 from interviewer.service.container import Services
 from interviewer.service.messages import grade_body
 from interviewer.service.ports import IndexedStore
+from interviewer.service.questions import question_for
 from interviewer.service.records import AuditEntry, ListingQuery, SessionMeta, StoredSession
 from interviewer.service.registry import SessionRegistry
 
@@ -169,7 +170,7 @@ async def questions_of(svc: Services, org_id: str, state: InterviewState) -> dic
     out: dict[str, Question] = {}
     for qid in {t.question_id for t in state.turns}:
         try:
-            out[qid] = await svc.question_for(org_id, qid)
+            out[qid] = await question_for(svc, org_id, qid)
         except NotFound:
             continue  # a question removed from the bank since: the transcript still has its text
     return out

@@ -36,6 +36,7 @@ from interviewer.schemas.protocol import (
 from interviewer.service import messages
 from interviewer.service.code_grading import grade_code, grade_code_answer
 from interviewer.service.grading import judge
+from interviewer.service.questions import question_for
 
 if TYPE_CHECKING:
     from interviewer.service.sessions import SessionRunner
@@ -86,7 +87,7 @@ class SessionWork:
             try:
                 return self.svc.bank.get(question_id)
             except NotFound:  # a coding problem, or the org's own question
-                q = self._custom[question_id] = await self.svc.question_for(self.runner.org_id, question_id)
+                q = self._custom[question_id] = await question_for(self.svc, self.runner.org_id, question_id)
         return q
 
     def code_problem(self, turn: Turn) -> CodeProblem | None:
@@ -121,7 +122,7 @@ class SessionWork:
         if a.code is not None:
             return await grade_code_answer(self.svc, problem=self.svc.code_bank.get(a.question_id),
                                            code=a.code, explanation=a.answer, on_feedback=on_feedback)
-        rubric = await self.svc.rubric_for_async(question)
+        rubric = await self.svc.rubrics.get_async(question)
         if a.criterion_id is not None:
             rubric = rubric.only(a.criterion_id)
         return await judge(self.svc, question=question, rubric=rubric, answer=a.answer,

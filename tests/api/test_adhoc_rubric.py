@@ -30,7 +30,7 @@ async def test_deriving_a_rubric_does_not_block_the_event_loop(services: Service
     task = asyncio.create_task(ticker())
     await asyncio.sleep(0)
     t0 = time.perf_counter()
-    rubric = await services.rubric_for_async(q)
+    rubric = await services.rubrics.get_async(q)
     took = time.perf_counter() - t0
     seen = ticks
     done = True
@@ -38,5 +38,5 @@ async def test_deriving_a_rubric_does_not_block_the_event_loop(services: Service
     assert len(rubric.criteria) >= 2
     # The loop kept running while the encoder worked (on the loop it would tick 0 times).
     assert took > 0.01 and seen >= 2, (took, seen)
-    assert await services.rubric_for_async(q) is rubric  # cached: no second derivation
-    assert services.rubric_for(q) is rubric
+    assert await services.rubrics.get_async(q) is rubric  # cached: no second derivation
+    assert services.rubrics.get(q) is rubric
