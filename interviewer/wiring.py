@@ -7,6 +7,7 @@ they need; nothing else in the package imports an adapter (tests/test_architectu
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -102,19 +103,14 @@ def build_judge(settings: Settings, encoder: Encoder, redis: Any | None = None) 
         offline = RedisStreamJudge(redis or make_client(settings.redis_url or ""),
                                    max_queue=settings.grading_queue_max)
     elif settings.grader_processes:
-        from interviewer.adapters.judge.offline.processes import ProcessPoolJudge, WorkerConfig
+        from interviewer.adapters.judge.offline.processes import ProcessPoolJudge
 
-        offline = ProcessPoolJudge(
-            WorkerConfig(settings.encoder_path, settings.torch_threads, settings.judge_verify,
-                         settings.judge_verifier, encoder_backend=settings.encoder_backend,
-                         encoder_cache_dir=settings.encoder_cache_dir),
-            processes=settings.grader_processes, max_queue=settings.grading_queue_max)
+        offline = ProcessPoolJudge(partial(build_offline_judge, settings, threads=1),
+                                   processes=settings.grader_processes,
+                                   max_queue=settings.grading_queue_max)
         offline.warm()  # every worker loads its model now, not on the first answer
     else:
-        from interviewer.adapters.judge.offline.judge import OfflineJudge
-
-        offline = OfflineJudge(encoder, max_concurrency=settings.grading_threads or None,
-                               verify=settings.judge_verify, verifier=settings.judge_verifier)
+        offline = build_offline_judge(settings, encoder, threads=settings.grading_threads or None)
     if not settings.judge_model:
         return offline
     from interviewer.adapters.judge.factory import build_judge as build_llm
@@ -127,6 +123,15 @@ def build_judge(settings: Settings, encoder: Encoder, redis: Any | None = None) 
         max_retries=settings.judge_max_retries, disagreement_threshold=settings.judge_disagreement,
         max_tokens=settings.judge_max_tokens, response_format=settings.judge_response_format,
     )
+
+
+def build_offline_judge(settings: Settings, encoder: Encoder | None = None, *,
+                        threads: int | None = None) -> Any:
+    """The offline judge as configured, on `encoder` or a new one (a grader process's own)."""
+    from interviewer.adapters.judge.offline.judge import OfflineJudge
+
+    return OfflineJudge(encoder or build_encoder(settings), max_concurrency=threads,
+                        verify=settings.judge_verify, verifier=settings.judge_verifier)
 
 
 def apply_torch_threads(settings: Settings) -> None:
@@ -199,14 +204,12 @@ def build_retriever(settings: Settings, bank: QuestionBank, encoder: Encoder) ->
 
 async def run_grader(settings: Settings, stop: Any, *, consumer: str | None = None) -> None:
     """`interviewer grader`: grade jobs from the Redis stream until `stop` (an asyncio.Event) is set."""
-    from interviewer.adapters.judge.offline.judge import OfflineJudge
     from interviewer.adapters.judge.offline.redis_stream import GraderWorker
     from interviewer.adapters.store.sessions_redis import make_client
 
     if not settings.redis_url:
         raise ValueError("`interviewer grader` needs INTERVIEWER_REDIS_URL=redis://...")
-    judge = OfflineJudge(build_encoder(settings), max_concurrency=1, verify=settings.judge_verify,
-                         verifier=settings.judge_verifier)
+    judge = build_offline_judge(settings, threads=1)
     client = make_client(settings.redis_url)
     try:
         await GraderWorker(client, judge, consumer=consumer,

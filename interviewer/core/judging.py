@@ -47,11 +47,11 @@ class JudgeError(Exception):
         return f"{self.kind.value} from {self.model or 'judge'}"
 
 
-async def stream_text(text: str, sink: FeedbackSink | None) -> None:
-    """Forward already-final text to a feedback sink in word chunks."""
+async def stream_text(text: str, sink: FeedbackSink | None, *, words: int = 1) -> None:
+    """Forward already-final text to a feedback sink in chunks of `words` words."""
     if sink is None:
         return
-    for chunk in word_chunks(text):
+    for chunk in word_chunks(text, words):
         await sink(chunk)
 
 

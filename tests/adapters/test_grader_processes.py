@@ -8,20 +8,28 @@ import asyncio
 import os
 import signal
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
 
 from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
 from interviewer.adapters.judge.offline.judge import OfflineJudge
-from interviewer.adapters.judge.offline.processes import ProcessPoolJudge, WorkerConfig
+from interviewer.adapters.judge.offline.processes import ProcessPoolJudge
 from interviewer.errors import Busy
+from interviewer.settings import Settings
+from interviewer.wiring import build_offline_judge
 from tests.conftest import REPO
+
+
+def worker_judge() -> Any:
+    """What the app gives each worker: the configured offline judge, built in the worker."""
+    return partial(build_offline_judge, Settings(_env_file=None), threads=1)  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[ProcessPoolJudge]:
-    judge = ProcessPoolJudge(WorkerConfig(), processes=1)
+    judge = ProcessPoolJudge(worker_judge(), processes=1)
     judge.warm()
     yield judge
     judge.close()
@@ -71,7 +79,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_graded_once(
 
 
 def test_a_full_queue_answers_busy(bank: YamlQuestionBank) -> None:
-    judge = ProcessPoolJudge(WorkerConfig(), processes=1, max_queue=1)
+    judge = ProcessPoolJudge(worker_judge(), processes=1, max_queue=1)
     q = bank.all()[0]
     assert q.rubric is not None
 

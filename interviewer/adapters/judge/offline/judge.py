@@ -32,6 +32,7 @@ from interviewer.adapters.judge.offline.cross_verifier import DEFAULT_CROSS, Cro
 from interviewer.adapters.judge.offline.units import Embedded, Units, answer_units, term_coverage
 from interviewer.adapters.judge.offline.verify import ASSERT_SOME, Checked, check_criteria
 from interviewer.core.feedback import build_feedback
+from interviewer.core.judging import stream_text
 from interviewer.core.models import (
     Criterion,
     CriterionResult,
@@ -52,7 +53,6 @@ from interviewer.core.text import (
     no_language,
     split_sentences,
     stem,
-    word_chunks,
 )
 
 __all__ = ["DEFAULT_CALIBRATION", "FEATURES", "RELEVANCE", "Calibration", "OfflineJudge", "Units",
@@ -313,9 +313,7 @@ class OfflineJudge:
         grade = await asyncio.get_running_loop().run_in_executor(
             self._executor, partial(self.grade_sync, question=question, rubric=rubric, answer=answer)
         )
-        if on_feedback is not None:
-            for chunk in word_chunks(grade.feedback, 4):
-                await on_feedback(chunk)
+        await stream_text(grade.feedback, on_feedback, words=4)
         return grade
 
     def grade_sync(self, *, question: Question, rubric: Rubric, answer: str) -> Grade:

@@ -15,16 +15,14 @@ import logging
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from interviewer.adapters.encoder.onnx_runtime import Backend
+from interviewer.core.judging import stream_text
 from interviewer.core.models import Grade, Question, Rubric
 from interviewer.core.ports import FeedbackSink
-from interviewer.core.text import word_chunks
 from interviewer.errors import Busy
 
 log = logging.getLogger("interviewer.grader")
@@ -32,34 +30,16 @@ log = logging.getLogger("interviewer.grader")
 ATTEMPTS = 3  # a job survives two broken pools (a worker killed twice under it) before it fails
 
 
-@dataclass(frozen=True)
-class WorkerConfig:
-    """What a worker needs to build its own judge (picklable)."""
-
-    encoder_path: str | None = None
-    torch_threads: int = 0
-    verify: bool = False
-    verifier: str = "cross"
-    encoder_backend: Backend = "torch"
-    encoder_cache_dir: Path | None = None
-
+JudgeBuilder = Callable[[], Any]  # builds a worker's offline judge (picklable: a module function)
 
 _judge: Any = None  # the worker's OfflineJudge
 
 
-def _init_worker(config: WorkerConfig) -> None:
+def _init_worker(build: JudgeBuilder) -> None:
     global _judge
     import interviewer  # noqa: F401  (the offline environment: no hub downloads)
-    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
-    from interviewer.adapters.judge.offline.judge import OfflineJudge
 
-    if config.torch_threads:
-        import torch
-
-        torch.set_num_threads(config.torch_threads)
-    encoder = SentenceTransformerEncoder(config.encoder_path, backend=config.encoder_backend,
-                                         onnx_cache=config.encoder_cache_dir)
-    _judge = OfflineJudge(encoder, max_concurrency=1, verify=config.verify, verifier=config.verifier)
+    _judge = build()
 
 
 def _grade(question: Question, rubric: Rubric, answer: str) -> Grade:
@@ -77,10 +57,10 @@ class ProcessPoolJudge:
 
     name = "offline"
 
-    def __init__(self, config: WorkerConfig, *, processes: int, max_queue: int = 512) -> None:
+    def __init__(self, build: JudgeBuilder, *, processes: int, max_queue: int = 512) -> None:
         if processes < 1:
             raise ValueError("the grader pool needs at least one process")
-        self.config, self.processes, self.max_queue = config, processes, max_queue
+        self.build, self.processes, self.max_queue = build, processes, max_queue
         self._lock = threading.Lock()
         self._pool = self._new_pool()
         self._waiting = 0
@@ -89,7 +69,7 @@ class ProcessPoolJudge:
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker, initargs=(self.config,),
+            initializer=_init_worker, initargs=(self.build,),
         )
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
@@ -130,9 +110,7 @@ class ProcessPoolJudge:
                         raise
         finally:
             self._waiting -= 1
-        if on_feedback is not None:
-            for chunk in word_chunks(grade.feedback, 4):
-                await on_feedback(chunk)
+        await stream_text(grade.feedback, on_feedback, words=4)
         return grade
 
     def close(self) -> None:

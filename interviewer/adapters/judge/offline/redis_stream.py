@@ -25,9 +25,9 @@ from pydantic import TypeAdapter
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
+from interviewer.core.judging import stream_text
 from interviewer.core.models import Grade, Question, Rubric
 from interviewer.core.ports import FeedbackSink
-from interviewer.core.text import word_chunks
 from interviewer.errors import Busy, GradingFailed
 
 log = logging.getLogger("interviewer.grader")
@@ -110,9 +110,7 @@ class RedisStreamJudge:
         if "error" in reply:
             raise GradingFailed(f"the grader failed: {reply['error']}")
         grade = _grade.validate_python(reply["grade"])
-        if on_feedback is not None:
-            for chunk in word_chunks(grade.feedback, 4):
-                await on_feedback(chunk)
+        await stream_text(grade.feedback, on_feedback, words=4)
         return grade
 
     async def _wait(self, job: str, fut: asyncio.Future[dict[str, Any]]) -> dict[str, Any]:
@@ -156,9 +154,9 @@ class GraderWorker:
         log.info("grader.started", extra={"consumer": self.consumer})
         while not stop.is_set():
             try:
-                entries = await self._claim() or await self._read()
-                for entry_id, fields in entries:
-                    await self._handle(entry_id, fields)
+                claimed = await self._claim()
+                for entry_id, fields in claimed or await self._read():
+                    await self._handle(entry_id, fields, claimed=bool(claimed))
             except (ConnectionError, OSError, RedisConnectionError) as exc:
                 log.warning("grader.redis_unavailable", extra={"error": str(exc)})
                 await asyncio.sleep(1.0)
@@ -178,11 +176,16 @@ class GraderWorker:
         entries = got[STREAM][0] if isinstance(got, dict) else got[0][1]
         return [(i, f) for i, f in entries]
 
-    async def _handle(self, entry_id: str, fields: dict[str, str]) -> None:
+    async def _delivered(self, entry_id: str) -> int:
+        """How many graders have been given this entry (this one included)."""
+        pending = await self.redis.xpending_range(STREAM, GROUP, min=entry_id, max=entry_id, count=1)
+        return int(pending[0]["times_delivered"]) if pending else 1
+
+    async def _handle(self, entry_id: str, fields: dict[str, str], *, claimed: bool) -> None:
         body = json.loads(fields["job"])
         job, reply_to = str(body["job"]), str(body["reply"])
-        pending = await self.redis.xpending_range(STREAM, GROUP, min=entry_id, max=entry_id, count=1)
-        delivered = int(pending[0]["times_delivered"]) if pending else 1
+        # A new entry is on its first delivery: only a claimed one needs its count read.
+        delivered = await self._delivered(entry_id) if claimed else 1
         if delivered > MAX_DELIVERIES:
             reply: dict[str, Any] = {"error": f"the job failed {delivered - 1} graders"}
             log.error("grader.poison_job", extra={"job": job, "deliveries": delivered})
