@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from interviewer.core.models import Criterion, Difficulty, Question, Rubric
 
 SCALING_ANSWER = (
@@ -132,3 +135,22 @@ def make_question(question_id: str = "attention-scaling", *, with_rubric: bool =
 def all_questions() -> list[Question]:
     """Every factory question."""
     return [make_question(q) for q in TEXTS]
+
+
+class Sink:
+    """An Outbox that records what a socket would have received."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.closed = asyncio.Event()
+        self.code: int | None = None
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.code = code
+        self.closed.set()
+
+    def types(self) -> list[str]:
+        return [m["type"] for m in self.sent]

@@ -20,17 +20,7 @@ from interviewer.service.sessions import DRAFT_SAVE_SECONDS, SessionRunner
 from interviewer.settings import Settings
 from interviewer.wiring import build_services
 from tests.conftest import REPO
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-
-    async def send(self, message: dict[str, Any]) -> None:
-        self.sent.append(message)
-
-    async def close(self, code: int, reason: str) -> None:
-        pass
+from tests.factories import Sink
 
 
 @pytest.fixture

@@ -25,27 +25,9 @@ from interviewer.service.sessions import SessionRunner
 from interviewer.settings import Settings
 from interviewer.wiring import build_services
 from tests.conftest import REPO
+from tests.factories import Sink
 
 pytestmark = pytest.mark.asyncio
-
-
-class Sink:
-    """An Outbox that records what a socket would have received."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-        self.closed = asyncio.Event()
-        self.code: int | None = None
-
-    async def send(self, message: dict[str, Any]) -> None:
-        self.sent.append(message)
-
-    async def close(self, code: int, reason: str) -> None:
-        self.code = code
-        self.closed.set()
-
-    def types(self) -> list[str]:
-        return [m["type"] for m in self.sent]
 
 
 @pytest.fixture(scope="module")
