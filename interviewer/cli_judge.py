@@ -68,6 +68,9 @@ def eval_interviews(
     = "dev",
     verify: Annotated[bool, typer.Option(help="Use the claim verifier (experimental)")] = False,
     verifier: Annotated[str, typer.Option(help="Which verifier with --verify: cross | head")] = "cross",
+    review: Annotated[bool, typer.Option(
+        help="The verifier only flags; the score is the default judge's")]
+    = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     show: Annotated[bool, typer.Option(help="Print every answer's score beside its hand grade")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
@@ -88,7 +91,7 @@ def eval_interviews(
     path = Path(split) if split.endswith((".yaml", ".yml")) else INTERVIEWS_DIR / f"{split}.yaml"
     settings = get_settings()
     judge = OfflineJudge(SentenceTransformerEncoder.from_settings(settings), verify=verify,
-                         verifier=verifier)
+                         verifier=verifier, review=review)
     with tqdm(total=len(load_interviews(path)), desc="grading", unit="answer", file=sys.stderr,
               disable=quiet or not sys.stderr.isatty()) as bar:
         graded = evaluate_interviews(path, judge, YamlQuestionBank.load(settings.bank_roots), bar.update)
@@ -100,7 +103,8 @@ def eval_interviews(
                    f"spearman {rep['spearman']:.3f}  pearson {rep['pearson']:.3f}")
         for kind, v in rep["per_kind"].items():
             cap = "" if v["within_cap"] is None else f"  within cap {v['within_cap'] * 100:5.1f} %"
-            typer.echo(f"  {kind:<15} n {v['n']:3d}  mean {v['mean']:5.1f}  hand {v['hand']:5.1f}{cap}")
+            typer.echo(f"  {kind:<15} n {v['n']:3d}  mean {v['mean']:5.1f}  hand {v['hand']:5.1f}  "
+                       f"provisional {v['provisional'] * 100:5.1f} %{cap}")
         for name, ok in rep["checks"].items():
             typer.echo(f"  {'ok  ' if ok else 'FAIL'} {name}")
     if show:

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     # one: the cross-encoder (`cross`) or the older head over frozen token vectors (`head`).
     judge_verify: bool = False
     judge_verifier: VerifierKind = VerifierKind.CROSS
+    # The verifier as a second reader only: the score stays the default judge's, and a grade where
+    # it reads a quarter or more of the rubric's weight as contradicted is flagged
+    # `claim_contradicted` (provisional). Off by default: it costs about ten times the default
+    # judge's CPU per answer (docs/grading.md).
+    judge_verify_review: bool = False
     # torch's intra-op threads for the embedding model; 0 keeps torch's default (one per core).
     # 1 leaves a core to the event loop: steadier socket latency, less grading throughput.
     torch_threads: int = Field(0, ge=0)

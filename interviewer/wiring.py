@@ -148,7 +148,8 @@ def build_offline_judge(settings: Settings, encoder: Encoder | None = None, *,
     from interviewer.adapters.judge.offline.judge import OfflineJudge
 
     return OfflineJudge(encoder or build_encoder(settings), max_concurrency=threads,
-                        verify=settings.judge_verify, verifier=settings.judge_verifier)
+                        verify=settings.judge_verify, verifier=settings.judge_verifier,
+                        review=settings.judge_verify_review)
 
 
 def apply_torch_threads(settings: Settings) -> None:

@@ -30,6 +30,8 @@ FLAG_TEXT: dict[str, tuple[str, str]] = {
     ReviewFlag.JUDGES_DISAGREE: ("Judges disagree", "two judges disagreed on this answer"),
     ReviewFlag.FALLBACK_USED: ("Fallback judge", "a backup judge graded it"),
     ReviewFlag.UNCERTAIN: ("Uncertain", "the judge was not confident"),
+    ReviewFlag.CLAIM_CONTRADICTED: ("Claims contradicted",
+                                    "a second reader found statements that contradict the rubric"),
     InfoFlag.INSUFFICIENT_EVIDENCE: ("Insufficient evidence", "the answer gave little evidence to grade"),
     InfoFlag.QUOTES_DROPPED: ("Quotes dropped", "quotes the judge gave were not found in the answer"),
     InfoFlag.CACHED: ("Cached", "the same answer was graded before; this is that grade"),

@@ -166,6 +166,7 @@ class ReviewFlag(StrEnum):
     JUDGES_DISAGREE = "judges_disagree"  # the ensemble's judges were far apart
     FALLBACK_USED = "fallback_used"  # the primary judge failed and a fallback graded
     UNCERTAIN = "uncertain"  # the judge's own confidence is low
+    CLAIM_CONTRADICTED = "claim_contradicted"  # the claim verifier reads part of it as wrong
 
 
 REVIEW_FLAGS: frozenset[str] = frozenset(f.value for f in ReviewFlag)

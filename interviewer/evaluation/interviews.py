@@ -18,7 +18,7 @@ import yaml
 
 from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.adapters.retrieval.faiss_index import ConceptIndex, FaissRetriever, cards_for
-from interviewer.core.models import Difficulty, Grade, Question, Rubric
+from interviewer.core.models import Difficulty, Grade, Question, Rubric, review_needed
 from interviewer.core.ports import Encoder, QuestionBank
 from interviewer.core.rubric_derive import derive_rubric
 from interviewer.core.topic import TopicScores, mark_off_topic
@@ -125,6 +125,7 @@ def summarise(graded: Sequence[Graded]) -> dict[str, Any]:
     per_kind: dict[str, dict[str, Any]] = {
         k: {"n": len(v), "mean": round(sum(g.score for g in v) / len(v), 1),
             "hand": round(20 * sum(g.item.grade for g in v) / len(v), 1),
+            "provisional": round(sum(review_needed(g.flags) for g in v) / len(v), 3),
             "within_cap": round(sum(g.score <= CAPS[k] for g in v) / len(v), 3) if k in CAPS else None}
         for k, v in sorted(kinds.items())}
     checks = {k: lo <= per_kind[k]["mean"] <= hi for k, (lo, hi) in BOUNDS.items() if k in per_kind}

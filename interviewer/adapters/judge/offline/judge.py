@@ -30,7 +30,13 @@ from interviewer.adapters.judge.offline.claim_verifier import DEFAULT_VERIFIER, 
 from interviewer.adapters.judge.offline.contradiction import Nearest, contradiction
 from interviewer.adapters.judge.offline.cross_verifier import DEFAULT_CROSS, CrossVerifier
 from interviewer.adapters.judge.offline.units import Embedded, Units, answer_units, term_coverage
-from interviewer.adapters.judge.offline.verify import ASSERT_SOME, Checked, check_criteria
+from interviewer.adapters.judge.offline.verify import (
+    ASSERT_SOME,
+    Checked,
+    check_clauses,
+    check_criteria,
+    claim_clauses,
+)
 from interviewer.core.feedback import build_feedback
 from interviewer.core.judging import stream_text
 from interviewer.core.models import (
@@ -45,7 +51,8 @@ from interviewer.core.models import (
     Verdict,
 )
 from interviewer.core.ports import Encoder, FeedbackSink, TokenVectors
-from interviewer.core.scoring import score
+from interviewer.core.rubric_derive import split_claims
+from interviewer.core.scoring import BANDS, score
 from interviewer.core.text import (
     STOPWORDS,
     content_stems,
@@ -59,9 +66,12 @@ __all__ = ["DEFAULT_CALIBRATION", "FEATURES", "RELEVANCE", "Calibration", "Offli
            "answer_units"]
 
 TERM_LIST_CAP = 0.12  # a bare list of terms states no relation: at most a low "missed"
-# The cross-encoder reads each criterion against its closest sentences only: a model pass per pair.
-CROSS_TOP_K = 2
 MET_AT, PARTIAL_AT = 0.8, 0.25
+# A grade is flagged `claim_contradicted` when the verifier reads at least this share of the
+# rubric's weight as contradicted where the default judge did not. Chosen on the dev interview set
+# (docs/grading.md): it flagged 10 of 12 confident misconceptions there, 2 of 12 correct answers
+# in non-native English and none of the excellent ones.
+REVIEW_CONTRADICTED_SHARE = 0.25
 # A sentence feeds a criterion's token recall when its similarity is within ASSIGN_SLACK of its
 # best criterion's, and its key-term coverage when it is also at least ASSIGN_FLOOR similar to it.
 ASSIGN_SLACK, ASSIGN_FLOOR = 0.3, 0.1
@@ -217,11 +227,17 @@ def extract(
         return feats
     sims = stmt_sims[: units.n_sentences]
     if isinstance(verifier, CrossVerifier):
-        checked = check_criteria(
-            verifier.probabilities, units, [c.statement for c in rubric.criteria],
-            [c.misconception or None for c in rubric.criteria], sentences, needs_relation, sims,
-            top_k=CROSS_TOP_K,
-        )
+        pieces = split_claims(question.sample_answer) if question.sample_answer else []
+        clauses = [claim_clauses(c.statement, pieces) for c in rubric.criteria]
+        flat = [x for cl in clauses for x in cl]
+        cvec = encoder.encode(flat) if flat else np.zeros((0, mat.shape[1]), dtype=np.float32)
+        s_vec = vecs.units[: units.n_sentences]
+        clause_sims, at = [], 0
+        for cl in clauses:
+            clause_sims.append(s_vec @ cvec[at: at + len(cl)].T)
+            at += len(cl)
+        checked = check_clauses(verifier.probabilities, units, clauses, sentences, sims,
+                                clause_sims)
     else:
         mis_iter = iter(toks[1 + n_crit + len(sentences):])
         checked = check_criteria(
@@ -230,6 +246,14 @@ def extract(
             toks[1 + n_crit: 1 + n_crit + len(sentences)], needs_relation, sims,
         )
     return [replace(f, checked=k) for f, k in zip(feats, checked, strict=True)]
+
+
+def contradicted_share(plain: list[CriterionResult], checked: list[CriterionResult]) -> float:
+    """Share of the rubric's weight that the verifier reads as contradicted and the default judge
+    does not."""
+    total = sum(c.weight for c in plain) or 1.0
+    return sum(b.weight for a, b in zip(plain, checked, strict=True)
+               if b.verdict == Verdict.CONTRADICTED and a.verdict != Verdict.CONTRADICTED) / total
 
 
 def verdict_for(
@@ -252,7 +276,7 @@ def verdict_for(
     if not f.relational_ok:
         credit = min(credit, TERM_LIST_CAP)
     best_unit = f.best_unit
-    if k is not None:
+    if k is not None and not k.within_band:
         if credit > k.cap():
             credit = k.cap()
             note = note or "Mentions the topic; the claim itself is not stated."
@@ -264,6 +288,10 @@ def verdict_for(
         verdict, edge = Verdict.PARTIAL, min(credit - PARTIAL_AT, MET_AT - credit)
     else:
         verdict, edge = Verdict.MISSED, PARTIAL_AT - credit
+    if k is not None and k.within_band and credit > k.cap():
+        # The verdict stands; the credit falls to the bottom of its band at most.
+        credit = max(BANDS[verdict][0], k.cap())
+        note = note or "Mentions the topic; the claim itself is not clearly stated."
     evidence: Evidence | None = None
     if verdict != Verdict.MISSED and best_unit >= 0:
         span = units.spans[best_unit]
@@ -284,7 +312,7 @@ class OfflineJudge:
     def __init__(
         self, encoder: Encoder, *, calibration_path: Path | None = None,
         max_concurrency: int | None = None, verify: bool = False, verifier_path: Path | None = None,
-        verifier: str = "cross",
+        verifier: str = "cross", review: bool = False,
     ) -> None:
         self.encoder = encoder
         self.calibration = Calibration.load(calibration_path or DEFAULT_CALIBRATION)
@@ -292,12 +320,15 @@ class OfflineJudge:
         # answers to questions outside the bank it does not yet tell a confident misconception
         # from a correct answer in other words, and it costs correct answers points
         # (docs/grading.md, "Claim verification"); INTERVIEWER_JUDGE_VERIFY=true turns it on.
+        # With `review` and not `verify`, it only reads: the score is the default judge's, and the
+        # grade is flagged `claim_contradicted` where it reads much of the rubric as contradicted.
         self.verifier: ClaimVerifier | CrossVerifier | None = None
-        if verify and verifier == "cross":
+        self.verify_scores = verify
+        if (verify or review) and verifier == "cross":
             self.verifier = CrossVerifier(verifier_path or DEFAULT_CROSS)
-        elif verify and verifier == "head":
+        elif (verify or review) and verifier == "head":
             self.verifier = ClaimVerifier(verifier_path or DEFAULT_VERIFIER)
-        elif verify:
+        elif verify or review:
             raise ValueError(f"unknown verifier {verifier!r}: cross | head")
         # Grading is CPU-bound Python around the model, in its own bounded pool: more threads than
         # about twice the cores only fight for the GIL, and on the loop's default executor a queue
@@ -329,16 +360,25 @@ class OfflineJudge:
                                        note=reason, credit=0.0) for c in rubric.criteria]
             return self._grade(question, rubric, results, t0, flags, reason)
         feats = extract(self.encoder, question, rubric, units, self.calibration, self.verifier)
-        results = [verdict_for(c, f, units, self.calibration)
+        checked = [verdict_for(c, f, units, self.calibration)
                    for c, f in zip(rubric.criteria, feats, strict=True)]
-        return self._grade(question, rubric, results, t0, flags, "")
+        if self.verifier is None:
+            return self._grade(question, rubric, checked, t0, flags, "")
+        plain = [verdict_for(c, replace(f, checked=None), units, self.calibration)
+                 for c, f in zip(rubric.criteria, feats, strict=True)]
+        if contradicted_share(plain, checked) >= REVIEW_CONTRADICTED_SHARE:
+            flags += (ReviewFlag.CLAIM_CONTRADICTED.value,)
+        return self._grade(question, rubric, checked if self.verify_scores else plain, t0, flags, "")
 
     @property
     def prompt_version(self) -> str:
         """Calibration and verifier versions: a grade says which judge produced it."""
         base = f"offline-{self.calibration.version}"
+        if self.verifier is not None and not self.verify_scores:
+            v = self.verifier.version + ("-clauses" if isinstance(self.verifier, CrossVerifier) else "")
+            return f"{base}+review-{v}"
         if isinstance(self.verifier, CrossVerifier):
-            return f"{base}+{self.verifier.version}"
+            return f"{base}+{self.verifier.version}-clauses"
         return f"{base}+verify-{self.verifier.version}" if self.verifier is not None else base
 
     def _grade(

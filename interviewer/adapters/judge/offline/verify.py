@@ -20,6 +20,7 @@ import numpy as np
 
 from interviewer.adapters.judge.offline.claim_verifier import ASSERTS, CONTRADICTS
 from interviewer.adapters.judge.offline.units import Units
+from interviewer.core.rubric_derive import split_claims
 
 # Thresholds on the verifier's probabilities, set by hand, not fitted: no setting found by a search
 # over them kept correct answers' scores on questions outside the bank (docs/grading.md).
@@ -32,6 +33,11 @@ MISSED_CAP = 0.15  # credit of a criterion whose claim is not asserted
 ASSERT_SLACK = 0.3  # a sentence may assert any criterion it is nearly as close to as its best
 CONTRA_SLACK = 0.05  # ... but contradicts only the criterion it is (about) closest to
 CONTRA_FLOOR = 0.3  # and only one it is clearly about
+# The cross-encoder reads a criterion clause by clause (`check_clauses`); a contradiction of one
+# clause must be clearer than with the head: chosen among three settings on the dev interview set
+# (0.6/0.25, 0.7/0.3, 0.8/0.4; docs/grading.md).
+CLAUSE_CONTRA_MIN = 0.7
+CLAUSE_CONTRA_OVER = 0.3
 
 T = TypeVar("T")
 
@@ -44,6 +50,11 @@ class Checked:
     assert_unit: int  # sentence index, -1 when none
     contradicted: float
     contra_unit: int  # sentence index, -1 when none
+    contra_min: float = CONTRA_MIN
+    contra_over: float = CONTRA_OVER
+    # Clause readings keep the verdict the similarity features give and only lower the credit
+    # within its band: an unasserted "met" earns the bottom of "met", not "partial".
+    within_band: bool = False
 
     def cap(self) -> float:
         """The most credit the criterion may earn given what the answer asserts."""
@@ -54,7 +65,8 @@ class Checked:
         return MISSED_CAP
 
     def contradicts(self) -> bool:
-        return self.contradicted >= CONTRA_MIN and self.contradicted >= self.asserted + CONTRA_OVER
+        return (self.contradicted >= self.contra_min
+                and self.contradicted >= self.asserted + self.contra_over)
 
     def confidence(self) -> float:
         """How clear-cut the reading is: distance of the deciding probability from 0.5."""
@@ -125,4 +137,67 @@ def check_criteria(
         ai, ki = int(np.argmax(a_row)), int(np.argmax(k_row))
         out.append(Checked(float(a_row[ai]), idx[cj[ai]], float(k_row[ki]),
                            idx[cj[ki]] if k_row[ki] > 0 else -1))
+    return out
+
+
+def claim_clauses(statement: str, pieces: Sequence[str] = ()) -> list[str]:
+    """The separate claims a criterion makes, for the cross-encoder to read one at a time.
+
+    A criterion derived from a sample answer is often several of its sentences or clauses merged
+    (`rubric_derive._merge_claims`); `pieces` are that answer's claims (`split_claims`), and those
+    the statement contains are its clauses. Otherwise the statement is split as a sample answer
+    would be. The verifier was trained on single claims: read against a three-claim statement, a
+    sentence that states one of them correctly reads as "not this claim".
+    """
+    # A merged piece lost its full stop ("... samples from it Min-p keeps ..."): match without it.
+    bare = (p.rstrip(" .!?") for p in dict.fromkeys(pieces))
+    own = [p for p in bare if p and p in statement]
+    if len(own) >= 2:
+        return own
+    return split_claims(statement) or [statement]
+
+
+def check_clauses(
+    probabilities: Callable[[list[str], list[str]], np.ndarray], units: Units,
+    clauses: Sequence[Sequence[str]], sentences: Sequence[str], sims: np.ndarray,
+    clause_sims: Sequence[np.ndarray],
+) -> list[Checked]:
+    """Every usable sentence against every clause of every criterion, in one batched call.
+
+    `asserted` is the best assertion of any clause by any sentence. A sentence can contradict only
+    the criterion it is (about) closest to (`CONTRA_SLACK`, `CONTRA_FLOOR`), and only through the
+    clause it is closest to (`clause_sims[j]`: sentences x clauses of criterion j, cosines), where
+    its contradiction must beat its own assertion of that clause.
+    """
+    ns = units.n_sentences
+    idx = [int(i) for i in np.flatnonzero(units.usable[:ns])]
+    if not idx:
+        return [Checked(0.0, -1, 0.0, -1, CLAUSE_CONTRA_MIN, CLAUSE_CONTRA_OVER, True)
+                for _ in clauses]
+    claims: list[str] = []
+    spans: list[str] = []
+    for cl in clauses:
+        for c in cl:
+            claims += [c] * len(idx)
+            spans += [sentences[i] for i in idx]
+    probs = probabilities(claims, spans)
+    about = nearest_mask(sims[idx], CONTRA_SLACK, CONTRA_FLOOR)  # (usable sentences, criteria)
+    out: list[Checked] = []
+    row = 0
+    for j, cl in enumerate(clauses):
+        p = probs[row: row + len(cl) * len(idx)].reshape(len(cl), len(idx), 3)
+        row += len(cl) * len(idx)
+        a_flat = int(np.argmax(p[:, :, ASSERTS]))
+        a_sent = a_flat % len(idx)
+        asserted = float(p[:, :, ASSERTS].max())
+        contra, contra_unit = 0.0, -1
+        for s, i in enumerate(idx):
+            if not about[s, j]:
+                continue
+            c = int(np.argmax(clause_sims[j][i]))
+            pc, pa = float(p[c, s, CONTRADICTS]), float(p[c, s, ASSERTS])
+            if pc > pa and pc > contra:
+                contra, contra_unit = pc, i
+        out.append(Checked(asserted, idx[a_sent], contra, contra_unit,
+                           CLAUSE_CONTRA_MIN, CLAUSE_CONTRA_OVER, True))
     return out

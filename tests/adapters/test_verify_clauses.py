@@ -1,0 +1,87 @@
+"""The cross-encoder verifier reads a criterion clause by clause (issue 15).
+
+A criterion derived from a sample answer is often two or three of its claims merged; read whole,
+a sentence that states one of them correctly looked like "not this claim" to the verifier, and a
+correct answer lost the criterion (or had it marked contradicted). The texts below were written
+for this test, not taken from the evaluation sets.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from interviewer.adapters.judge.offline.judge import OfflineJudge
+from interviewer.adapters.judge.offline.verify import claim_clauses
+from interviewer.core.models import Criterion, Difficulty, Question, Rubric, Verdict
+from interviewer.core.ports import Encoder
+from interviewer.core.rubric_derive import split_claims
+
+WARMUP = ("Use a short linear warmup of a few thousand steps, because the first updates from a random "
+          "initialisation are large and Adam's second-moment estimates are still noisy")
+COSINE = ("After warmup, decay the rate with a cosine schedule to about a tenth of its peak, which ends "
+          "at a lower loss than a constant rate.")
+WSD = ("A warmup-stable-decay schedule holds the rate constant and decays only at the end, so a run can "
+       "be extended from a checkpoint without restarting the schedule.")
+QUESTION = Question(
+    id="lr-schedule", text="How would you choose a learning-rate schedule for pretraining a large language model?",
+    area="training", difficulty=Difficulty.MEDIUM, companies=(), sample_answer=f"{WARMUP}. {COSINE} {WSD}",
+)
+# The first criterion is two claims merged, as `derive_rubric` merges close ones (without a stop).
+RUBRIC = Rubric(QUESTION.id, 1, (
+    Criterion("warmup-cosine", "warmup then cosine decay", f"{WARMUP} {COSINE}", 0.6,
+              key_terms=("warmup", "cosine")),
+    Criterion("wsd", "warmup-stable-decay", WSD, 0.4, key_terms=("stable", "checkpoint")),
+))
+
+
+def test_a_merged_criterion_is_read_as_the_sample_answers_claims() -> None:
+    assert claim_clauses(f"{WARMUP} {COSINE}", [WARMUP, COSINE, WSD]) == [WARMUP, COSINE.rstrip(".")]
+    # As the judge calls it: the sample answer's own claims, long sentences cut at clause breaks.
+    clauses = claim_clauses(RUBRIC.criteria[0].statement, split_claims(QUESTION.sample_answer))
+    assert COSINE.rstrip(".") in clauses and len(clauses) == 3
+    assert all(c in RUBRIC.criteria[0].statement for c in clauses)
+
+
+def test_without_the_sample_answer_a_statement_is_split_into_its_sentences() -> None:
+    assert claim_clauses("Keys are cached. Values are cached too.") == ["Keys are cached.", "Values are cached too."]
+    assert claim_clauses("One claim only.") == ["One claim only."]
+
+
+@pytest.fixture(scope="module")
+def judge(encoder: Encoder) -> OfflineJudge:
+    return OfflineJudge(encoder, verify=True)
+
+
+def test_stating_one_clause_of_a_merged_criterion_correctly_is_not_a_contradiction(judge: OfflineJudge) -> None:
+    answer = ("I would decay the learning rate along a cosine curve after the warmup, down to roughly ten "
+              "percent of the maximum, since that finishes with a lower loss than keeping it constant.")
+    g = judge.grade_sync(question=QUESTION, rubric=RUBRIC, answer=answer)
+    merged = g.criteria[0]
+    assert merged.verdict == Verdict.MET, merged
+    assert "-clauses" in (g.provenance.prompt_version if g.provenance else "")
+
+
+def test_a_confident_misconception_is_still_contradicted(judge: OfflineJudge) -> None:
+    answer = ("Warmup is not needed with Adam. After the start, decay the rate linearly to zero, because a "
+              "cosine schedule ends at a higher loss than a constant rate.")
+    g = judge.grade_sync(question=QUESTION, rubric=RUBRIC, answer=answer)
+    assert g.criteria[0].verdict == Verdict.CONTRADICTED
+    assert g.score <= 30
+
+
+MISCONCEPTION = ("Warmup is not needed with Adam. After the start, decay the rate linearly to zero, because a "
+                 "cosine schedule ends at a higher loss than a constant rate.")
+CORRECT = ("Warm up linearly for a few thousand steps, since early Adam updates are noisy, then follow a "
+           "cosine decay to about a tenth of the peak rate.")
+
+
+def test_as_a_second_reader_the_verifier_flags_without_changing_the_score(encoder: Encoder) -> None:
+    plain = OfflineJudge(encoder)
+    reader = OfflineJudge(encoder, review=True)
+    for answer, flagged in ((MISCONCEPTION, True), (CORRECT, False)):
+        a = plain.grade_sync(question=QUESTION, rubric=RUBRIC, answer=answer)
+        b = reader.grade_sync(question=QUESTION, rubric=RUBRIC, answer=answer)
+        assert b.score == a.score and [c.verdict for c in b.criteria] == [c.verdict for c in a.criteria]
+        assert ("claim_contradicted" in b.flags) is flagged, (answer, b.flags)
+        assert b.needs_review is flagged
+    assert "+review-cross-" in reader.prompt_version
