@@ -14,6 +14,16 @@ import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from interviewer.service.ratelimit import TokenBucket
+
+
+class SocketError(Exception):
+    """An `error` message the server sent in answer to a frame: `code`, `message`, `retry_after`."""
+
+    def __init__(self, code: str, message: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.retry_after = code, message, retry_after
+
 
 class ApiError(Exception):
     """A REST error response: `code` and `message` from the body, `status` from HTTP."""
@@ -167,6 +177,10 @@ class Client:
 
 
 RESTART_CODES = frozenset({1012, 1013})  # service restart, try again later: reconnect and resume
+# The share of the server's announced message rate and burst (`session.limits`) the client uses:
+# the server counts a frame when it handles it, not when it was sent, so frames sent at exactly
+# the limit can arrive bunched (after a pause of the server) and be refused.
+PACE_MARGIN = 0.8
 
 
 class InterviewSocket:
@@ -186,9 +200,31 @@ class InterviewSocket:
         self.received: list[dict[str, Any]] = []
         self.total = 0
         self.restarting = False  # the server said it is stopping (`server_shutdown`)
+        self._pace: TokenBucket | None = None  # the connection's message budget, once announced
 
     async def send(self, type: str, **fields: Any) -> None:
+        """Send one frame, waiting first when it would exceed the rate limit the server announced."""
+        import asyncio
+
+        if self._pace is not None:
+            while (wait := self._pace.take(time.monotonic())) > 0:
+                await asyncio.sleep(wait)
         await self.conn.send(json.dumps({"type": type, **fields}))
+
+    def _paced_by(self, limits: Any) -> None:
+        """Keep under the connection's limits from `session.limits` (none announced: no pacing).
+
+        Set once per connection: a `session` replayed by a later `resume` on it keeps the budget.
+        """
+        if self._pace is not None:
+            return
+        try:
+            rate = float(limits["rate_per_second"]) * PACE_MARGIN
+            burst = max(1, int(float(limits["rate_burst"]) * PACE_MARGIN))
+        except (TypeError, KeyError, ValueError):
+            return
+        if rate > 0:
+            self._pace = TokenBucket(rate, burst)
 
     async def recv(self, timeout: float = 60.0) -> dict[str, Any]:
         import asyncio
@@ -199,6 +235,7 @@ class InterviewSocket:
         if msg.get("type") == "session":
             self.session_id, self.resume_token = msg["session_id"], msg["resume_token"]
             self.total = int(msg.get("total", 0))
+            self._paced_by(msg.get("limits"))
         elif msg.get("type") == "error" and msg.get("code") == "server_shutdown":
             self.restarting = True
         return msg
@@ -236,6 +273,7 @@ class InterviewSocket:
                 delay = min(delay * 2, 5.0)
         await self.conn.close()
         self.conn, self.url, self.restarting = conn, target, False
+        self._pace = None  # a new connection: its `session` message announces its limits
         await self.resume(self.session_id, self.resume_token, last_seq=self.last_seq)
 
     async def recv_until(self, *types: str, timeout: float = 60.0) -> dict[str, Any]:
@@ -256,14 +294,29 @@ class InterviewSocket:
         return await self.recv_until("question")
 
     async def answer(self, text: str, *, stream: bool = True) -> dict[str, Any]:
-        """Stream the answer as deltas, submit it, and return its `grade`."""
+        """Stream the answer as deltas, submit it, and return its `grade`.
+
+        Raises SocketError when the server answers a frame of it with an `error` (a refused
+        delta or submit: `rate_limited`, `empty_answer`, ...) instead of waiting for a grade
+        that will not come.
+        """
         if stream:
             for i in range(0, len(text), 40):
                 await self.send("answer.delta", text=text[i:i + 40])
             await self.send("answer.submit")
         else:
             await self.send("answer.submit", text=text)
+        await self.accepted()
         return await self.recv_until("grade")
+
+    async def accepted(self, timeout: float = 60.0) -> dict[str, Any]:
+        """Receive until `answer.accepted`; an `error` before it raises SocketError."""
+        while True:
+            msg = await self.recv(timeout)
+            if msg.get("type") == "answer.accepted":
+                return msg
+            if msg.get("type") == "error":
+                raise SocketError(str(msg.get("code")), str(msg.get("message")), msg.get("retry_after"))
 
     async def run_code(self, code: str) -> dict[str, Any]:
         """Run code against the open coding question's public tests; returns the `code.result`."""
@@ -273,6 +326,7 @@ class InterviewSocket:
     async def answer_code(self, code: str, explanation: str | None = None) -> dict[str, Any]:
         """Submit a coding question's code (and explanation); returns its `grade`."""
         await self.send("answer.submit", code=code, text=explanation)
+        await self.accepted()
         return await self.recv_until("grade")
 
     async def resume(self, session_id: str, resume_token: str, last_seq: int) -> None:

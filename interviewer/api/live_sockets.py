@@ -43,7 +43,7 @@ class LiveSockets:
             await asyncio.sleep(interval)
             try:
                 await slots.renew([(c.ip, c.slot) for c in list(self.connections)])
-            except Exception:  # Redis restarting: renew next time (a slot lost meanwhile only frees room)
+            except Exception:  # Redis restarting: renew next time (a set lost meanwhile is written back)
                 log.warning("ws.slots_renew_failed", exc_info=True)
 
     async def shutdown(self, grace: float) -> None:

@@ -8,6 +8,7 @@ import asyncio
 import time
 
 import pytest
+import redis as redis_sync
 
 from interviewer.adapters.ratelimit.slots_memory import MemorySocketSlots
 from interviewer.adapters.ratelimit.slots_redis import RedisSocketSlots
@@ -94,3 +95,26 @@ async def test_a_dead_instances_slots_come_back_after_the_ttl(redis_server: Redi
         assert not await live.acquire(ip, "l3", limit=2)
     finally:
         await live.close()
+
+
+async def test_live_sockets_count_again_after_redis_is_flushed_and_restarted(
+    redis_server: RedisServer,
+) -> None:
+    """FLUSHALL and a restart empty the sets; the next renewal writes the live sockets back, so the
+    cap holds again instead of undercounting for as long as those sockets stay open (issue 17)."""
+    slots = RedisSocketSlots(make_client(redis_server.url), ttl=30, owns_client=True)
+    ip = "198.51.100.9"
+    try:
+        assert await slots.acquire(ip, "s1", limit=2) and await slots.acquire(ip, "s2", limit=2)
+        r = redis_sync.Redis.from_url(redis_server.url)
+        r.flushall()
+        r.close()
+        redis_server.stop()
+        redis_server.start()
+        await slots.renew([(ip, "s1"), (ip, "s2")])  # what keep_slots does for the open sockets
+        assert not await slots.acquire(ip, "s3", limit=2)
+        await slots.release(ip, "s1")
+        await slots.renew([(ip, "s2")])  # a set that is there: a released slot stays released
+        assert await slots.acquire(ip, "s3", limit=2)
+    finally:
+        await slots.close()

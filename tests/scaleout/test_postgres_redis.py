@@ -98,10 +98,6 @@ async def test_a_session_moves_between_instances_on_postgres(pg_cluster: PgClust
     assert sid in [i["session_id"] for i in page["items"]]
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known intermittent bug (issue 17): after Redis is flushed and restarted, a later answer "
-    "sometimes gets no grade (the socket waits, with nothing logged). On 2026-12-01 it passed in two "
-    "full fresh-clone runs and failed in a third; not yet diagnosed"))
 async def test_redis_flushed_and_restarted_mid_interview_loses_nothing(pg_cluster: PgCluster) -> None:
     c = pg_cluster
     async with interview(c.b.ws_url) as ws:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
+import redis as redis_sync
 
 from interviewer.adapters.ratelimit.limits_storage import Limiter
 from interviewer.errors import RateLimited
 from interviewer.settings import Settings
+from tests.conftest import RedisServer
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -29,3 +33,24 @@ async def test_per_key_then_per_ip(settings: Settings) -> None:
         await limiter.check("rest", key_id="k3", ip="10.0.0.1")  # the IP is spent
     for _ in range(50):
         await limiter.check("ws", key_id="k1", ip="10.0.0.1")  # "" disables a limit
+
+
+async def test_a_redis_flush_and_restart_costs_the_limiter_nothing(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The pooled connection dies with the server: the next check reconnects and counts, instead
+    of failing open with `ratelimit.unavailable` for the first frame of every socket (issue 17)."""
+    limiter = Limiter(Settings(_env_file=None, redis_url=redis_server.url, rate_limit="2/minute",  # type: ignore[call-arg]
+                               rate_limit_ip=""))
+    await limiter.check("rest", key_id="k1", ip=None)
+    r = redis_sync.Redis.from_url(redis_server.url)
+    r.flushall()
+    r.close()
+    redis_server.stop()
+    redis_server.start()
+    with caplog.at_level(logging.ERROR, logger="interviewer.ratelimit"):
+        await limiter.check("rest", key_id="k1", ip=None)  # the flush forgot the first hit
+        await limiter.check("rest", key_id="k1", ip=None)
+        with pytest.raises(RateLimited):
+            await limiter.check("rest", key_id="k1", ip=None)
+    assert [r.message for r in caplog.records] == []

@@ -27,7 +27,15 @@ class Limiter:
     def __init__(self, settings: Settings) -> None:
         if settings.redis_url:
             uri = "async+" + settings.redis_url if "://" in settings.redis_url else settings.redis_url
-            self.storage: Storage = cast(Storage, storage_from_string(uri, implementation="redispy"))
+            # A frame waits for its count: a connection that died with a Redis restart is replaced
+            # and the count retried, but briefly (~1 s), and a silent server is given up on after
+            # 2 s; past that the limiter fails open, logged (the limits' redis-py client would
+            # otherwise wait forever on a read, and give up on the first dead connection).
+            from interviewer.adapters.store.sessions_redis import client_options
+
+            options = client_options(retries=3, socket_timeout=2.0)
+            self.storage: Storage = cast(Storage, storage_from_string(uri, implementation="redispy",
+                                                                      **options))
         else:
             self.storage = MemoryStorage()
         self.strategy = MovingWindowRateLimiter(self.storage)

@@ -29,14 +29,27 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 
-# KEYS: the sets; ARGV: ttl (ms), then one slot per key. Only slots still there are renewed (XX):
-# a socket released while this ran is not brought back.
+# KEYS: the sets; ARGV: ttl (ms), then one slot per key. In a set that is there, only slots still
+# in it are renewed (XX): a socket released while this ran is not brought back. A set that is gone
+# altogether (Redis flushed, restarted empty, or unreachable for longer than the TTL) is written
+# again with the live sockets: else they would never count again. (A socket released while this
+# ran, whose address had no other slot, then counts until the TTL.)
 _RENEW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
+local gone = {}
+for _, key in ipairs(KEYS) do
+  if gone[key] == nil then gone[key] = redis.call('EXISTS', key) == 0 end
+end
 for i, key in ipairs(KEYS) do
-  if redis.call('ZADD', key, 'XX', 'CH', now + ttl, ARGV[i + 1]) == 1 then
+  local added
+  if gone[key] then
+    added = redis.call('ZADD', key, now + ttl, ARGV[i + 1])
+  else
+    added = redis.call('ZADD', key, 'XX', 'CH', now + ttl, ARGV[i + 1])
+  end
+  if added == 1 then
     redis.call('PEXPIRE', key, ttl)
   end
 end

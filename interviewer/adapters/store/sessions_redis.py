@@ -148,13 +148,23 @@ def _decode(h: dict[str, str]) -> StoredSession:
     )
 
 
+def client_options(*, retries: int = 15, health_check_interval: int = 15,
+                   socket_timeout: float = 10.0) -> dict[str, Any]:
+    """redis-py options that ride out a restart: a dead pooled connection is replaced and the
+    command retried (15 retries: 7-13 s, at most 1 s apart), and no read waits forever."""
+    return {
+        "retry": Retry(EqualJitterBackoff(cap=1.0, base=0.1), retries),
+        "retry_on_error": [ConnectionError, TimeoutError, BusyLoadingError],
+        "health_check_interval": health_check_interval, "socket_timeout": socket_timeout,
+        "socket_connect_timeout": min(5.0, socket_timeout), "socket_keepalive": True,
+    }
+
+
 def make_client(url: str, *, retries: int = 15, health_check_interval: int = 15) -> aioredis.Redis:
     """A client that rides out a Redis restart: retries for 7-13 s, at most 1 s apart."""
-    retry = Retry(EqualJitterBackoff(cap=1.0, base=0.1), retries)
     return aioredis.Redis.from_url(
-        url, retry=retry, retry_on_error=[ConnectionError, TimeoutError, BusyLoadingError],
-        health_check_interval=health_check_interval, socket_timeout=10, socket_connect_timeout=5,
-        socket_keepalive=True, decode_responses=True,
+        url, decode_responses=True,
+        **client_options(retries=retries, health_check_interval=health_check_interval),
     )
 
 
