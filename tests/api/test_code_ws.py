@@ -35,7 +35,7 @@ async def test_code_question_run_and_grade(live_server: LiveServer) -> None:
         assert q["kind_of_answer"] == "code" and q["question_id"] == "code-attention"
         assert "softmax" in q["text"] and "def attention" in q["code"]["starter"]
         assert q["code"]["public_tests"] == ["basic"]
-        assert q["code"]["hidden_tests"] == ["stability", "shapes"]
+        assert q["code"]["hidden_tests"] == ["stability", "shapes", "masked_rows"]
 
         ran = await ws.run_code(wrong)
         assert ran["status"] == "passed" and ran["error"] is None  # the public group has no large logits
@@ -58,7 +58,7 @@ async def test_code_question_run_and_grade(live_server: LiveServer) -> None:
         assert accepted["chars"] == len(wrong) + len(EXPLANATION)
         grade = await ws.recv_until("grade")
         by_id = {c["id"]: c for c in grade["criteria"]}
-        assert list(by_id) == ["tests-basic", "tests-stability", "tests-shapes",
+        assert list(by_id) == ["tests-basic", "tests-stability", "tests-shapes", "tests-masked_rows",
                                "explain-1", "explain-2", "explain-3"]
         assert by_id["tests-basic"]["verdict"] == "met"
         stability = by_id["tests-stability"]
@@ -66,9 +66,13 @@ async def test_code_question_run_and_grade(live_server: LiveServer) -> None:
         assert "hidden" in stability["note"] and "stability (hidden)" in grade["feedback"]
         assert any(by_id[f"explain-{n}"]["verdict"] != "missed" for n in (1, 2, 3))
         assert grade["judge"].startswith("tests+") and 0 < grade["score"] < 100
-        summary = await ws.recv_until("summary")  # no follow-up on a coding question
+        # The heaviest failing group is followed up on its concept (a written answer, not code).
+        follow = await ws.recv_until("question")
+        assert follow["kind"] == "followup" and follow["kind_of_answer"] == "text"
+        assert follow["text"] == live_server.services.code_bank.get("code-attention").group("stability").followup
+        await ws.send("skip")
+        summary = await ws.recv_until("summary")
         assert summary["answered"] == 1
-        assert not [m for m in ws.received if m["type"] == "question" and m["kind"] == "followup"]
         sid = ws.session_id
     async with httpx.AsyncClient(base_url=live_server.base_url) as c:
         turn = (await c.get(f"/v1/interviews/{sid}")).json()["turns"][0]
@@ -110,6 +114,53 @@ async def test_resume_regrades_nothing_and_replays_the_code_question(live_server
         assert replayed["kind_of_answer"] == "code" and replayed["code"] == q["code"]
         await ws2.send("answer.submit", code=reference_code(live_server, "code-rmsnorm"))
         assert (await ws2.recv_until("grade"))["score"] == 70
+
+
+# Stable on large logits, but a fully masked row is -inf - (-inf) = NaN: only `masked_rows` fails.
+NAN_ON_MASKED_ROWS = """
+import numpy as np
+
+def attention(q, k, v, causal=False):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if causal:
+        t, n = s.shape[-2], s.shape[-1]
+        s = np.where(np.arange(n)[None, :] <= np.arange(t)[:, None] + (n - t), s, -np.inf)
+    w = np.exp(s - s.max(axis=-1, keepdims=True))
+    return w / w.sum(axis=-1, keepdims=True) @ v
+"""
+
+
+async def test_a_failing_test_group_is_followed_up_on_its_concept(live_server: LiveServer) -> None:
+    masked = live_server.services.code_bank.get("code-attention").group("masked_rows")
+    async with interview(live_server.ws_url) as ws:
+        await ws.start(question_ids=["code-attention"], max_followups=1)
+        grade = await ws.answer_code(NAN_ON_MASKED_ROWS, EXPLANATION)
+        failed = [c["id"] for c in grade["criteria"] if c["id"].startswith("tests-") and c["verdict"] != "met"]
+        assert failed == ["tests-masked_rows"]
+        follow = await ws.recv_until("question")
+        assert follow["kind"] == "followup" and follow["parent_question_id"] == "code-attention"
+        assert follow["kind_of_answer"] == "text" and follow["code"] is None
+        assert follow["text"] == masked.followup and "fully masked" in follow["text"]
+        assert follow["concept"] == "hidden tests: masked_rows (a query that may attend to no key (fully masked row))"
+        # A written answer that states the concept closes the gap in the code question's grade.
+        answered = await ws.answer(masked.concept)
+        assert answered["kind"] == "followup" and answered["criteria"][0]["verdict"] == "met"
+        revised = await ws.recv_until("grade")
+        assert revised["turn"] == grade["turn"] and revised["revision"] > grade["revision"]
+        rec = {c["id"]: c for c in revised["criteria"]}["tests-masked_rows"]
+        assert rec["recovered"] is True and rec["verdict"] == "missed"
+        summary = await ws.recv_until("summary")
+        assert [(c["question_id"], c["concept"]) for c in summary["recovered"]] == [
+            ("code-attention", "hidden tests: masked_rows")]
+
+
+async def test_a_passing_solution_gets_no_follow_up(live_server: LiveServer) -> None:
+    async with interview(live_server.ws_url) as ws:
+        await ws.start(question_ids=["code-attention"], max_followups=2)
+        grade = await ws.answer_code(reference_code(live_server, "code-attention"))  # explanation missed
+        assert all(c["verdict"] == "missed" for c in grade["criteria"] if c["id"].startswith("explain-"))
+        await ws.recv_until("summary")
+        assert not [m for m in ws.received if m["type"] == "question" and m["kind"] == "followup"]
 
 
 @pytest.fixture

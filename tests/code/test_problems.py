@@ -62,3 +62,21 @@ async def test_hidden_failures_show_no_exception_message(runner: BwrapRunner) ->
     hidden = [g for g in grade.groups if g.hidden]
     assert "secret" in public.reason
     assert hidden and all(g.reason.endswith("raised ValueError") for g in hidden if not g.ok)
+
+
+def test_a_group_without_a_follow_up_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "id: p\ntitle: t\ntopic: x\nentry: f\nstatement: s\nstarter: s\ngroups:\n"
+        "  - {name: basic, hidden: false, weight: 1, concept: f returns x, followup: 'What does f return?'}\n"
+        "  - {name: edge, hidden: true, weight: 1, concept: f returns x}\n", encoding="utf-8")
+    (tmp_path / "p.py").write_text(
+        "def reference(x):\n    return x\n\ndef cases():\n    return {'basic': [(1,)], 'edge': [(2,)]}\n",
+        encoding="utf-8")
+    with pytest.raises(BankError, match=r"\['edge'\] need a `concept` and a `followup`"):
+        CodeBank(tmp_path)
+
+
+def test_every_group_states_its_concept_and_follow_up() -> None:
+    for problem in BANK.all():
+        for g in problem.groups:
+            assert len(g.concept.split()) >= 8 and g.followup.endswith("?"), (problem.id, g.name)
