@@ -186,8 +186,9 @@ def build_services(
         events=build_events(settings, redis),
         gate=GradingGate(settings.grading_slots or settings.judge_max_concurrency),
         # The coding problems, and the bubblewrap sandbox (started on first use; when bwrap is
-        # unusable every code run is refused with `sandbox_unavailable`).
-        code_bank=CodeBank(), code_runner=BwrapRunner(pool_size=2, queue_limit=8),
+        # unusable coding interviews and every code run are refused with `sandbox_unavailable`).
+        code_bank=CodeBank(),
+        code_runner=BwrapRunner(pool_size=2, queue_limit=8, bwrap=settings.sandbox_bwrap),
         limiter=Limiter(settings),
         closers=[redis.aclose] if redis is not None else [],
     )

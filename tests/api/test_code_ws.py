@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterator
-from dataclasses import replace
+from pathlib import Path
 
 import httpx
 import pytest
 
-from interviewer.adapters.sandbox.bwrap import BwrapRunner
 from interviewer.client import interview
-from interviewer.service.container import Services
-from tests.api.conftest import LiveServer, serve
+from interviewer.wiring import build_services
+from tests.api.conftest import LiveServer, make_settings, serve
 from tests.code.wrong_solutions import WRONG
 
 EXPLANATION = (
@@ -164,19 +163,35 @@ async def test_a_passing_solution_gets_no_follow_up(live_server: LiveServer) -> 
 
 
 @pytest.fixture
-def no_sandbox_server(services: Services) -> Iterator[LiveServer]:
-    yield from serve(replace(services, code_runner=BwrapRunner(bwrap="/nonexistent/bwrap")))
+def no_sandbox_server(tmp_path: Path, encoder, bank) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """A server configured with a bubblewrap path that does not exist."""
+    settings = make_settings(tmp_path, sandbox_bwrap=str(tmp_path / "missing" / "bwrap"))
+    yield from serve(build_services(settings, encoder=encoder, bank=bank))
 
 
-async def test_without_a_sandbox_code_is_refused_never_run(no_sandbox_server: LiveServer) -> None:
-    async with interview(no_sandbox_server.ws_url) as ws:
-        await ws.start(question_ids=["code-attention"], max_followups=0)
-        await ws.send("code.run", code="def attention(q, k, v, causal=False):\n    return q\n")
-        result = await ws.recv_until("code.result")
-        assert result["error"] == "sandbox_unavailable" and "bubblewrap" in result["message"]
-        await ws.send("answer.submit", code="def attention(q, k, v, causal=False):\n    return q\n")
-        await ws.recv_until("answer.accepted")
-        failed = await ws.recv_until("error")
-        assert failed["code"] == "grading_failed"
+async def test_without_a_sandbox_coding_interviews_are_refused_at_start(no_sandbox_server: LiveServer) -> None:
+    live = no_sandbox_server
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=60) as c:
+        coding = (await c.get("/v1/meta")).json()["coding"]
+        assert coding == {"available": False, "reason": "code questions are unavailable: bubblewrap "
+                          "(bwrap) is not installed"}
+        r = await c.post("/v1/interviews", json={"num_questions": 2, "include_code": True})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "sandbox_unavailable"
+        r = await c.post("/v1/interviews", json={"question_ids": ["code-attention"]})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "sandbox_unavailable"
+        assert (await c.post("/v1/interviews", json={"num_questions": 1})).status_code == 201
+    async with interview(live.ws_url) as ws:
+        for start in ({"num_questions": 2, "include_code": True}, {"question_ids": ["code-attention"]}):
+            await ws.send("start", **start)
+            refused = await ws.recv_until("error", "question")
+            assert refused["type"] == "error" and refused["code"] == "sandbox_unavailable"
+            assert "bubblewrap" in refused["message"]
+        q = await ws.start(num_questions=1, max_followups=0)  # a written interview still starts
+        assert q["kind_of_answer"] == "text"
         await ws.send("ping")
-        assert (await ws.recv_until("pong"))["type"] == "pong"  # still serving
+        assert (await ws.recv_until("pong"))["type"] == "pong"
+
+
+async def test_a_working_sandbox_is_announced(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.base_url) as c:
+        assert (await c.get("/v1/meta")).json()["coding"] == {"available": True, "reason": ""}
