@@ -109,3 +109,18 @@ def test_code_question_typed_run_and_graded(page: Any, live_server: LiveServer, 
     assert "return w / w.sum(axis=-1, keepdims=True) @ v" in shown
     page.wait_for_selector("#summary-view:not([hidden])")
     shot(page, shots, "code-question-graded", full=True)
+
+    # The recruiter's transcript shows the submitted code, then the test groups as criteria
+    # (auth is off here: the server acts as the local admin for any key).
+    page.goto(live_server.base_url + "/review")
+    page.fill("#api-key", "local")
+    page.click("#signin-button")
+    page.goto(f"{live_server.base_url}/review#/interviews/{made['session_id']}")
+    item = page.wait_for_selector("li.rturn[data-question-id='code-attention']")
+    pre = item.query_selector("pre.code-answer")
+    assert pre is not None and "return w / w.sum(axis=-1, keepdims=True) @ v" in (pre.text_content() or "")
+    assert page.evaluate("e => getComputedStyle(e).fontFamily", pre).startswith("ui-monospace")
+    crit = item.query_selector("li.crit[data-criterion='tests-stability']")
+    assert crit is not None and "NaN" in (crit.text_content() or "")
+    assert "Candidate's explanation" in (item.text_content() or "")
+    shot(page, shots, "code-question-review", full=True)
