@@ -64,7 +64,7 @@ export function setupStart(onStart) {
     const box = byId("include-code");
     box.checked = false;
     box.disabled = true;
-    byId("code-note").textContent = `Coding questions are unavailable on this server: ${meta.coding.reason}`;
+    byId("code-note").textContent = `${cap(meta.coding.reason || "coding questions are unavailable on this server")}.`;
   }
   const form = byId("start-form");
   const button = byId("start-button");
