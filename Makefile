@@ -6,20 +6,25 @@ PIP    := $(VENV)/bin/pip
 export HF_HUB_OFFLINE := 1
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: run test install install-dev system-deps lint typecheck bench llm clean vendor
+.PHONY: run test install install-dev system-deps lint typecheck bench llm clean vendor lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# torch is pinned to 2.13.0 in pyproject.toml so pip takes the CPU build.
-$(VENV)/.installed: pyproject.toml | $(PY)
-	$(PIP) install --quiet "torch==2.13.0"
-	$(PIP) install --quiet -e .
+# Every dependency from the hashed lock files (scripts/lock.sh writes them from pyproject.toml),
+# then the package itself without dependencies. torch is the CPU build 2.13.0+cpu: from pip's own
+# sources when they have it, else from the PyTorch CPU index (PyPI has only the CUDA build).
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+LOCKED := $(PIP) install --quiet --require-hashes
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(PY)
+	$(LOCKED) -r requirements.lock 2>/dev/null || $(LOCKED) -r requirements.lock --extra-index-url $(TORCH_INDEX)
+	$(PIP) install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(PIP) install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
+	$(LOCKED) -r requirements-dev.lock 2>/dev/null || $(LOCKED) -r requirements-dev.lock --extra-index-url $(TORCH_INDEX)
 	touch $@
 
 install: $(VENV)/.installed
@@ -52,6 +57,10 @@ bench: install-dev
 llm: install
 	bash scripts/llm_wheel.sh $(VENV)
 	$(PY) scripts/llm_serve.py
+
+# Regenerate requirements.lock and requirements-dev.lock after a dependency change (needs uv).
+lock:
+	bash scripts/lock.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

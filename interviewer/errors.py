@@ -88,7 +88,8 @@ class RateLimited(InterviewerError):
 
 
 class TooManyConnections(RateLimited):
-    """This client address already has INTERVIEWER_WS_MAX_PER_IP websockets open on this instance."""
+    """This client address already has INTERVIEWER_WS_MAX_PER_IP websockets open (on every instance
+    sharing a Redis, else on this one)."""
 
     code = "too_many_connections"
     default_retry_after = 10.0

@@ -97,7 +97,8 @@ class Settings(BaseSettings):
     default_max_followups: int = Field(1, ge=0)
     ws_rate_per_second: float = Field(20.0, gt=0)
     ws_rate_burst: int = Field(60, ge=1)
-    # Open websockets per client address on one instance (behind a trusted proxy: the real client).
+    # Open websockets per client address (behind a trusted proxy: the real client): on all instances
+    # together when redis_url is set (a dead instance's stop counting after instance_ttl), else on this one.
     ws_max_per_ip: int = Field(20, ge=1)
     # Seconds a socket may stay silent: before it has a session (start/resume), and after.
     ws_start_timeout: float = Field(60.0, gt=0)

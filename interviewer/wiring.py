@@ -15,7 +15,7 @@ from interviewer.core.models import Rubric
 from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever
 from interviewer.service.container import Services
 from interviewer.service.gate import GradingGate
-from interviewer.service.ports import AdminStore, CodeProblems, SessionEvents, SessionStore
+from interviewer.service.ports import AdminStore, CodeProblems, SessionEvents, SessionStore, SocketSlots
 from interviewer.service.rubrics import Rubrics
 from interviewer.service.webhooks import WebhookDispatcher
 from interviewer.settings import Settings
@@ -81,6 +81,23 @@ def build_events(settings: Settings, redis: Any | None = None) -> SessionEvents:
     from interviewer.adapters.events.memory import MemorySessionEvents
 
     return MemorySessionEvents()
+
+
+def build_socket_slots(settings: Settings, redis: Any | None = None) -> SocketSlots:
+    """Open websockets per client address: counted in Redis across the instances when
+    INTERVIEWER_REDIS_URL is set (slots of a dead instance expire after INTERVIEWER_INSTANCE_TTL),
+    else by this process alone."""
+    if settings.redis_url:
+        from interviewer.adapters.ratelimit.slots_redis import RedisSocketSlots
+        from interviewer.adapters.store.sessions_redis import make_client
+
+        if redis is None:
+            return RedisSocketSlots(make_client(settings.redis_url), ttl=settings.instance_ttl,
+                                    owns_client=True)
+        return RedisSocketSlots(redis, ttl=settings.instance_ttl)
+    from interviewer.adapters.ratelimit.slots_memory import MemorySocketSlots
+
+    return MemorySocketSlots()
 
 
 def build_dispatcher(settings: Settings, admin: AdminStore) -> WebhookDispatcher:
@@ -188,7 +205,7 @@ def build_services(
         # unusable coding interviews and every code run are refused with `sandbox_unavailable`).
         code_bank=build_code_bank(settings),
         code_runner=BwrapRunner(pool_size=2, queue_limit=8, bwrap=settings.sandbox_bwrap),
-        limiter=Limiter(settings),
+        limiter=Limiter(settings), socket_slots=build_socket_slots(settings, redis),
         closers=[redis.aclose] if redis is not None else [],
     )
 

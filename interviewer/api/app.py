@@ -112,6 +112,9 @@ def _install(app: FastAPI, svc: Services) -> None:
         log.warning("sweeper.unavailable", extra={"store": type(svc.store).__name__})
     # close the sockets of keys revoked on any instance
     app.state.revocation_watch = asyncio.create_task(app.state.sockets.watch_revocations(svc.events))
+    # keep this instance's sockets counted in the shared per-address count (expires if it dies)
+    app.state.slot_keeper = asyncio.create_task(
+        app.state.sockets.keep_slots(svc.socket_slots, svc.settings.instance_ttl / 3))
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -135,7 +138,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lag_watch = asyncio.create_task(metrics.watch_loop_lag())
         yield
         lag_watch.cancel()
-        for name in ("revocation_watch", "sweeper"):
+        for name in ("revocation_watch", "slot_keeper", "sweeper"):
             watch: asyncio.Task[None] | None = getattr(app.state, name, None)
             if watch is not None:
                 watch.cancel()

@@ -1,15 +1,15 @@
-"""The open websockets of this instance: counted per client address, told to go on shutdown or revocation."""
+"""The open websockets of this instance: counted per client address (across the instances when the
+count is shared), told to go on shutdown or revocation."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from interviewer.errors import TooManyConnections
 from interviewer.service.claims import KEY_REVOKED, REVOCATIONS
-from interviewer.service.ports import SessionEvents
+from interviewer.service.ports import SessionEvents, SocketSlots
 
 if TYPE_CHECKING:
     from interviewer.api.ws import Connection
@@ -22,23 +22,29 @@ class LiveSockets:
 
     def __init__(self) -> None:
         self.connections: set[Connection] = set()
-        self.per_ip: Counter[str] = Counter()
         self.closing = False
 
-    def add(self, conn: Connection, limit: int) -> None:
+    async def add(self, conn: Connection, slots: SocketSlots, limit: int) -> None:
         """Count the socket against its client address; TooManyConnections past `limit`."""
-        if self.per_ip[conn.ip] >= limit:
+        if not await slots.acquire(conn.ip, conn.slot, limit=limit):
             raise TooManyConnections(f"at most {limit} open connections per client address",
                                      retry_after=TooManyConnections.default_retry_after)
-        self.per_ip[conn.ip] += 1
         self.connections.add(conn)
 
-    def discard(self, conn: Connection) -> None:
+    async def discard(self, conn: Connection, slots: SocketSlots) -> None:
         if conn in self.connections:
             self.connections.discard(conn)
-            self.per_ip[conn.ip] -= 1
-            if self.per_ip[conn.ip] <= 0:
-                del self.per_ip[conn.ip]
+            await slots.release(conn.ip, conn.slot)
+
+    async def keep_slots(self, slots: SocketSlots, interval: float) -> None:
+        """Renew the slots of this instance's sockets every `interval` seconds (until cancelled):
+        were the process killed, they would expire instead of holding the addresses' count."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await slots.renew([(c.ip, c.slot) for c in list(self.connections)])
+            except Exception:  # Redis restarting: renew next time (a slot lost meanwhile only frees room)
+                log.warning("ws.slots_renew_failed", exc_info=True)
 
     async def shutdown(self, grace: float) -> None:
         """Stop taking sessions; each socket gets its in-flight grade, then the notice and 1012."""

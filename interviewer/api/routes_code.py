@@ -76,7 +76,7 @@ def _result(g: CodeGrade) -> CodeResult:
                                 total=o.total, ok=o.ok, reason=o.reason) for o in g.groups])
 
 
-@router.get("/problems", response_model=list[CodeProblemRead])
+@router.get("/problems", response_model=list[CodeProblemRead], responses=errors())
 async def problems(svc: ServicesDep, principal: QuestionReader) -> list[CodeProblemRead]:
     bank, _ = _parts(svc)
     return [_problem(p) for p in bank.all()]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +16,7 @@ from interviewer.api.deps import (
     ServicesDep,
 )
 from interviewer.schemas.interviews import InterviewCreate, InterviewCreated
-from interviewer.schemas.rest import errors
+from interviewer.schemas.rest import DateTime, errors
 from interviewer.schemas.views import InterviewPage, InterviewRead
 from interviewer.service import exports
 from interviewer.service.idempotency import Outcome, idempotent
@@ -77,8 +76,8 @@ async def list_(
     flagged: bool | None = None,
     needs_review: Annotated[bool | None, Query(
         description="only interviews with (true) or without (false) a provisional grade")] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: DateTime | None = None,
+    created_to: DateTime | None = None,
     candidate_ref: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,

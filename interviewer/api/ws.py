@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -170,6 +171,7 @@ class Connection:
         self.principal: Principal | None = None
         self.key_checked = time.monotonic()
         self.ip = client_ip(ws) or "unknown"
+        self.slot = uuid.uuid4().hex  # this socket's place in its address's count (any instance)
         # Credentials are read here and never logged: an API key in the Authorization header,
         # or a partner-created session's `?session_id=&token=` (the candidate token).
         self.header_key = bearer(ws.headers.get("authorization"))
@@ -351,7 +353,7 @@ async def interview_socket(ws: WebSocket) -> None:
         return
     conn = Connection(ws, svc, reg, sockets)
     try:
-        sockets.add(conn, svc.settings.ws_max_per_ip)
+        await sockets.add(conn, svc.socket_slots, svc.settings.ws_max_per_ip)
     except TooManyConnections as exc:
         await conn.error(exc)
         await ws.close(code=exc.ws_close_code or 1013)
@@ -387,7 +389,7 @@ async def interview_socket(ws: WebSocket) -> None:
     except (WebSocketDisconnect, ConnectionError):
         pass  # the client went away; the session stays stored for resume
     finally:
-        sockets.discard(conn)
+        await sockets.discard(conn, svc.socket_slots)
         session_id = conn.runner.session_id if conn.runner else None
         await conn.release()
         log.info("ws.closed", extra={"session_id": session_id})

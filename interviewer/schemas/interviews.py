@@ -29,7 +29,10 @@ class InlineQuestion(BaseModel):
 class InterviewCreate(BaseModel):
     """Bank or own question ids, or inline questions, or company/difficulty/topic filters."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"num_questions": 2, "max_followups": 1, "candidate_ref": "cand-42"},
+        {"question_ids": ["tok-bpe-vs-unigram"], "candidate_ref": "cand-43"},
+    ]})
 
     question_ids: list[str] | None = Field(None, min_length=1, max_length=50)
     questions: list[InlineQuestion] | None = Field(None, min_length=1, max_length=50)

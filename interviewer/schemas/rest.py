@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE)
+
+
+def _rfc3339(value: object) -> object:
+    """Only what the schema's `date-time` promises: pydantic alone would also take `0.5` (unix
+    seconds) or a date without a time or offset."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.fullmatch(value)):
+        return value
+    raise ValueError("expected an RFC 3339 date-time with its offset, e.g. 2026-12-01T09:00:00Z")
+
+
+# A query parameter or field documented as `format: date-time`, and held to it.
+DateTime = Annotated[datetime, BeforeValidator(_rfc3339)]
 
 
 class ErrorBody(BaseModel):
@@ -82,7 +98,15 @@ class GradeCreate(BaseModel):
     """A bank question (`question_id`), a partner's own (`question` + `sample_answer`), or a code
     answer to a bank coding problem (`problem_id` + `code`, optional `explanation`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"question_id": "tok-bpe-vs-unigram",
+         "answer": "BPE starts from characters and greedily merges the most frequent pair; Unigram "
+                   "starts from a large vocabulary and prunes the pieces that least lower the likelihood."},
+        {"question": "Why do databases use write-ahead logging?",
+         "sample_answer": "Changes are logged durably before pages are written, so a crash is "
+                          "recovered by replaying the log.",
+         "answer": "The log is written first, so after a crash the database redoes what was committed."},
+    ]})
 
     answer: str | None = Field(
         None, description="The candidate's answer (limit: INTERVIEWER_MAX_ANSWER_CHARS), unless code")

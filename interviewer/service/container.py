@@ -14,6 +14,7 @@ from interviewer.service.ports import (
     RateLimits,
     SessionEvents,
     SessionStore,
+    SocketSlots,
 )
 from interviewer.service.rubrics import Rubrics
 from interviewer.service.webhooks import WebhookDispatcher
@@ -36,6 +37,7 @@ class Services:
     code_bank: CodeProblems  # coding questions (questions/code/)
     code_runner: CodeRunner  # the sandbox; refuses every run when no isolation is possible
     limiter: RateLimits  # per key and per IP, shared by the instances through Redis when set
+    socket_slots: SocketSlots  # open websockets per client address, across instances with Redis
     # Shared clients the adapters borrow (the process's one Redis client): closed last.
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -47,6 +49,7 @@ class Services:
         await self.store.close()
         await self.code_runner.close()
         await self.admin.close()
+        await self.socket_slots.close()
         for part in (self.encoder, self.judge):  # the batcher's thread, the grader processes
             close = getattr(part, "close", None)
             if close is not None:

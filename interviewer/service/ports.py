@@ -271,3 +271,24 @@ class WebhookPoster(Protocol):
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> int: ...
 
     async def close(self) -> None: ...
+
+
+class SocketSlots(Protocol):
+    """Open websockets per client address, counted by every instance that shares the count.
+
+    Each socket holds one slot, named by the socket (`slot`, unique across instances). The holder
+    renews its slots more often than the count's time to live, so that the slots of an instance that
+    died without releasing them free themselves once that time has passed.
+    """
+
+    async def acquire(self, ip: str, slot: str, *, limit: int) -> bool:
+        """Take a slot for `ip` unless it already holds `limit`; False, taking nothing, when full."""
+        ...
+
+    async def release(self, ip: str, slot: str) -> None: ...
+
+    async def renew(self, held: Sequence[tuple[str, str]]) -> None:
+        """Keep these (ip, slot) pairs held for another time to live (those already gone stay gone)."""
+        ...
+
+    async def close(self) -> None: ...

@@ -113,3 +113,23 @@ def test_an_answer_to_another_bank_question_is_off_topic(api: Client) -> None:
     adhoc = api.grade(gqa, question="How does rotary position embedding differ from sinusoidal "
                       "encodings?", sample_answer=rope)
     assert "off_topic" in adhoc["flags"] and adhoc["score"] <= 15
+
+
+def test_listing_dates_are_held_to_the_documented_date_time(live_server: LiveServer) -> None:
+    url = live_server.base_url + "/v1/interviews"
+    assert httpx.get(url, params={"created_to": "2000-01-01T00:00:00Z"}).json()["items"] == []
+    # pydantic alone takes these (unix seconds, a bare date, no offset); the schema says date-time
+    for value in ("0.5", "2026-12-01", "2026-12-01T00:00:00"):
+        r = httpx.get(url, params={"created_to": value})
+        assert r.status_code == 422, value
+        err = r.json()["error"]
+        assert err["code"] == "invalid_request" and err["message"].startswith("query.created_to")
+
+
+def test_every_v1_route_with_a_key_documents_its_auth_errors(live_server: LiveServer) -> None:
+    paths = httpx.get(live_server.base_url + "/openapi.json").json()["paths"]
+    public = {("/v1/meta", "get")}
+    missing = [f"{method.upper()} {path}" for path, ops in paths.items() if path.startswith("/v1/")
+               for method, op in ops.items() if (path, method) not in public
+               and not {"401", "403", "429", "503"} <= set(op.get("responses", {}))]
+    assert missing == []

@@ -143,7 +143,10 @@ def test_the_llm_is_optional_behind_a_profile(config: dict[str, Any]) -> None:
 def test_the_image_runs_unprivileged_offline_and_with_auth() -> None:
     text = (REPO / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim", text, re.M)
-    assert "--index-url https://download.pytorch.org/whl/cpu" in text
+    # every dependency hash-checked from the lock, torch's CPU build from the PyTorch index
+    assert "pip install --require-hashes -r requirements.lock" in text
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in text
+    assert "pip install --no-deps ." in text
     assert re.search(r"^USER (?!root)\S+", text, re.M)
     assert re.search(r"^HEALTHCHECK .*", text, re.M) and "/readyz" in text
     for setting in ("INTERVIEWER_HOST=0.0.0.0", "INTERVIEWER_AUTH=on", "HF_HUB_OFFLINE=1"):
