@@ -140,7 +140,8 @@ async def test_a_failing_test_group_is_followed_up_on_its_concept(live_server: L
         assert follow["kind"] == "followup" and follow["parent_question_id"] == "code-attention"
         assert follow["kind_of_answer"] == "text" and follow["code"] is None
         assert follow["text"] == masked.followup and "fully masked" in follow["text"]
-        assert follow["concept"] == "hidden tests: masked_rows (a query that may attend to no key (fully masked row))"
+        assert follow["concept"] == ("hidden tests: masked_rows "
+                                     "(fully masked rows, where a query may attend to no key)")
         # A written answer that states the concept closes the gap in the code question's grade.
         answered = await ws.answer(masked.concept)
         assert answered["kind"] == "followup" and answered["criteria"][0]["verdict"] == "met"
