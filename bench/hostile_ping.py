@@ -3,7 +3,8 @@
 Usage: python bench/hostile_ping.py [--seconds 20] [--workers 2] [--pause 0] [--url http://...]
 
 Without --url it starts `interviewer serve` on a free port with a fresh data directory (as
-bench/ws_load.py does). Phases, in order: idle, then each hostile submission (an infinite loop, a
+bench/ws_load.py does). Phases, in order: idle, a harmless run that returns at once (the control: what
+any run costs), then each hostile submission (an infinite loop, a
 fork bomb, a memory bomb) sent by `--workers` clients through `POST /v1/code/run` (the pool runs 2 at
 once), each client sending its next run `--pause` seconds after the last one ended (0: back to back,
 a flood; a fork bomb then ends in ~0.1 s, so every run is mostly the cost of starting a sandbox),
@@ -40,6 +41,8 @@ HOSTILE = {
     "memory bomb": ("def attention(q, k, v, causal=False):\n    a = []\n    while True:\n"
                     "        a.append(' ' * 10**6)\n"),
 }
+# The control: a harmless run that returns at once, sent the same way (the cost of any run).
+HARMLESS = "def attention(q, k, v, causal=False):\n    return q\n"
 PING_GAP = 0.05  # seconds between pings: under the per-socket message rate
 STALL = 0.025  # a histogram bucket bound of the server's event-loop lag (interviewer.metrics)
 
@@ -119,7 +122,8 @@ async def main(args: argparse.Namespace) -> None:
                 raise SystemExit(f"the server cannot run code: {coding['reason']}")
         ws_url = base.replace("http", "ws", 1) + "/v1/interviews/ws"
         echo_url = f"ws://127.0.0.1:{echo_port}"
-        plan: list[tuple[str, str | None]] = [("idle", None), *HOSTILE.items(), ("idle again", None)]
+        plan: list[tuple[str, str | None]] = [("idle", None), ("harmless run (control)", HARMLESS),
+                                              *HOSTILE.items(), ("idle again", None)]
         results = {}
         for name, code in plan:
             results[name] = await phase(base, ws_url, echo_url, args.seconds, code, args.workers, args.pause)
