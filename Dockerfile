@@ -27,6 +27,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     INTERVIEWER_BUILTIN_BANK=false \
     INTERVIEWER_BANK_PATHS=/app \
     INTERVIEWER_FRONTEND_DIR=/app/frontend
+# bubblewrap: the sandbox candidate code of coding questions runs in (never in the server process).
+# As the unprivileged `app` user it needs user namespaces, which Docker's defaults refuse: without
+# deploy/compose.sandbox.yml (docs/deployment.md) coding questions are refused (`sandbox_unavailable`).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends bubblewrap \
+ && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home app
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # Interview answers graded at once per process (0: judge_max_concurrency); more wait their
     # turn and their candidate gets `grading.queued {position, eta_s}`.
     grading_slots: int = Field(0, ge=0)
+    # The bubblewrap executable candidate code runs in (a name on PATH or a path). When it is
+    # missing or cannot create a sandbox, coding questions are refused at start.
+    sandbox_bwrap: str = Field("bwrap", min_length=1)
     worker_threads: int = Field(64, ge=4)
     # Offline grading runs in its own pool; 0 means twice the CPU count.
     grading_threads: int = Field(0, ge=0)

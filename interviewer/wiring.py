@@ -15,7 +15,7 @@ from interviewer.core.models import Rubric
 from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever
 from interviewer.service.container import Services
 from interviewer.service.gate import GradingGate
-from interviewer.service.ports import AdminStore, SessionEvents, SessionStore, SocketSlots
+from interviewer.service.ports import AdminStore, CodeProblems, SessionEvents, SessionStore, SocketSlots
 from interviewer.service.rubrics import Rubrics
 from interviewer.service.webhooks import WebhookDispatcher
 from interviewer.settings import Settings
@@ -178,7 +178,6 @@ def build_services(
     settings: Settings, *, encoder: Encoder | None = None, bank: QuestionBank | None = None
 ) -> Services:
     """Everything the app needs; `encoder`/`bank` can be passed in to share them (tests, CLI)."""
-    from interviewer.adapters.bank.code_problems import CodeBank
     from interviewer.adapters.encoder.batching import BatchingEncoder
     from interviewer.adapters.ratelimit.limits_storage import Limiter
     from interviewer.adapters.sandbox.bwrap import BwrapRunner
@@ -204,11 +203,21 @@ def build_services(
         events=build_events(settings, redis),
         gate=GradingGate(settings.grading_slots or settings.judge_max_concurrency),
         # The coding problems, and the bubblewrap sandbox (started on first use; when bwrap is
-        # unusable every code run is refused with `sandbox_unavailable`).
-        code_bank=CodeBank(), code_runner=BwrapRunner(pool_size=2, queue_limit=8),
+        # unusable coding interviews and every code run are refused with `sandbox_unavailable`).
+        code_bank=build_code_bank(settings),
+        code_runner=BwrapRunner(pool_size=2, queue_limit=8, bwrap=settings.sandbox_bwrap),
         limiter=Limiter(settings), socket_slots=build_socket_slots(settings, redis),
         closers=[redis.aclose] if redis is not None else [],
     )
+
+
+def build_code_bank(settings: Settings) -> CodeProblems:
+    """The coding problems in `questions/code/` of the first bank root that has one (the repository,
+    or the image's /app, where the package is installed apart from the bank)."""
+    from interviewer.adapters.bank.code_problems import DEFAULT_DIR, CodeBank
+
+    found = [r / "questions" / "code" for r in settings.bank_roots if (r / "questions" / "code").is_dir()]
+    return CodeBank(found[0] if found else DEFAULT_DIR)
 
 
 def build_retriever(settings: Settings, bank: QuestionBank, encoder: Encoder) -> Retriever:

@@ -47,3 +47,12 @@ def test_listing_bench_runs_on_a_few_sessions() -> None:
     out = run("listing_bench.py", "--sessions", "300", "--repeat", "3", "--repeat-redis-deep", "1")
     for store in ("postgres", "sqlite", "redis"):
         assert f"| first page | {store} |" in out and f"| deep filtered page | {store} |" in out, out
+
+
+def test_hostile_ping_measures_every_phase() -> None:
+    out = run("hostile_ping.py", "--seconds", "2", "--workers", "1")
+    for phase in ("idle", "infinite loop", "fork bomb", "memory bomb", "idle again"):
+        assert f"| {phase} | " in out, out
+    assert "| infinite loop | " in out and "timeout " in out.split("| infinite loop |")[1].split("\n")[0], out
+    assert "memory " in out.split("| memory bomb |")[1].split("\n")[0], out
+    assert "worst hostile p99 / idle p99:" in out and "(target <= 2x)" in out, out

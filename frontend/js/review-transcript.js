@@ -190,9 +190,15 @@ function turnItem(turn, ctx) {
   const answer = turn.answer === null || turn.answer === undefined
     ? h("p", { class: "muted" }, turn.status === "skipped" ? "Skipped" : "No answer yet")
     : answerBody({ answer: turn.answer, grade: turn.grade, accepted: null });
+  // A coding answer: the submitted code (monospace); its test groups are the grade's `tests-*` criteria.
+  const code = typeof turn.code === "string"
+    ? h("div", { class: "msg msg-a msg-code" }, h("p", { class: "meta" }, "Submitted code"),
+      h("pre", { class: "code-answer", "aria-label": "Submitted code" }, turn.code))
+    : null;
   return h("li", { class: `rturn rturn-${turn.kind}`, "data-turn": turn.index, "data-question-id": turn.question_id },
     h("div", { class: "msg msg-q" }, h("p", { class: "meta" }, meta), h("p", { class: "q-text" }, turn.question)),
-    h("div", { class: "msg msg-a" }, h("p", { class: "meta" }, "Candidate's answer",
+    code,
+    h("div", { class: "msg msg-a" }, h("p", { class: "meta" }, code ? "Candidate's explanation" : "Candidate's answer",
       turn.grade && turn.grade.criteria.some((c) => c.evidence) ? " · evidence highlighted" : ""), answer),
     turn.grade ? gradeSection(turn, ctx) : h("p", { class: "muted grade-pending" }, turn.status === "grading" ? "Grading…" : "Not graded"));
 }

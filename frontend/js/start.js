@@ -15,7 +15,8 @@ export function readChoices() {
   if (company) msg.company = company;
   if (difficulty) msg.difficulty = difficulty;
   if (topics.length) msg.topics = topics;
-  if (byId("include-code").checked) msg.include_code = true;
+  const code = byId("include-code");
+  if (code.checked && !code.disabled) msg.include_code = true;
   return msg;
 }
 
@@ -57,6 +58,13 @@ export function setupStart(onStart) {
     topics.appendChild(h("div", { class: "check" },
       h("input", { type: "checkbox", id: `topic-${t}`, name: "topics", value: t }),
       h("label", { for: `topic-${t}` }, cap(t))));
+  }
+  if (meta.coding && meta.coding.available === false) {
+    // No sandbox on this server: a coding interview would be refused (`sandbox_unavailable`).
+    const box = byId("include-code");
+    box.checked = false;
+    box.disabled = true;
+    byId("code-note").textContent = `${cap(meta.coding.reason || "coding questions are unavailable on this server")}.`;
   }
   const form = byId("start-form");
   const button = byId("start-button");

@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field
 
 from interviewer import __version__
 from interviewer.core.models import COMPANIES, REVIEW_FLAGS, Area, Difficulty, InfoFlag, ReviewFlag, Verdict
+from interviewer.errors import SandboxUnavailable
 from interviewer.schemas.protocol import PROTOCOL_VERSION
+from interviewer.service.container import Services
 from interviewer.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["meta"])
@@ -46,6 +48,12 @@ class FlagRead(BaseModel):
                               "reviewer overrides it")
 
 
+class CodingRead(BaseModel):
+    available: bool | None = Field(description="coding questions can be asked here (the sandbox works); "
+                                   "null while the server is still starting")
+    reason: str = Field("", description="why coding questions are unavailable (empty when they are)")
+
+
 class Meta(BaseModel):
     """What a client needs to build the start form, the filters and the grade labels."""
 
@@ -59,6 +67,7 @@ class Meta(BaseModel):
     default_num_questions: int
     max_answer_chars: int
     flags: list[FlagRead]
+    coding: CodingRead = Field(description="whether `include_code` (coding questions) can be used")
 
 
 def flags() -> list[FlagRead]:
@@ -68,20 +77,32 @@ def flags() -> list[FlagRead]:
                      provisional=n in REVIEW_FLAGS) for n in names]
 
 
-def meta_of(settings: Settings) -> Meta:
+def meta_of(settings: Settings, coding: CodingRead) -> Meta:
     return Meta(
         version=__version__, protocol=PROTOCOL_VERSION, companies=list(COMPANIES),
         topics=[a.value for a in Area], difficulties=[d.value for d in Difficulty],
         verdicts=[v.value for v in Verdict], max_questions=settings.max_questions,
         default_num_questions=min(settings.default_num_questions, settings.max_questions),
-        max_answer_chars=settings.max_answer_chars, flags=flags(),
+        max_answer_chars=settings.max_answer_chars, flags=flags(), coding=coding,
     )
 
 
+async def coding_of(svc: Services | None) -> CodingRead:
+    """Whether the sandbox works (probed once per process), unknown before the services are built."""
+    if svc is None:
+        return CodingRead(available=None)
+    try:
+        await svc.code_runner.ensure_available()
+    except SandboxUnavailable as exc:
+        return CodingRead(available=False, reason=exc.message)
+    return CodingRead(available=True)
+
+
 @router.get("/meta", response_model=Meta)
-def get_meta(request: Request) -> Meta:
-    """The companies, topics, difficulties, verdicts, grade flags and limits this server uses.
+async def get_meta(request: Request) -> Meta:
+    """The companies, topics, difficulties, verdicts, grade flags and limits this server uses, and
+    whether coding questions are available.
 
     Public (no key, also with `INTERVIEWER_AUTH=on`) and ready before the model has loaded.
     """
-    return meta_of(request.app.state.settings)
+    return meta_of(request.app.state.settings, await coding_of(request.app.state.services))

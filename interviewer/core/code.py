@@ -86,10 +86,14 @@ Checker = Callable[[tuple[Any, ...], Any, Any], "str | None"]
 
 @dataclass(frozen=True, slots=True)
 class TestGroup:
+    """A group of cases; `concept` states what passing it shows, `followup` asks about it when it fails."""
+
     name: str
     hidden: bool
     weight: float
     about: str
+    concept: str = ""
+    followup: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,17 @@ EXPLANATION_SHARE = 0.3
 RUBRIC_VERSION = 1
 
 
+TESTS_PREFIX = "tests-"
+CODE_TAG = "code"  # the tag of a coding problem seen as a Question
+
+
 def _group_id(name: str) -> str:
-    return f"tests-{name}"
+    return f"{TESTS_PREFIX}{name}"
+
+
+def is_test_criterion(criterion_id: str) -> bool:
+    """Whether a code rubric's criterion is a test group (not a point of the explanation)."""
+    return criterion_id.startswith(TESTS_PREFIX)
 
 
 def _weights(problem: CodeProblem) -> tuple[dict[str, float], float]:
@@ -47,7 +56,7 @@ def code_rubric(problem: CodeProblem) -> Rubric:
     tests = tuple(
         Criterion(id=_group_id(g.name),
                   concept=f"{'hidden' if g.hidden else 'public'} tests: {g.name} ({g.about})",
-                  statement=g.about, weight=groups[g.name],
+                  statement=g.concept or g.about, weight=groups[g.name], probe=g.followup,
                   why=f"these tests check {g.about}" if g.about else "the code must pass these tests")
         for g in problem.groups)
     return Rubric(problem.id, RUBRIC_VERSION, tests + explanation_rubric(problem).criteria)
@@ -58,7 +67,7 @@ def code_question(problem: CodeProblem) -> Question:
     return Question(
         id=problem.id, text=problem.statement.strip(), area=problem.topic,
         difficulty=Difficulty.MEDIUM, companies=(), sample_answer="\n".join(problem.rubric),
-        tags=("code",), rubric=code_rubric(problem))
+        tags=(CODE_TAG,), rubric=code_rubric(problem))
 
 
 def group_result(outcome: GroupOutcome, weight: float) -> CriterionResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from interviewer.core import scoring
+from interviewer.core.code_grade import is_test_criterion
 from interviewer.core.models import Grade, TurnKind, Verdict
 from interviewer.core.state import (
     AcceptAnswer,
@@ -214,15 +215,18 @@ def _followups_of(state: InterviewState, main: Turn) -> int:
 
 
 def _candidates(state: InterviewState, main: Turn) -> tuple[str, ...]:
-    """Missed (then partial) criteria of the main grade by weight, not yet probed."""
+    """Missed (then partial) criteria of the main grade by weight, not yet probed. A coding
+    question is followed up on the concepts of its failing test groups only."""
     if main.grade is None:
         return ()
     probed = set(state.asked_probes)
     order = {Verdict.MISSED: 0, Verdict.CONTRADICTED: 0, Verdict.PARTIAL: 1}
+    code = main.kind_of_answer is AnswerKind.CODE
     todo = [
         r for r in main.grade.criteria
         if r.verdict in order and not r.recovered
         and f"{main.question_id}/{r.criterion_id}" not in probed
+        and (not code or is_test_criterion(r.criterion_id))
     ]
     todo.sort(key=lambda r: (order[r.verdict], -r.weight))
     return tuple(r.criterion_id for r in todo)
@@ -231,8 +235,6 @@ def _candidates(state: InterviewState, main: Turn) -> tuple[str, ...]:
 def _maybe_select(state: InterviewState, turn: Turn, at: float) -> Step:
     main = _main_of(state, turn)
     if state.end_requested or _followups_of(state, main) >= state.config.max_followups:
-        return _advance(state, at)
-    if main.kind_of_answer is AnswerKind.CODE:  # a coding question is not followed up (yet)
         return _advance(state, at)
     candidates = _candidates(state, main)
     if not candidates:

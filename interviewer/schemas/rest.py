@@ -43,7 +43,7 @@ ERROR_TEXT = {
     413: "payload or answer too large",
     422: "invalid body or parameters",
     429: "rate limited; see the Retry-After header",
-    503: "the service is still loading, or the grader is busy",
+    503: "the service is still loading, the grader is busy, or (coding) no sandbox works here",
 }
 
 

@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 
 from interviewer.schemas.views import InterviewRead, TurnRead
+from interviewer.service.code_view import CODE_CSS, code_flowables, code_html
 
 CSV_COLUMNS = (
     "session_id", "candidate_ref", "status", "interview_score", "turn", "kind", "question_id",
@@ -59,9 +60,9 @@ def _when(ts: float | None) -> str:
 def _turn_html(turn: TurnRead) -> str:
     e = html.escape
     head = f"{turn.main_index}{'' if turn.kind == 'main' else ' (follow-up)'}. {e(turn.question)}"
-    parts = [f"<section class='turn'><h2>{head}</h2>",
-             f"<pre class='answer'>{e(turn.code)}</pre>" if turn.code is not None else "",
-             f"<p class='answer'>{e(turn.answer or '(no answer: ' + turn.status + ')')}</p>"]
+    empty = "(no explanation)" if turn.code is not None else f"(no answer: {turn.status})"
+    parts = [f"<section class='turn'><h2>{head}</h2>", code_html(turn, "Submitted code"),
+             f"<p class='answer'>{e(turn.answer or empty)}</p>"]
     g = turn.grade
     if g is not None:
         was = f" (judge: {g.ai_score})" if g.overridden and g.ai_score is not None else ""
@@ -92,6 +93,7 @@ body {{ font: 14px/1.45 system-ui, sans-serif; max-width: 52rem; margin: 2rem au
 table {{ border-collapse: collapse; width: 100%; }} td, th {{ border: 1px solid #ccc; padding: 4px 6px;
 text-align: left; vertical-align: top; }} .answer {{ white-space: pre-wrap; background: #f6f6f6;
 padding: 8px; }} .turn {{ page-break-inside: avoid; margin-top: 1.5rem; }}
+{CODE_CSS}
 @media print {{ body {{ margin: 0; }} }}
 </style></head><body>
 <h1>Interview report</h1>
@@ -124,7 +126,9 @@ def to_pdf(t: InterviewRead) -> bytes:
     for turn in t.turns:
         kind = "" if turn.kind == "main" else " (follow-up)"
         story += [Spacer(1, 8), Paragraph(f"{turn.main_index}{kind}. {e(turn.question)}", styles["Heading3"]),
-                  Paragraph(e(turn.answer or f"(no answer: {turn.status})"), styles["BodyText"])]
+                  *code_flowables(turn, styles, "Submitted code"),
+                  Paragraph(e(turn.answer or ("(no explanation)" if turn.code is not None
+                                              else f"(no answer: {turn.status})")), styles["BodyText"])]
         g = turn.grade
         if g is None:
             continue

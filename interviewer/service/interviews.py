@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from interviewer.core.models import COMPANIES, Area, Difficulty, Question, content_digest
 from interviewer.core.planning import plan_questions, planned, planned_code, with_code
-from interviewer.core.state import InterviewConfig, PlannedQuestion
+from interviewer.core.state import AnswerKind, InterviewConfig, PlannedQuestion
 from interviewer.errors import BadRequest, NoQuestions, NotFound
 from interviewer.service.auth import Principal
 from interviewer.service.codec import question_to_dict
@@ -107,12 +107,20 @@ async def plan_for(
     svc: Services, org_id: str, config: InterviewConfig, *,
     question_ids: Sequence[str] | None = None, questions: Sequence[QuestionSpec] | None = None,
 ) -> tuple[PlannedQuestion, ...]:
-    """The questions to ask: inline ones, given ids (the bank's or the org's), or the filters."""
+    """The questions to ask: inline ones, given ids (the bank's or the org's), or the filters.
+
+    A plan with a coding question needs a working sandbox: without one it is refused here with
+    `sandbox_unavailable`, before any session exists, rather than when the code is run.
+    """
+    if config.include_code:
+        await svc.code_runner.ensure_available()
     if questions:
         chosen = await _store_specs(svc, org_id, questions)
         plan = tuple(planned(q) for q in chosen[: config.num_questions])
     elif question_ids:
         plan = tuple([await _planned_id(svc, org_id, qid) for qid in question_ids[: config.num_questions]])
+        if any(q.kind_of_answer is AnswerKind.CODE for q in plan):
+            await svc.code_runner.ensure_available()
     else:
         plan = plan_questions(svc.bank.all(), config, seed=secrets.randbits(32))
     if config.include_code:

@@ -238,6 +238,10 @@ class CodeRunner(Protocol):
         self, *, code: str, entry: str, cases: Sequence[CodeCase], limits: CodeLimits
     ) -> RunResult: ...
 
+    async def ensure_available(self) -> None:
+        """Raise SandboxUnavailable (with the reason) unless code can be run in isolation here."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -12,6 +12,7 @@ import io
 from datetime import UTC, datetime
 
 from interviewer.schemas.views import InterviewRead
+from interviewer.service.code_view import CODE_CSS, code_flowables, code_html
 
 VERDICT_TEXT = {"met": "Met", "partial": "Partly met", "missed": "Missed", "contradicted": "Contradicted"}
 
@@ -39,6 +40,7 @@ color: #111; }}
 table {{ border-collapse: collapse; width: 100%; }} td, th {{ border: 1px solid #bbb; padding: 4px 6px;
 text-align: left; vertical-align: top; }} .answer, .sample {{ white-space: pre-wrap; background: #f4f4f4;
 padding: 8px; }} section {{ break-inside: avoid; margin-top: 1.5rem; }} q {{ font-style: italic; }}
+{CODE_CSS}
 @media print {{ body {{ margin: 0; }} }}
 </style></head><body>
 <h1>Interview report</h1>
@@ -58,7 +60,11 @@ padding: 8px; }} section {{ break-inside: avoid; margin-top: 1.5rem; }} q {{ fon
         answer = turn.answer or f"(no answer: {turn.status})"
         out.append(f"<section class='turn'><h2>Question {turn.main_index}{kind}</h2>"
                    f"<p>{e(turn.question)}</p>")
-        out.append(f"<h3>Your answer</h3><p class='answer'>{e(answer)}</p>")
+        if turn.code is not None:  # a coding question: the code and its tests, then the explanation
+            out.append(code_html(turn, "Your code"))
+            out.append(f"<h3>Your explanation</h3><p class='answer'>{e(turn.answer or '(none)')}</p>")
+        else:
+            out.append(f"<h3>Your answer</h3><p class='answer'>{e(answer)}</p>")
         g = turn.grade
         if g is not None:
             out.append(f"<p><b>Score {g.score} / 100</b></p>")
@@ -99,8 +105,13 @@ def to_pdf(t: InterviewRead, samples: dict[str, str]) -> bytes:
     for turn in t.turns:
         kind = "" if turn.kind == "main" else " (follow-up)"
         story += [Spacer(1, 8), Paragraph(f"Question {turn.main_index}{kind}", st["Heading2"]),
-                  Paragraph(e(turn.question), st["BodyText"]), Paragraph("Your answer", st["Heading3"]),
-                  Paragraph(e(turn.answer or f"(no answer: {turn.status})"), st["BodyText"])]
+                  Paragraph(e(turn.question), st["BodyText"])]
+        if turn.code is not None:
+            story += [*code_flowables(turn, st, "Your code"), Paragraph("Your explanation", st["Heading3"]),
+                      Paragraph(e(turn.answer or "(none)"), st["BodyText"])]
+        else:
+            story += [Paragraph("Your answer", st["Heading3"]),
+                      Paragraph(e(turn.answer or f"(no answer: {turn.status})"), st["BodyText"])]
         g = turn.grade
         if g is None:
             continue

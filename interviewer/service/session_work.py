@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from interviewer.core.code import CodeProblem
+from interviewer.core.code_grade import CODE_TAG
 from interviewer.core.models import Grade, Question, TurnKind
 from interviewer.core.ports import FeedbackSink
 from interviewer.core.state import (
@@ -125,6 +127,10 @@ class SessionWork:
         rubric = await self.svc.rubrics.get_async(question)
         if a.criterion_id is not None:
             rubric = rubric.only(a.criterion_id)
+            if CODE_TAG in question.tags:
+                # A coding problem's statement spells out the algorithm, so an answer explaining
+                # it would read as restating the question: the follow-up is what was asked.
+                question = replace(question, text=self.runner.state.turns[a.turn_index].text)
         return await judge(self.svc, question=question, rubric=rubric, answer=a.answer,
                            on_feedback=on_feedback, check_topic=a.criterion_id is None)
 

@@ -23,4 +23,6 @@ def cases():
                   (r.normal(size=(4, 4)), r.normal(size=(4, 4)), r.normal(size=(4, 3)), True)],
         "stability": [(r.normal(size=(3, 8)) * 1e3, r.normal(size=(3, 8)) * 1e3, r.normal(size=(3, 2)), True)],
         "shapes": [(r.normal(size=(2, 3, 2, 4)), r.normal(size=(2, 3, 5, 4)), r.normal(size=(2, 3, 5, 6)), True)],
+        # S < T with the causal mask: the first T - S queries may attend to no key at all
+        "masked_rows": [(r.normal(size=(4, 4)), r.normal(size=(2, 4)), r.normal(size=(2, 3)), True)],
     }

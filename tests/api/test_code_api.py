@@ -55,7 +55,8 @@ def test_partner_grade_accepts_code_answers(live_server: LiveServer) -> None:
         assert r.status_code == 200, r.text
         body = r.json()
         ids = [cr["id"] for cr in body["criteria"]]
-        assert ids == ["tests-basic", "tests-stability", "tests-shapes", "explain-1", "explain-2", "explain-3"]
+        assert ids == ["tests-basic", "tests-stability", "tests-shapes", "tests-masked_rows",
+                       "explain-1", "explain-2", "explain-3"]
         by_id = {cr["id"]: cr for cr in body["criteria"]}
         assert by_id["tests-basic"]["verdict"] == "met"
         assert by_id["tests-stability"]["verdict"] == "missed" and "NaN" in by_id["tests-stability"]["note"]

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterator
-from dataclasses import replace
+from pathlib import Path
 
 import httpx
 import pytest
 
-from interviewer.adapters.sandbox.bwrap import BwrapRunner
 from interviewer.client import interview
-from interviewer.service.container import Services
-from tests.api.conftest import LiveServer, serve
+from interviewer.wiring import build_services
+from tests.api.conftest import LiveServer, make_settings, serve
 from tests.code.wrong_solutions import WRONG
 
 EXPLANATION = (
@@ -35,7 +34,7 @@ async def test_code_question_run_and_grade(live_server: LiveServer) -> None:
         assert q["kind_of_answer"] == "code" and q["question_id"] == "code-attention"
         assert "softmax" in q["text"] and "def attention" in q["code"]["starter"]
         assert q["code"]["public_tests"] == ["basic"]
-        assert q["code"]["hidden_tests"] == ["stability", "shapes"]
+        assert q["code"]["hidden_tests"] == ["stability", "shapes", "masked_rows"]
 
         ran = await ws.run_code(wrong)
         assert ran["status"] == "passed" and ran["error"] is None  # the public group has no large logits
@@ -58,7 +57,7 @@ async def test_code_question_run_and_grade(live_server: LiveServer) -> None:
         assert accepted["chars"] == len(wrong) + len(EXPLANATION)
         grade = await ws.recv_until("grade")
         by_id = {c["id"]: c for c in grade["criteria"]}
-        assert list(by_id) == ["tests-basic", "tests-stability", "tests-shapes",
+        assert list(by_id) == ["tests-basic", "tests-stability", "tests-shapes", "tests-masked_rows",
                                "explain-1", "explain-2", "explain-3"]
         assert by_id["tests-basic"]["verdict"] == "met"
         stability = by_id["tests-stability"]
@@ -66,9 +65,13 @@ async def test_code_question_run_and_grade(live_server: LiveServer) -> None:
         assert "hidden" in stability["note"] and "stability (hidden)" in grade["feedback"]
         assert any(by_id[f"explain-{n}"]["verdict"] != "missed" for n in (1, 2, 3))
         assert grade["judge"].startswith("tests+") and 0 < grade["score"] < 100
-        summary = await ws.recv_until("summary")  # no follow-up on a coding question
+        # The heaviest failing group is followed up on its concept (a written answer, not code).
+        follow = await ws.recv_until("question")
+        assert follow["kind"] == "followup" and follow["kind_of_answer"] == "text"
+        assert follow["text"] == live_server.services.code_bank.get("code-attention").group("stability").followup
+        await ws.send("skip")
+        summary = await ws.recv_until("summary")
         assert summary["answered"] == 1
-        assert not [m for m in ws.received if m["type"] == "question" and m["kind"] == "followup"]
         sid = ws.session_id
     async with httpx.AsyncClient(base_url=live_server.base_url) as c:
         turn = (await c.get(f"/v1/interviews/{sid}")).json()["turns"][0]
@@ -112,20 +115,84 @@ async def test_resume_regrades_nothing_and_replays_the_code_question(live_server
         assert (await ws2.recv_until("grade"))["score"] == 70
 
 
+# Stable on large logits, but a fully masked row is -inf - (-inf) = NaN: only `masked_rows` fails.
+NAN_ON_MASKED_ROWS = """
+import numpy as np
+
+def attention(q, k, v, causal=False):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if causal:
+        t, n = s.shape[-2], s.shape[-1]
+        s = np.where(np.arange(n)[None, :] <= np.arange(t)[:, None] + (n - t), s, -np.inf)
+    w = np.exp(s - s.max(axis=-1, keepdims=True))
+    return w / w.sum(axis=-1, keepdims=True) @ v
+"""
+
+
+async def test_a_failing_test_group_is_followed_up_on_its_concept(live_server: LiveServer) -> None:
+    masked = live_server.services.code_bank.get("code-attention").group("masked_rows")
+    async with interview(live_server.ws_url) as ws:
+        await ws.start(question_ids=["code-attention"], max_followups=1)
+        grade = await ws.answer_code(NAN_ON_MASKED_ROWS, EXPLANATION)
+        failed = [c["id"] for c in grade["criteria"] if c["id"].startswith("tests-") and c["verdict"] != "met"]
+        assert failed == ["tests-masked_rows"]
+        follow = await ws.recv_until("question")
+        assert follow["kind"] == "followup" and follow["parent_question_id"] == "code-attention"
+        assert follow["kind_of_answer"] == "text" and follow["code"] is None
+        assert follow["text"] == masked.followup and "fully masked" in follow["text"]
+        assert follow["concept"] == ("hidden tests: masked_rows "
+                                     "(fully masked rows, where a query may attend to no key)")
+        # A written answer that states the concept closes the gap in the code question's grade.
+        answered = await ws.answer(masked.concept)
+        assert answered["kind"] == "followup" and answered["criteria"][0]["verdict"] == "met"
+        revised = await ws.recv_until("grade")
+        assert revised["turn"] == grade["turn"] and revised["revision"] > grade["revision"]
+        rec = {c["id"]: c for c in revised["criteria"]}["tests-masked_rows"]
+        assert rec["recovered"] is True and rec["verdict"] == "missed"
+        summary = await ws.recv_until("summary")
+        assert [(c["question_id"], c["concept"]) for c in summary["recovered"]] == [
+            ("code-attention", "hidden tests: masked_rows")]
+
+
+async def test_a_passing_solution_gets_no_follow_up(live_server: LiveServer) -> None:
+    async with interview(live_server.ws_url) as ws:
+        await ws.start(question_ids=["code-attention"], max_followups=2)
+        grade = await ws.answer_code(reference_code(live_server, "code-attention"))  # explanation missed
+        assert all(c["verdict"] == "missed" for c in grade["criteria"] if c["id"].startswith("explain-"))
+        await ws.recv_until("summary")
+        assert not [m for m in ws.received if m["type"] == "question" and m["kind"] == "followup"]
+
+
 @pytest.fixture
-def no_sandbox_server(services: Services) -> Iterator[LiveServer]:
-    yield from serve(replace(services, code_runner=BwrapRunner(bwrap="/nonexistent/bwrap")))
+def no_sandbox_server(tmp_path: Path, encoder, bank) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """A server configured with a bubblewrap path that does not exist."""
+    settings = make_settings(tmp_path, sandbox_bwrap=str(tmp_path / "missing" / "bwrap"))
+    yield from serve(build_services(settings, encoder=encoder, bank=bank))
 
 
-async def test_without_a_sandbox_code_is_refused_never_run(no_sandbox_server: LiveServer) -> None:
-    async with interview(no_sandbox_server.ws_url) as ws:
-        await ws.start(question_ids=["code-attention"], max_followups=0)
-        await ws.send("code.run", code="def attention(q, k, v, causal=False):\n    return q\n")
-        result = await ws.recv_until("code.result")
-        assert result["error"] == "sandbox_unavailable" and "bubblewrap" in result["message"]
-        await ws.send("answer.submit", code="def attention(q, k, v, causal=False):\n    return q\n")
-        await ws.recv_until("answer.accepted")
-        failed = await ws.recv_until("error")
-        assert failed["code"] == "grading_failed"
+async def test_without_a_sandbox_coding_interviews_are_refused_at_start(no_sandbox_server: LiveServer) -> None:
+    live = no_sandbox_server
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=60) as c:
+        coding = (await c.get("/v1/meta")).json()["coding"]
+        assert coding == {"available": False, "reason": "code questions are unavailable: bubblewrap "
+                          "(bwrap) is not installed"}
+        r = await c.post("/v1/interviews", json={"num_questions": 2, "include_code": True})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "sandbox_unavailable"
+        r = await c.post("/v1/interviews", json={"question_ids": ["code-attention"]})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "sandbox_unavailable"
+        assert (await c.post("/v1/interviews", json={"num_questions": 1})).status_code == 201
+    async with interview(live.ws_url) as ws:
+        for start in ({"num_questions": 2, "include_code": True}, {"question_ids": ["code-attention"]}):
+            await ws.send("start", **start)
+            refused = await ws.recv_until("error", "question")
+            assert refused["type"] == "error" and refused["code"] == "sandbox_unavailable"
+            assert "bubblewrap" in refused["message"]
+        q = await ws.start(num_questions=1, max_followups=0)  # a written interview still starts
+        assert q["kind_of_answer"] == "text"
         await ws.send("ping")
-        assert (await ws.recv_until("pong"))["type"] == "pong"  # still serving
+        assert (await ws.recv_until("pong"))["type"] == "pong"
+
+
+async def test_a_working_sandbox_is_announced(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.base_url) as c:
+        assert (await c.get("/v1/meta")).json()["coding"] == {"available": True, "reason": ""}

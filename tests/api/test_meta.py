@@ -36,6 +36,7 @@ def test_meta_serves_the_backends_own_constants(tmp_path: Path) -> None:
     assert m["difficulties"] == [d.value for d in Difficulty]
     assert m["verdicts"] == [v.value for v in Verdict]
     assert (m["max_questions"], m["default_num_questions"], m["max_answer_chars"]) == (12, 4, 5000)
+    assert m["coding"] == {"available": None, "reason": ""}  # not known until the services are built
 
 
 def test_every_flag_the_backend_can_emit_has_a_label_and_a_meaning(tmp_path: Path) -> None:

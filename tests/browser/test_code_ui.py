@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.api.conftest import LiveServer
+from interviewer.wiring import build_services
+from tests.api.conftest import LiveServer, make_settings, serve
 from tests.browser.axe import axe_violations
 from tests.browser.test_chat_ui import open_start, shot, wait_grade, wait_open_question
 
@@ -52,8 +54,20 @@ def type_code(page: Any) -> None:
     page.keyboard.type("return w / w.sum(axis=-1, keepdims=True) @ v")
 
 
+def box(page: Any, selector: str) -> dict[str, float]:
+    found = page.locator(selector).bounding_box()
+    assert found is not None, selector
+    return dict(found)
+
+
 def test_the_start_form_can_include_a_coding_question(page: Any, live_server: LiveServer) -> None:
     open_start(page, live_server)
+    # Laid out cleanly: each option's label on one line beside its box, its hint below the label.
+    for name, hint in (("include-code", "code-note"), ("timer-on", "timer-note")):
+        label, note, check = box(page, f"label[for='{name}']"), box(page, f"#{hint}"), box(page, f"#{name}")
+        assert label["height"] < 1.6 * check["height"] + 8, f"{name}: the label wraps"
+        assert note["y"] >= label["y"] + label["height"] - 1 and note["x"] == label["x"], hint
+    assert page.is_enabled("#include-code")
     page.fill("#num-questions", "1")
     page.set_checked("#include-code", True)
     page.wait_for_selector("#start-button:enabled")
@@ -72,6 +86,25 @@ def test_the_start_form_can_include_a_coding_question(page: Any, live_server: Li
     page.click("#submit-button")  # an explanation is optional: the starter code is submitted
     card = wait_grade(page, turn)
     assert card.query_selector("li.crit[data-criterion^='tests-']") is not None
+
+
+@pytest.fixture
+def no_sandbox_server(tmp_path: Path, encoder: Any, bank: Any) -> Iterator[LiveServer]:
+    """A server configured with a bubblewrap path that does not exist."""
+    settings = make_settings(tmp_path, sandbox_bwrap=str(tmp_path / "missing" / "bwrap"))
+    yield from serve(build_services(settings, encoder=encoder, bank=bank))
+
+
+def test_without_a_sandbox_the_coding_option_is_disabled_with_the_reason(
+    page: Any, no_sandbox_server: LiveServer, shots: Path,
+) -> None:
+    open_start(page, no_sandbox_server)
+    page.wait_for_selector("#include-code:disabled")
+    note = page.text_content("#code-note") or ""
+    assert note == "Code questions are unavailable: bubblewrap (bwrap) is not installed."
+    assert not page.is_checked("#include-code")
+    assert axe_violations(page) == []
+    shot(page, shots, "start-no-sandbox")
 
 
 def test_code_question_typed_run_and_graded(page: Any, live_server: LiveServer, shots: Path) -> None:
@@ -109,3 +142,18 @@ def test_code_question_typed_run_and_graded(page: Any, live_server: LiveServer, 
     assert "return w / w.sum(axis=-1, keepdims=True) @ v" in shown
     page.wait_for_selector("#summary-view:not([hidden])")
     shot(page, shots, "code-question-graded", full=True)
+
+    # The recruiter's transcript shows the submitted code, then the test groups as criteria
+    # (auth is off here: the server acts as the local admin for any key).
+    page.goto(live_server.base_url + "/review")
+    page.fill("#api-key", "local")
+    page.click("#signin-button")
+    page.goto(f"{live_server.base_url}/review#/interviews/{made['session_id']}")
+    item = page.wait_for_selector("li.rturn[data-question-id='code-attention']")
+    pre = item.query_selector("pre.code-answer")
+    assert pre is not None and "return w / w.sum(axis=-1, keepdims=True) @ v" in (pre.text_content() or "")
+    assert page.evaluate("e => getComputedStyle(e).fontFamily", pre).startswith("ui-monospace")
+    crit = item.query_selector("li.crit[data-criterion='tests-stability']")
+    assert crit is not None and "NaN" in (crit.text_content() or "")
+    assert "Candidate's explanation" in (item.text_content() or "")
+    shot(page, shots, "code-question-review", full=True)

@@ -12,7 +12,10 @@ from interviewer.adapters.sandbox.bwrap import BwrapRunner
 from interviewer.core.code import RunStatus
 from interviewer.errors import BankError
 from interviewer.service.code_grading import grade_code
+from interviewer.settings import Settings
+from interviewer.wiring import build_code_bank
 from tests.code.wrong_solutions import WRONG
+from tests.conftest import REPO
 
 BANK = CodeBank()
 IDS = [p.id for p in BANK.all()]
@@ -62,3 +65,32 @@ async def test_hidden_failures_show_no_exception_message(runner: BwrapRunner) ->
     hidden = [g for g in grade.groups if g.hidden]
     assert "secret" in public.reason
     assert hidden and all(g.reason.endswith("raised ValueError") for g in hidden if not g.ok)
+
+
+def test_a_group_without_a_follow_up_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "id: p\ntitle: t\ntopic: x\nentry: f\nstatement: s\nstarter: s\ngroups:\n"
+        "  - {name: basic, hidden: false, weight: 1, concept: f returns x, followup: 'What does f return?'}\n"
+        "  - {name: edge, hidden: true, weight: 1, concept: f returns x}\n", encoding="utf-8")
+    (tmp_path / "p.py").write_text(
+        "def reference(x):\n    return x\n\ndef cases():\n    return {'basic': [(1,)], 'edge': [(2,)]}\n",
+        encoding="utf-8")
+    with pytest.raises(BankError, match=r"\['edge'\] need a `concept` and a `followup`"):
+        CodeBank(tmp_path)
+
+
+def test_every_group_states_its_concept_and_follow_up() -> None:
+    for problem in BANK.all():
+        for g in problem.groups:
+            assert len(g.concept.split()) >= 8 and g.followup.endswith("?"), (problem.id, g.name)
+
+
+def test_the_code_bank_is_read_from_the_configured_bank_root(tmp_path: Path) -> None:
+    """As in the image: the package is installed apart from the bank, which lives under /app."""
+    code = tmp_path / "questions" / "code"
+    code.mkdir(parents=True)
+    for suffix in (".yaml", ".py"):
+        (code / f"rope{suffix}").write_bytes((REPO / "questions" / "code" / f"rope{suffix}").read_bytes())
+    settings = Settings(_env_file=None, builtin_bank=False, bank_paths=[str(tmp_path)])  # type: ignore[call-arg]
+    assert [p.id for p in build_code_bank(settings).all()] == ["code-rope"]
+    assert len(build_code_bank(Settings(_env_file=None)).all()) == len(IDS)  # type: ignore[call-arg]

@@ -16,6 +16,7 @@ from interviewer.core.state import (
     CodeRunRequested,
     EmitGrade,
     Finish,
+    FollowUpChosen,
     GradeAnswer,
     GradeReady,
     InterviewConfig,
@@ -80,9 +81,9 @@ def test_a_written_question_refuses_code() -> None:
     grade = combine(make_problem(), RunStatus.FAILED, (
         GroupOutcome("basic", False, 1.0, 1, 1), GroupOutcome("edge", True, 3.0, 0, 2, "case 1: wrong")), None)
     state, actions = interview.step(state, GradeReady(0, grade, 2.0))
-    # no follow-up on a coding question, even with missed criteria and max_followups=1
-    assert not any(isinstance(a, SelectFollowUp) for a in actions)
-    assert isinstance(actions[0], EmitGrade) and isinstance(actions[-1], AskQuestion)
+    assert isinstance(actions[0], EmitGrade) and isinstance(actions[-1], SelectFollowUp)
+    state, actions = interview.step(state, FollowUpChosen(0, 2.5))  # no probe found: go on
+    assert isinstance(actions[-1], AskQuestion) and actions[-1].turn.question_id == "q1"
     for event in (AnswerSubmitted("text", 3.0, code="x = 1"), CodeRunRequested("x = 1", 3.0)):
         after, refused = interview.step(state, event)
         assert after is state
@@ -135,3 +136,33 @@ def test_finishing_after_a_code_question() -> None:
         GroupOutcome("basic", False, 1.0, 1, 1), GroupOutcome("edge", True, 3.0, 2, 2)), None)
     state, actions = interview.step(state, GradeReady(0, grade, 2.0))
     assert isinstance(actions[-1], Finish) and state.summary is not None and state.summary.score == 70
+
+
+def test_a_code_answer_is_followed_up_on_its_failing_test_groups_only() -> None:
+    state = code_state()
+    state, _ = interview.step(state, AnswerSubmitted(None, 1.0, code="def f(x): return x"))
+    explained = Grade("code-x", 0, (CriterionResult("explain-1", "why one", Verdict.MISSED, 0.5),
+                                    CriterionResult("explain-2", "why two", Verdict.PARTIAL, 0.5)),
+                      "offline", "")
+    half = (GroupOutcome("basic", False, 1.0, 0, 1, "case 1: wrong"),
+            GroupOutcome("edge", True, 3.0, 1, 2, "case 2: values differ"))
+    state, actions = interview.step(state, GradeReady(0, combine(make_problem(), RunStatus.FAILED, half,
+                                                                 explained), 2.0))
+    select = actions[-1]
+    assert isinstance(select, SelectFollowUp)
+    # missed before partial, then by weight; the explanation's missed points are not candidates
+    assert select.candidates == ("tests-basic", "tests-edge")
+    state, actions = interview.step(state, FollowUpChosen(0, 3.0, "tests-basic", "basic", "Why?", "code-x"))
+    follow = actions[-1]
+    assert isinstance(follow, AskQuestion) and follow.turn.kind_of_answer is AnswerKind.TEXT
+    assert follow.turn.criterion_id == "tests-basic" and follow.turn.parent_question_id == "code-x"
+
+
+def test_the_rubric_carries_each_groups_concept_and_follow_up() -> None:
+    groups = (Group("basic", False, 1.0, "small", "f returns its input", "What does f return?"),
+              Group("edge", True, 3.0, "edge cases"))
+    p = make_problem()
+    rubric = code_rubric(CodeProblem(**{**{f: getattr(p, f) for f in p.__slots__}, "groups": groups}))
+    basic, edge = rubric.criteria[:2]
+    assert (basic.statement, basic.probe) == ("f returns its input", "What does f return?")
+    assert (edge.statement, edge.probe) == ("edge cases", "")  # without them: the group's `about`

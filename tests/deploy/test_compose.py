@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,11 +31,11 @@ def compose_command() -> list[str]:
 PASSWORD = "0123abcdef"
 
 
-def compose_config(**env: str) -> subprocess.CompletedProcess[str]:
+def compose_config(*overlays: str, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if k not in ("REDIS_PASSWORD", "INTERVIEWER_SITE")}
+    files = [arg for f in ("docker-compose.yml", *overlays) for arg in ("-f", f)]
     return subprocess.run(
-        [*compose_command(), "-f", "docker-compose.yml", "--profile", "llm", "--profile", "graders",
-         "config"],
+        [*compose_command(), *files, "--profile", "llm", "--profile", "graders", "config"],
         cwd=REPO, env={**environ, "INTERVIEWER_ENV_FILE": "deploy/env.example", **env},
         capture_output=True, text=True, timeout=60,
     )
@@ -176,3 +177,31 @@ def test_the_proxy_serves_tls_and_hides_metrics(config: dict[str, Any]) -> None:
     text = (REPO / "deploy" / "Caddyfile").read_text()
     assert re.search(r"^\{\$INTERVIEWER_SITE:localhost\} \{", text, re.M)
     assert re.search(r"@metrics path /metrics /metrics/\*\n\s*respond @metrics 404", text)
+
+
+def test_the_image_has_bubblewrap_and_the_sandbox_overlay_is_opt_in(
+    config: dict[str, Any], tmp_path: Path,
+) -> None:
+    runtime = (REPO / "Dockerfile").read_text().rsplit("\nFROM ", 1)[1]  # the final stage
+    assert re.search(r"apt-get install [^\n]*\bbubblewrap\b", runtime)
+    for name in ("app1", "app2"):  # by default Docker's own confinement stays
+        assert "security_opt" not in config["services"][name]
+    out = compose_config("deploy/compose.sandbox.yml", REDIS_PASSWORD=PASSWORD)
+    assert out.returncode == 0, out.stderr
+    merged: dict[str, Any] = yaml.safe_load(out.stdout)
+    for name in ("app1", "app2"):
+        app = merged["services"][name]
+        assert sorted(app["security_opt"]) == ["apparmor=unconfined", "seccomp=unconfined",
+                                               "systempaths=unconfined"]
+        assert "cap_add" not in app and "privileged" not in app and "user" not in app
+        assert app["environment"] == config["services"][name]["environment"]  # the rest is unchanged
+    assert "security_opt" not in merged["services"]["grader"]  # graders run no candidate code
+
+    # a profile of one's own instead of `unconfined` (compose reads the file: it must exist)
+    profile = tmp_path / "seccomp-bwrap.json"
+    profile.write_text('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []}', encoding="utf-8")
+    custom = compose_config("deploy/compose.sandbox.yml", REDIS_PASSWORD=PASSWORD,
+                            INTERVIEWER_SECCOMP_PROFILE=str(profile))
+    assert custom.returncode == 0, custom.stderr
+    opts = yaml.safe_load(custom.stdout)["services"]["app1"]["security_opt"]
+    assert [o for o in opts if o.startswith("seccomp")] in ([f"seccomp={profile}"], [f"seccomp:{profile}"])

@@ -32,8 +32,9 @@ def load_problem(yaml_path: Path) -> CodeProblem:
     where = yaml_path.name
     try:
         groups = tuple(
-            TestGroup(str(g["name"]), bool(g["hidden"]), float(g["weight"]), str(g.get("about", "")))
-                       for g in data["groups"])
+            TestGroup(str(g["name"]), bool(g["hidden"]), float(g["weight"]), str(g.get("about", "")),
+                      str(g.get("concept", "")).strip(), str(g.get("followup", "")).strip())
+            for g in data["groups"])
         module = _load_module(yaml_path.with_suffix(".py"))
         raw = module.cases()
         cases = {
@@ -53,6 +54,10 @@ def load_problem(yaml_path: Path) -> CodeProblem:
         raise BankError(f"{where}: needs at least one public and one hidden test group")
     if any(not cases[g.name] for g in groups) or any(g.weight <= 0 for g in groups):
         raise BankError(f"{where}: every group needs cases and a positive weight")
+    bare = [g.name for g in groups if not (g.concept and g.followup)]
+    if bare:
+        raise BankError(f"{where}: groups {bare} need a `concept` and a `followup` (the follow-up "
+                        "question asked when the group fails)")
     return problem
 
 

@@ -15,6 +15,7 @@ import faiss
 import numpy as np
 from tqdm import tqdm
 
+from interviewer.core.code_grade import CODE_TAG
 from interviewer.core.models import Question, Rubric
 from interviewer.core.ports import Encoder, Practice, Probe, QuestionBank, SearchHit, Vectors
 from interviewer.core.text import split_sentences
@@ -169,8 +170,14 @@ class FaissRetriever:
             return (card.kind == "concept" and bool(card.probe) and card.probe not in exclude
                     and f"{card.question_id}/{card.criterion_id}" not in exclude)
 
-        hits = [(s, card) for s, card in self.index.search(query, SEARCH_K) if allowed(card)]
         own_i = self._own.get((question.id, criterion_id))
+        if own_i is None and CODE_TAG in question.tags and c.probe and c.probe not in exclude \
+                and f"{question.id}/{c.id}" not in exclude:
+            # A coding problem's failing test group (not in the index): its own follow-up was
+            # written for exactly this gap, which a card of another question can only approximate.
+            own_vec = _unit(self.encoder.encode([f"{c.concept}. {c.statement}"])[0])
+            return Probe(question.id, c.id, c.concept, c.probe, float(own_vec @ query))
+        hits = [(s, card) for s, card in self.index.search(query, SEARCH_K) if allowed(card)]
         own = self.index.cards[own_i] if own_i is not None else None
         if own is not None and own_i is not None and allowed(own):
             own_score = float(self.index.index.reconstruct(own_i) @ query)

@@ -138,6 +138,12 @@ class BwrapRunner:
             return f"bwrap cannot create a sandbox here: {err or 'no output'}"
         return ""
 
+    async def ensure_available(self) -> None:
+        """`check`, probing (once) in a worker thread: the probe starts a sandbox and waits for it."""
+        if self._checked is None:
+            self._checked = await asyncio.to_thread(self._probe)
+        self.check()
+
     @property
     def available(self) -> bool:
         try:
