@@ -352,7 +352,8 @@ class OfflineJudge:
         t0 = time.perf_counter()
         reason = no_language(answer)
         units = answer_units(answer, question.text) if not reason else None
-        flags = (ReviewFlag.PROMPT_INJECTION.value,) if units is not None and units.injected else ()
+        flags: tuple[str, ...] = ((ReviewFlag.PROMPT_INJECTION.value,)
+                                  if units is not None and units.injected else ())
         if units is not None and not units.spans:
             reason = "Nothing is left to grade once the instructions to the grader are removed."
         if reason or units is None:

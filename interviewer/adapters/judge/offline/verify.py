@@ -184,9 +184,9 @@ def check_clauses(
     about = nearest_mask(sims[idx], CONTRA_SLACK, CONTRA_FLOOR)  # (usable sentences, criteria)
     out: list[Checked] = []
     row = 0
-    for j, cl in enumerate(clauses):
-        p = probs[row: row + len(cl) * len(idx)].reshape(len(cl), len(idx), 3)
-        row += len(cl) * len(idx)
+    for j, clause_texts in enumerate(clauses):
+        p = probs[row: row + len(clause_texts) * len(idx)].reshape(len(clause_texts), len(idx), 3)
+        row += len(clause_texts) * len(idx)
         a_flat = int(np.argmax(p[:, :, ASSERTS]))
         a_sent = a_flat % len(idx)
         asserted = float(p[:, :, ASSERTS].max())
@@ -194,8 +194,8 @@ def check_clauses(
         for s, i in enumerate(idx):
             if not about[s, j]:
                 continue
-            c = int(np.argmax(clause_sims[j][i]))
-            pc, pa = float(p[c, s, CONTRADICTS]), float(p[c, s, ASSERTS])
+            near = int(np.argmax(clause_sims[j][i]))
+            pc, pa = float(p[near, s, CONTRADICTS]), float(p[near, s, ASSERTS])
             if pc > pa and pc > contra:
                 contra, contra_unit = pc, i
         out.append(Checked(asserted, idx[a_sent], contra, contra_unit,
