@@ -353,7 +353,11 @@ _INJECTION = re.compile(
     r"|\bas\s+(?:the|an?)\s+(?:ai\s+)?(?:grader|judge|evaluator|marker|examiner|assessor)\b"
     r"|\b(?:for|to)\s+(?:the\s+|any\s+)?(?:ai|llm|automated|automatic)\s+(?:judge|grader|evaluator"
     r"|marker|model)\b"
-    r"|\b(?:award|give|assign|respond\s+with|reply\s+with|output)\b[^.!?\n]{0,30}?\b\d+\s*/\s*\d+"
+    # A score as a fraction ('award 5/5', 'output 10/10'); not arithmetic in the answer ('the
+    # softmax outputs 0/0 on a fully masked row'): the denominator is not 0, and 'output' must be
+    # followed by the score itself.
+    r"|\b(?:award|give|assign|respond\s+with|reply\s+with)\b[^.!?\n]{0,30}?\b\d+\s*/\s*[1-9]\d*"
+    r"|\boutput\s+(?:a\s+)?(?:score\s+of\s+|grade\s+of\s+)?\d+\s*/\s*[1-9]\d*"
     r"|\b(?:respond|reply|answer)\s+(?:only\s+)?with\s+(?:a\s+)?(?:score|grade|rating|mark)\b"
     r"|\bpretend\b[^.!?\n]{0,80}?\b(?:score|grade|marks?|points|criteria|covers?|correct)\b"
     r"|\bdo(?:\s+not|n[o'’]t)\s+(?:penali[sz]e|deduct|mark\s+(?:it\s+)?down)\b"
