@@ -21,15 +21,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import time
 from collections import Counter
 from typing import Any
 
 import httpx
-import websockets
-from ws_load import echo_server, pct, start_server, wait_ready
+from ws_load import echo_server, lag_buckets, pct, ping_rtt, start_server, wait_ready
 
 import interviewer  # noqa: F401  (offline environment)
 from interviewer.llm_local import free_port
@@ -47,31 +44,9 @@ PING_GAP = 0.05  # seconds between pings: under the per-socket message rate
 STALL = 0.025  # a histogram bucket bound of the server's event-loop lag (interviewer.metrics)
 
 
-def lag_buckets(text: str) -> dict[float, float]:
-    """The server's event-loop lag histogram (sampled every 0.25 s): cumulative count per bound."""
-    out = {}
-    for line in text.splitlines():
-        if line.startswith('interviewer_event_loop_lag_seconds_bucket{le="'):
-            le = line.split('"')[1]
-            out[float("inf") if le == "+Inf" else float(le)] = float(line.split()[-1])
-    return out
-
-
 async def pings(url: str, seconds: float, kind: str) -> list[float]:
     """Round trips of `ping` (app: JSON ping/pong; echo: a bare echo) for `seconds`."""
-    out: list[float] = []
-    deadline = time.monotonic() + seconds
-    async with websockets.connect(url, max_size=2**20, open_timeout=60) as ws:
-        while time.monotonic() < deadline:
-            t = time.perf_counter()
-            await ws.send(json.dumps({"type": "ping"}) if kind == "app" else "ping")
-            while True:
-                msg = await ws.recv()
-                if kind == "echo" or json.loads(msg).get("type") == "pong":
-                    break
-            out.append(time.perf_counter() - t)
-            await asyncio.sleep(PING_GAP)
-    return out
+    return await ping_rtt(url, 0, kind, gap=PING_GAP, seconds=seconds)
 
 
 async def hostile(base: str, code: str, stop: asyncio.Event, statuses: Counter[str], pause: float) -> None:

@@ -44,6 +44,7 @@ from ws_load import (
     bank_questions,
     echo_server,
     free_port,
+    lag_buckets,
     loop_lag,
     metric,
     pct,
@@ -169,16 +170,6 @@ async def candidate(t: Target, lv: Level, materials: dict[str, Material], maker:
         lv.errors.append(f"{type(exc).__name__}: {exc}"[:120])
     finally:
         live.discard(me)
-
-
-def lag_buckets(text: str) -> dict[float, float]:
-    """The server's event-loop lag histogram: cumulative count per upper bound."""
-    out = {}
-    for line in text.splitlines():
-        if line.startswith('interviewer_event_loop_lag_seconds_bucket{le="'):
-            le = line.split('"')[1]
-            out[float("inf") if le == "+Inf" else float(le)] = float(line.split()[-1])
-    return out
 
 
 def lag_p99(before: dict[float, float], after: dict[float, float]) -> float:

@@ -45,10 +45,14 @@ def pct(xs: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(p * len(s)))] if s else float("nan")
 
 
-async def ping_rtt(url: str, n: int, kind: str, gap: float = 0.005) -> list[float]:
-    out = []
-    async with websockets.connect(url, max_size=2**20) as ws:
-        for _ in range(n):
+async def ping_rtt(url: str, n: int, kind: str, gap: float = 0.005,
+                   seconds: float | None = None) -> list[float]:
+    """Round trips of `ping` (app: JSON ping/pong; echo: a bare echo): `n` of them, or as many
+    as fit in `seconds` when it is given."""
+    out: list[float] = []
+    deadline = time.monotonic() + seconds if seconds is not None else None
+    async with websockets.connect(url, max_size=2**20, open_timeout=60) as ws:
+        while len(out) < n if deadline is None else time.monotonic() < deadline:
             t = time.perf_counter()
             await ws.send(json.dumps({"type": "ping"}) if kind == "app" else "ping")
             while True:
@@ -57,6 +61,16 @@ async def ping_rtt(url: str, n: int, kind: str, gap: float = 0.005) -> list[floa
                     break
             out.append(time.perf_counter() - t)
             await asyncio.sleep(gap)  # stay under the per-socket rate limit
+    return out
+
+
+def lag_buckets(text: str) -> dict[float, float]:
+    """The server's event-loop lag histogram (/metrics): cumulative count per upper bound."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith('interviewer_event_loop_lag_seconds_bucket{le="'):
+            le = line.split('"')[1]
+            out[float("inf") if le == "+Inf" else float(le)] = float(line.split()[-1])
     return out
 
 
