@@ -52,6 +52,12 @@ def test_a_worker_grades_as_the_judge_in_this_process(
         assert there.feedback == local.feedback
 
 
+def test_a_worker_runs_one_torch_thread(pool: ProcessPoolJudge) -> None:
+    # torch's default, one thread per core in every worker and in the server, oversubscribed the
+    # cores: at 2 answers/s two workers graded with a p50 of 8 s (bench/load_model.py, docs).
+    assert pool.torch_threads() == 1
+
+
 def test_a_worker_killed_mid_job_is_replaced_and_the_job_graded_once(
         pool: ProcessPoolJudge, bank: YamlQuestionBank) -> None:
     q = bank.all()[5]

@@ -37,8 +37,14 @@ _judge: Any = None  # the worker's OfflineJudge
 
 def _init_worker(build: JudgeBuilder) -> None:
     global _judge
+    import torch
+
     import interviewer  # noqa: F401  (the offline environment: no hub downloads)
 
+    # One intra-op thread per worker: torch's default is one per core in every process, so N
+    # workers beside the server's own encoder ran N + 1 times as many spinning threads as there
+    # are cores, and grading slowed down by an order of magnitude under load (bench/load_model.py).
+    torch.set_num_threads(1)
     _judge = build()
 
 
@@ -50,6 +56,12 @@ def _grade(question: Question, rubric: Rubric, answer: str) -> Grade:
 
 def _pid() -> int:
     return os.getpid()
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return int(torch.get_num_threads())
 
 
 class ProcessPoolJudge:
@@ -85,6 +97,10 @@ class ProcessPoolJudge:
         """Start every worker and load its model now (blocking); their process ids."""
         pool = self._pool
         return sorted({f.result() for f in [pool.submit(_pid) for _ in range(4 * self.processes)]})
+
+    def torch_threads(self) -> int:
+        """A worker's torch intra-op threads (1: the pool's processes share the cores)."""
+        return int(self._pool.submit(_torch_threads).result())
 
     def pids(self) -> list[int]:
         """The current workers' process ids (the pool's own table)."""
