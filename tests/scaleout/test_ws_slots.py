@@ -34,7 +34,12 @@ async def pong(ws: Any) -> None:
 async def refused(url: str) -> bool:
     """True when a new socket gets `too_many_connections` and 1013; False when it is served."""
     async with websockets.connect(url) as ws:
-        await ws.send(json.dumps({"type": "ping"}))
+        try:
+            await ws.send(json.dumps({"type": "ping"}))
+        except websockets.ConnectionClosed as closed:
+            # The refusal can arrive, and close the socket, before the ping is sent.
+            assert closed.rcvd is not None and closed.rcvd.code == 1013, closed
+            return True
         msg = json.loads(await asyncio.wait_for(ws.recv(), 30))
         if msg["type"] == "pong":
             return False
