@@ -276,7 +276,7 @@ def verdict_for(
     if not f.relational_ok:
         credit = min(credit, TERM_LIST_CAP)
     best_unit = f.best_unit
-    if k is not None and not k.within_band:
+    if k is not None and not k.by_clause:
         if credit > k.cap():
             credit = k.cap()
             note = note or "Mentions the topic; the claim itself is not stated."
@@ -288,7 +288,7 @@ def verdict_for(
         verdict, edge = Verdict.PARTIAL, min(credit - PARTIAL_AT, MET_AT - credit)
     else:
         verdict, edge = Verdict.MISSED, PARTIAL_AT - credit
-    if k is not None and k.within_band and credit > k.cap():
+    if k is not None and k.by_clause and credit > k.cap():
         # The verdict stands; the credit falls to the bottom of its band at most.
         credit = max(BANDS[verdict][0], k.cap())
         note = note or "Mentions the topic; the claim itself is not clearly stated."

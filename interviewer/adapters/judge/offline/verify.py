@@ -50,11 +50,10 @@ class Checked:
     assert_unit: int  # sentence index, -1 when none
     contradicted: float
     contra_unit: int  # sentence index, -1 when none
-    contra_min: float = CONTRA_MIN
-    contra_over: float = CONTRA_OVER
-    # Clause readings keep the verdict the similarity features give and only lower the credit
-    # within its band: an unasserted "met" earns the bottom of "met", not "partial".
-    within_band: bool = False
+    # A clause reading (`check_clauses`) needs a clearer contradiction, keeps the verdict the
+    # similarity features give and only lowers the credit within its band: an unasserted "met"
+    # earns the bottom of "met", not "partial".
+    by_clause: bool = False
 
     def cap(self) -> float:
         """The most credit the criterion may earn given what the answer asserts."""
@@ -65,8 +64,8 @@ class Checked:
         return MISSED_CAP
 
     def contradicts(self) -> bool:
-        return (self.contradicted >= self.contra_min
-                and self.contradicted >= self.asserted + self.contra_over)
+        least, over = (CLAUSE_CONTRA_MIN, CLAUSE_CONTRA_OVER) if self.by_clause else (CONTRA_MIN, CONTRA_OVER)
+        return self.contradicted >= least and self.contradicted >= self.asserted + over
 
     def confidence(self) -> float:
         """How clear-cut the reading is: distance of the deciding probability from 0.5."""
@@ -86,17 +85,15 @@ def nearest_mask(sims: np.ndarray, slack: float, floor: float) -> np.ndarray:
 def check_criteria(
     probabilities: Callable[[list[T], list[T]], np.ndarray], units: Units,
     statements: Sequence[T], misconceptions: Sequence[T | None], sentences: Sequence[T],
-    needs_relation: bool, sims: np.ndarray, top_k: int | None = None,
+    needs_relation: bool, sims: np.ndarray,
 ) -> list[Checked]:
-    """One batched verifier call over the (criterion, usable sentence) pairs.
+    """One batched verifier call over the (criterion, usable sentence) pairs (the head's reading).
 
     `probabilities` is a verifier's scorer of (claims, spans) -> (n, 3), on whatever it reads
-    (token vectors for the head, texts for the cross-encoder). `sims` is the (sentences, criteria)
-    cosine matrix; with `top_k` only each criterion's `top_k` closest sentences are read (the
-    cross-encoder costs a model pass per pair). A sentence can only contradict the criterion it
-    is mostly about (`CONTRA_SLACK`): a true statement of another criterion reads as "not this
-    claim" to the verifier, and must not count against this one. Assertions are read from every
-    sentence near the criterion (`ASSERT_SLACK`).
+    (token vectors for the head). `sims` is the (sentences, criteria) cosine matrix. A sentence
+    can only contradict the criterion it is mostly about (`CONTRA_SLACK`): a true statement of
+    another criterion reads as "not this claim" to the verifier, and must not count against this
+    one. Assertions are read from every sentence near the criterion (`ASSERT_SLACK`).
     """
     ns = units.n_sentences
     ok = units.usable[:ns] & (units.relational[:ns] if needs_relation else True)
@@ -105,7 +102,7 @@ def check_criteria(
     if not idx:
         return [Checked(0.0, -1, 0.0, -1) for _ in range(n_c)]
     near = sims[idx]
-    k = len(idx) if top_k is None else min(top_k, len(idx))
+    k = len(idx)
     cands = [[int(x) for x in np.argsort(-near[:, j], kind="stable")[:k]] for j in range(n_c)]
     claims: list[T] = []
     spans: list[T] = []
@@ -172,8 +169,7 @@ def check_clauses(
     ns = units.n_sentences
     idx = [int(i) for i in np.flatnonzero(units.usable[:ns])]
     if not idx:
-        return [Checked(0.0, -1, 0.0, -1, CLAUSE_CONTRA_MIN, CLAUSE_CONTRA_OVER, True)
-                for _ in clauses]
+        return [Checked(0.0, -1, 0.0, -1, by_clause=True) for _ in clauses]
     claims: list[str] = []
     spans: list[str] = []
     for cl in clauses:
@@ -199,5 +195,5 @@ def check_clauses(
             if pc > pa and pc > contra:
                 contra, contra_unit = pc, i
         out.append(Checked(asserted, idx[a_sent], contra, contra_unit,
-                           CLAUSE_CONTRA_MIN, CLAUSE_CONTRA_OVER, True))
+                           by_clause=True))
     return out
