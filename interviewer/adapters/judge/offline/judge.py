@@ -33,9 +33,8 @@ from interviewer.adapters.judge.offline.units import Embedded, Units, answer_uni
 from interviewer.adapters.judge.offline.verify import (
     ASSERT_SOME,
     Checked,
-    check_clauses,
     check_criteria,
-    claim_clauses,
+    read_by_clause,
 )
 from interviewer.core.feedback import build_feedback
 from interviewer.core.judging import stream_text
@@ -51,7 +50,6 @@ from interviewer.core.models import (
     Verdict,
 )
 from interviewer.core.ports import Encoder, FeedbackSink, TokenVectors
-from interviewer.core.rubric_derive import split_claims
 from interviewer.core.scoring import BANDS, score
 from interviewer.core.text import (
     STOPWORDS,
@@ -178,7 +176,7 @@ def criterion_features(
 
 def extract(
     encoder: Encoder, question: Question, rubric: Rubric, units: Units, cal: Calibration,
-    verifier: ClaimVerifier | CrossVerifier | None = None,
+    verifier: ClaimVerifier | CrossVerifier | None = None, clause_top_k: int | None = None,
 ) -> list[CriterionFeatures]:
     """Features of every criterion; one model pass for the answer (rubric texts are cached)."""
     anchors = [s.text for s in split_sentences(question.sample_answer)]
@@ -227,17 +225,11 @@ def extract(
         return feats
     sims = stmt_sims[: units.n_sentences]
     if isinstance(verifier, CrossVerifier):
-        pieces = split_claims(question.sample_answer) if question.sample_answer else []
-        clauses = [claim_clauses(c.statement, pieces) for c in rubric.criteria]
-        flat = [x for cl in clauses for x in cl]
-        cvec = encoder.encode(flat) if flat else np.zeros((0, mat.shape[1]), dtype=np.float32)
-        s_vec = vecs.units[: units.n_sentences]
-        clause_sims, at = [], 0
-        for cl in clauses:
-            clause_sims.append(s_vec @ cvec[at: at + len(cl)].T)
-            at += len(cl)
-        checked = check_clauses(verifier.probabilities, units, clauses, sentences, sims,
-                                clause_sims)
+        checked = read_by_clause(
+            verifier.probabilities, encoder, question.sample_answer,
+            [c.statement for c in rubric.criteria], units, sentences, sims,
+            vecs.units[: units.n_sentences], top_k=clause_top_k,
+        )
     else:
         mis_iter = iter(toks[1 + n_crit + len(sentences):])
         checked = check_criteria(
@@ -312,7 +304,7 @@ class OfflineJudge:
     def __init__(
         self, encoder: Encoder, *, calibration_path: Path | None = None,
         max_concurrency: int | None = None, verify: bool = False, verifier_path: Path | None = None,
-        verifier: str = "cross", review: bool = False,
+        verifier: str = "cross", review: bool = False, clause_top_k: int | None = None,
     ) -> None:
         self.encoder = encoder
         self.calibration = Calibration.load(calibration_path or DEFAULT_CALIBRATION)
@@ -324,6 +316,7 @@ class OfflineJudge:
         # grade is flagged `claim_contradicted` where it reads much of the rubric as contradicted.
         self.verifier: ClaimVerifier | CrossVerifier | None = None
         self.verify_scores = verify
+        self.clause_top_k = clause_top_k
         if (verify or review) and verifier == "cross":
             self.verifier = CrossVerifier(verifier_path or DEFAULT_CROSS)
         elif (verify or review) and verifier == "head":
@@ -360,7 +353,8 @@ class OfflineJudge:
             results = [CriterionResult(c.id, c.concept, Verdict.MISSED, c.weight, confidence=1.0,
                                        note=reason, credit=0.0) for c in rubric.criteria]
             return self._grade(question, rubric, results, t0, flags, reason)
-        feats = extract(self.encoder, question, rubric, units, self.calibration, self.verifier)
+        feats = extract(self.encoder, question, rubric, units, self.calibration, self.verifier,
+                        self.clause_top_k)
         checked = [verdict_for(c, f, units, self.calibration)
                    for c, f in zip(rubric.criteria, feats, strict=True)]
         if self.verifier is None:

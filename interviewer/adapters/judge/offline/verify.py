@@ -20,6 +20,7 @@ import numpy as np
 
 from interviewer.adapters.judge.offline.claim_verifier import ASSERTS, CONTRADICTS
 from interviewer.adapters.judge.offline.units import Units
+from interviewer.core.ports import Encoder
 from interviewer.core.rubric_derive import split_claims
 
 # Thresholds on the verifier's probabilities, set by hand, not fitted: no setting found by a search
@@ -157,43 +158,67 @@ def claim_clauses(statement: str, pieces: Sequence[str] = ()) -> list[str]:
 def check_clauses(
     probabilities: Callable[[list[str], list[str]], np.ndarray], units: Units,
     clauses: Sequence[Sequence[str]], sentences: Sequence[str], sims: np.ndarray,
-    clause_sims: Sequence[np.ndarray],
+    clause_sims: Sequence[np.ndarray], top_k: int | None = None,
 ) -> list[Checked]:
-    """Every usable sentence against every clause of every criterion, in one batched call.
+    """Usable sentences against the clauses of every criterion, in one batched call.
 
-    `asserted` is the best assertion of any clause by any sentence. A sentence can contradict only
-    the criterion it is (about) closest to (`CONTRA_SLACK`, `CONTRA_FLOOR`), and only through the
-    clause it is closest to (`clause_sims[j]`: sentences x clauses of criterion j, cosines), where
-    its contradiction must beat its own assertion of that clause.
+    `asserted` is the best assertion of any clause by any sentence read against it. A sentence can
+    contradict only the criterion it is (about) closest to (`CONTRA_SLACK`, `CONTRA_FLOOR`), and
+    only through the clause it is closest to (`clause_sims[j]`: sentences x clauses of criterion
+    j, cosines), where its contradiction must beat its own assertion of that clause.
+
+    With `top_k`, a clause is read for assertion only against its `top_k` closest usable sentences
+    (cosine), plus the pairs the contradiction rule needs: each sentence about the criterion
+    against its closest clause. Without it, every sentence is read against every clause.
     """
     ns = units.n_sentences
     idx = [int(i) for i in np.flatnonzero(units.usable[:ns])]
     if not idx:
         return [Checked(0.0, -1, 0.0, -1, by_clause=True) for _ in clauses]
-    claims: list[str] = []
-    spans: list[str] = []
-    for cl in clauses:
-        for c in cl:
-            claims += [c] * len(idx)
-            spans += [sentences[i] for i in idx]
-    probs = probabilities(claims, spans)
     about = nearest_mask(sims[idx], CONTRA_SLACK, CONTRA_FLOOR)  # (usable sentences, criteria)
-    out: list[Checked] = []
-    row = 0
+    wanted: list[tuple[int, int, int]] = []  # (criterion, clause, position in idx)
+    nearest: list[list[int]] = []  # per criterion, per usable sentence: its closest clause
     for j, clause_texts in enumerate(clauses):
-        p = probs[row: row + len(clause_texts) * len(idx)].reshape(len(clause_texts), len(idx), 3)
-        row += len(clause_texts) * len(idx)
-        a_flat = int(np.argmax(p[:, :, ASSERTS]))
-        a_sent = a_flat % len(idx)
-        asserted = float(p[:, :, ASSERTS].max())
+        cs = clause_sims[j][idx]  # (usable sentences, clauses)
+        nearest.append([int(x) for x in np.argmax(cs, axis=1)])
+        for c in range(len(clause_texts)):
+            order = range(len(idx)) if top_k is None else np.argsort(-cs[:, c], kind="stable")[:top_k]
+            wanted += [(j, c, int(s)) for s in order]
+        wanted += [(j, nearest[j][s], s) for s in range(len(idx)) if about[s, j]]
+    wanted = list(dict.fromkeys(wanted))
+    probs = probabilities([clauses[j][c] for j, c, _ in wanted], [sentences[idx[s]] for _, _, s in wanted])
+    read = {key: probs[n] for n, key in enumerate(wanted)}
+    out: list[Checked] = []
+    for j in range(len(clauses)):
+        mine = [(key, p) for key, p in read.items() if key[0] == j]
+        (_, _, a_s), a_p = max(mine, key=lambda kp: float(kp[1][ASSERTS]))
         contra, contra_unit = 0.0, -1
         for s, i in enumerate(idx):
             if not about[s, j]:
                 continue
-            near = int(np.argmax(clause_sims[j][i]))
-            pc, pa = float(p[near, s, CONTRADICTS]), float(p[near, s, ASSERTS])
+            p = read[(j, nearest[j][s], s)]
+            pc, pa = float(p[CONTRADICTS]), float(p[ASSERTS])
             if pc > pa and pc > contra:
                 contra, contra_unit = pc, i
-        out.append(Checked(asserted, idx[a_sent], contra, contra_unit,
-                           by_clause=True))
+        out.append(Checked(float(a_p[ASSERTS]), idx[a_s], contra, contra_unit, by_clause=True))
     return out
+
+
+def read_by_clause(
+    probabilities: Callable[[list[str], list[str]], np.ndarray], encoder: Encoder,
+    sample_answer: str, statements: Sequence[str], units: Units, sentences: Sequence[str],
+    sims: np.ndarray, sentence_vectors: np.ndarray, top_k: int | None = None,
+) -> list[Checked]:
+    """The cross-encoder's reading of every criterion, clause by clause (`check_clauses`): the
+    clauses come from the sample answer's claims (`claim_clauses`), their cosines with the
+    answer's sentences from one encoder call (cached by the encoder across answers)."""
+    pieces = split_claims(sample_answer) if sample_answer else []
+    clauses = [claim_clauses(s, pieces) for s in statements]
+    flat = [x for cl in clauses for x in cl]
+    dim = sentence_vectors.shape[1]
+    cvec = encoder.encode(flat) if flat else np.zeros((0, dim), dtype=np.float32)
+    clause_sims, at = [], 0
+    for cl in clauses:
+        clause_sims.append(sentence_vectors @ cvec[at: at + len(cl)].T)
+        at += len(cl)
+    return check_clauses(probabilities, units, clauses, sentences, sims, clause_sims, top_k)
