@@ -20,7 +20,7 @@ db_app = typer.Typer(help="The database: schema migrations, export and import (J
 EXPORT_FORMAT = "interviewer-db"
 EXPORT_VERSION = 1
 # Tables the session store keeps; the others are the admin store's (a second file in default SQLite).
-SESSION_TABLES = {"sessions", "messages", "session_tags", "instances"}
+SESSION_TABLES = {"sessions", "messages", "session_tags", "instances", "owed_events"}
 
 UrlOption = Annotated[str | None, typer.Option(
     "--url", help="postgresql://... or sqlite:///... (default: the server's settings)")]

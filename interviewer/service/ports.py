@@ -16,6 +16,7 @@ from interviewer.service.records import (
     Indexer,
     ListingQuery,
     OutboxEntry,
+    OwedEvent,
     SessionMeta,
     StoredSession,
     WebhookRecord,
@@ -39,8 +40,10 @@ class SessionStore(Protocol):
         messages: Sequence[dict[str, Any]],
         last_seq: int,
         owner: str | None = None,
+        owed: Sequence[OwedEvent] = (),
     ) -> None:
-        """Atomically save the state and append messages (each carrying its `seq`).
+        """Atomically save the state, append messages (each carrying its `seq`) and record the
+        webhook events the change owes (see `OwedEvents`): all of it or nothing.
 
         With `owner`, the commit fails with `Superseded` unless that owner holds the session.
         """
@@ -103,6 +106,24 @@ class OrphanedWork(Protocol):
         ...
 
 
+@runtime_checkable
+class OwedEvents(Protocol):
+    """Webhook events committed with the session state that caused them (`SessionStore.commit`'s
+    `owed`) and not yet in the webhook outbox: the transactional outbox's relay queue.
+
+    The committing instance moves them to the outbox at once; if it dies first, any instance claims
+    them once due and moves them. Moving one twice is harmless: its event id and delivery ids stay.
+    """
+
+    async def owed_claim(self, *, now: float, lease: float, limit: int) -> list[OwedEvent]:
+        """Lease up to `limit` due events, oldest first: due again `lease` seconds from `now`."""
+        ...
+
+    async def owed_settle(self, event_ids: Sequence[str]) -> None:
+        """Forget events that are in the outbox now (or were dropped there); unknown ids are fine."""
+        ...
+
+
 class Subscription(Protocol):
     """Live messages of one session, in publish order; `async with` it to be subscribed on entry."""
 
@@ -147,7 +168,9 @@ class WebhookOutbox(Protocol):
     """
 
     async def outbox_add(self, entries: Sequence[OutboxEntry], *, now: float, limit: int) -> bool:
-        """Append entries (all or none); False, adding nothing, when `limit` would be exceeded."""
+        """Append entries (all or none); False, adding nothing, when `limit` would be exceeded.
+
+        An entry whose delivery id is already waiting is not added again (a relay run twice)."""
         ...
 
     async def outbox_claim(self, *, now: float, lease: float, limit: int) -> list[OutboxEntry]:

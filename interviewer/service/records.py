@@ -151,3 +151,16 @@ class OutboxEntry:
     body: str  # the event, serialised once: every attempt sends the same bytes
     created_at: float
     attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OwedEvent:
+    """A webhook event a session's commit owes the outbox: written in the same transaction as the
+    state that caused it (a grade, a finished interview), forgotten once it is in the outbox."""
+
+    event_id: str
+    session_id: str
+    org_id: str
+    event_type: str
+    body: str  # the event JSON (`id`, `type`, `created`, `data`): every relay sends these bytes
+    due_at: float  # until then only the committing instance moves it (it does so at once)

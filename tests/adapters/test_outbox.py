@@ -63,3 +63,14 @@ async def test_the_backlog_is_bounded_all_or_nothing(admin: AdminStore) -> None:
     assert await ob.outbox_size() == 2
     assert await ob.outbox_add([entry("a2")], now=1.0, limit=3)
     assert not await ob.outbox_add([entry("a3")], now=1.0, limit=3)
+
+
+async def test_an_entry_added_twice_waits_once(admin: AdminStore) -> None:
+    ob = outbox(admin)
+    assert await ob.outbox_add([entry("a1")], now=100.0, limit=10)
+    assert await ob.outbox_add([entry("a1"), entry("a2")], now=101.0, limit=10)  # a relay run twice
+    assert await ob.outbox_size() == 2
+    (first,) = await ob.outbox_claim(now=101.0, lease=30.0, limit=10)
+    await ob.outbox_done(first, now=102.0)
+    (nxt,) = await ob.outbox_claim(now=102.0, lease=30.0, limit=10)
+    assert (first.delivery_id, nxt.delivery_id) == ("a1", "a2") and await ob.outbox_size() == 1

@@ -136,7 +136,7 @@ class PostgresAdminStore(PgDb):
                 async with conn.cursor() as c:
                     await c.executemany(
                         "INSERT INTO outbox (delivery_id, webhook_id, body, created_at, attempts, due_at)"
-                        " VALUES (%s,%s,%s,%s,%s,%s)",
+                        " VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (delivery_id) DO NOTHING",
                         [(e.delivery_id, e.webhook_id, e.body, e.created_at, e.attempts, now)
                          for e in entries])
             return True

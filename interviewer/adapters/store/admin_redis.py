@@ -32,17 +32,21 @@ from interviewer.service.records import (
 P = "iv:a:"
 MAX_DELIVERIES = 1000
 
-# ARGV: prefix, limit, now, then (hook, delivery id, entry JSON) per entry.
+# ARGV: prefix, limit, now, then (hook, delivery id, entry JSON) per entry. An entry whose delivery
+# id is already waiting is skipped (a relay that ran twice).
 _OB_ADD = """
 local p, limit, now = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local k = (#ARGV - 3) / 3
-if tonumber(redis.call('GET', p .. 'ob:n') or '0') + k > limit then return 0 end
+local new = {}
 for i = 4, #ARGV, 3 do
+  if redis.call('EXISTS', p .. 'ob:e:' .. ARGV[i + 1]) == 0 then table.insert(new, i) end
+end
+if tonumber(redis.call('GET', p .. 'ob:n') or '0') + #new > limit then return 0 end
+for _, i in ipairs(new) do
   redis.call('RPUSH', p .. 'ob:q:' .. ARGV[i], ARGV[i + 1])
   redis.call('SET', p .. 'ob:e:' .. ARGV[i + 1], ARGV[i + 2])
   redis.call('ZADD', p .. 'ob:due', 'NX', now, ARGV[i])
 end
-redis.call('INCRBY', p .. 'ob:n', k)
+redis.call('INCRBY', p .. 'ob:n', #new)
 return 1
 """
 # ARGV: prefix, now, lease, limit. Returns the leased entries' JSON.

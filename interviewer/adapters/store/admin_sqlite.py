@@ -135,7 +135,7 @@ class SqliteAdminStore(SqliteDb):
                     return False
                 db.executemany(
                     "INSERT INTO outbox (delivery_id, webhook_id, body, created_at, attempts, due_at)"
-                    " VALUES (?,?,?,?,?,?)",
+                    " VALUES (?,?,?,?,?,?) ON CONFLICT (delivery_id) DO NOTHING",
                     [(e.delivery_id, e.webhook_id, e.body, e.created_at, e.attempts, now) for e in entries])
                 return True
             finally:

@@ -18,7 +18,7 @@ from typing import Any
 from interviewer import PACKAGE_DIR
 from interviewer.errors import SchemaMismatch
 
-HEAD = "0003"  # the newest revision in interviewer/migrations/versions (a test checks it)
+HEAD = "0004"  # the newest revision in interviewer/migrations/versions (a test checks it)
 MIGRATIONS = PACKAGE_DIR / "migrations"
 
 

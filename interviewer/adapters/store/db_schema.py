@@ -59,6 +59,19 @@ instances = sa.Table(
     sa.Column("expires_at", sa.Double, nullable=False),
 )
 
+# Webhook events a session's commit owes the outbox (revision 0004, OwedEvents port): written in
+# the commit's transaction, deleted once the outbox has them; `due_at` is when any instance may.
+owed_events = sa.Table(
+    "owed_events", metadata,
+    sa.Column("event_id", sa.Text, primary_key=True),
+    sa.Column("session_id", sa.Text, nullable=False),
+    sa.Column("org_id", sa.Text, nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("due_at", sa.Double, nullable=False),
+)
+
 api_keys = sa.Table(
     "api_keys", metadata,
     sa.Column("key_id", sa.Text, primary_key=True),
@@ -155,5 +168,5 @@ org_questions = sa.Table(
 )
 
 # Every table in an order that export/import can follow.
-TABLES = (sessions, messages, session_tags, instances, api_keys, audit, webhooks, deliveries, outbox,
-          idempotency, session_meta, org_questions)
+TABLES = (sessions, messages, session_tags, instances, owed_events, api_keys, audit, webhooks,
+          deliveries, outbox, idempotency, session_meta, org_questions)

@@ -17,7 +17,7 @@ import psycopg
 from interviewer.adapters.store.pg_db import PgDb
 from interviewer.adapters.store.sql_listing import listing_sql
 from interviewer.errors import InvalidState, SessionNotFound, Superseded
-from interviewer.service.records import Indexer, ListingQuery, StoredSession
+from interviewer.service.records import Indexer, ListingQuery, OwedEvent, StoredSession
 
 
 def _row(r: dict[str, Any]) -> StoredSession:
@@ -79,6 +79,7 @@ class PostgresSessionStore(PgDb):
         messages: Sequence[dict[str, Any]],
         last_seq: int,
         owner: str | None = None,
+        owed: Sequence[OwedEvent] = (),
     ) -> None:
         now = time.time()
         async with self.transaction() as conn:
@@ -101,6 +102,14 @@ class PostgresSessionStore(PgDb):
                         " ON CONFLICT (session_id, seq) DO UPDATE SET body=EXCLUDED.body",
                         [(session_id, int(m["seq"]), json.dumps(m)) for m in messages])
             await self._index(conn, session_id, row["org_id"], row["created_at"], state)
+            if owed:
+                async with conn.cursor() as c:
+                    await c.executemany(
+                        "INSERT INTO owed_events (event_id, session_id, org_id, event_type, body,"
+                        " created_at, due_at) VALUES (%s,%s,%s,%s,%s,%s,%s)"
+                        " ON CONFLICT (event_id) DO NOTHING",
+                        [(o.event_id, o.session_id, o.org_id, o.event_type, o.body, now, o.due_at)
+                         for o in owed])
 
     async def claim(self, session_id: str, owner: str) -> None:
         n = await self._exec("UPDATE sessions SET owner=%s WHERE session_id=%s", (owner, session_id))
@@ -142,6 +151,21 @@ class PostgresSessionStore(PgDb):
             "SELECT * FROM sessions WHERE created_at < %s ORDER BY created_at, session_id LIMIT %s",
             (before, limit))
         return [_row(r) for r in rows]
+
+    # ---- webhook events owed to the outbox (OwedEvents port) ----
+
+    async def owed_claim(self, *, now: float, lease: float, limit: int) -> list[OwedEvent]:
+        rows = await self._all(
+            "UPDATE owed_events SET due_at=%s WHERE event_id IN (SELECT event_id FROM owed_events"
+            " WHERE due_at <= %s ORDER BY created_at, event_id LIMIT %s FOR UPDATE SKIP LOCKED)"
+            " RETURNING *", (now + lease, now, limit))
+        rows.sort(key=lambda r: (r["created_at"], r["event_id"]))
+        return [OwedEvent(r["event_id"], r["session_id"], r["org_id"], r["event_type"], r["body"],
+                          r["due_at"]) for r in rows]
+
+    async def owed_settle(self, event_ids: Sequence[str]) -> None:
+        if event_ids:
+            await self._exec("DELETE FROM owed_events WHERE event_id = ANY(%s)", (list(event_ids),))
 
     # ---- orphaned work (OrphanedWork port) ----
 

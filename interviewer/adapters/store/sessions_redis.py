@@ -3,8 +3,9 @@
 Keys: `iv:s:<id>` (hash: state, last_seq, org, token hash, timestamps, phase, owner, top),
 `iv:m:<id>` (stream; entry id `<seq>-0`, field `m` = the message JSON), `iv:sessions` and
 `iv:org:<org>` (sorted sets scored by created_at), `iv:busy` (set: sessions waiting on grading or
-follow-up selection), `iv:inst:<instance>` (a live instance's heartbeat, with a TTL). Writes that
-must be atomic are Lua scripts.
+follow-up selection), `iv:inst:<instance>` (a live instance's heartbeat, with a TTL), `iv:owed`
+(hash: event id -> a webhook event a commit owes the outbox) and `iv:owed:due` (sorted set: event
+id scored by when any instance may relay it). Writes that must be atomic are Lua scripts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from typing import Any, cast
 
 import redis.asyncio as aioredis
@@ -23,12 +25,13 @@ from redis.backoff import EqualJitterBackoff
 from redis.exceptions import BusyLoadingError, ConnectionError, ResponseError, TimeoutError
 
 from interviewer.errors import Busy, InvalidState, SessionNotFound, Superseded
-from interviewer.service.records import StoredSession
+from interviewer.service.records import OwedEvent, StoredSession
 
 DEFAULT_STREAM_MAXLEN = 10_000
 DEFAULT_FINISHED_TTL = 7 * 24 * 3600
 GLOBAL_INDEX = "iv:sessions"
 BUSY = "iv:busy"
+OWED, OWED_DUE = "iv:owed", "iv:owed:due"
 
 # KEYS: session, global index, org index. ARGV: id, org, state, last_seq, token hash, created,
 # updated, phase. Re-running the same create (a retry after a lost reply) is a no-op.
@@ -46,9 +49,10 @@ redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
 return 1
 """
 
-# KEYS: session, stream, busy set. ARGV: owner ('' = none), state, last_seq, now, phase, maxlen,
-# finished ttl, then (seq, body) pairs in increasing seq. Everything is checked before anything
-# is written, because Redis does not roll back a script that fails half way.
+# KEYS: session, stream, busy set, owed events, their due times. ARGV: owner ('' = none), state,
+# last_seq, now, phase, maxlen, finished ttl, n, then n owed events (id, due_at, JSON), then
+# (seq, body) pairs in increasing seq. Everything is checked before anything is written, because
+# Redis does not roll back a script that fails half way.
 # Returns 1 ok, -1 no session, -2 superseded, -3 a seq below the stream's top that is not stored.
 _COMMIT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -58,7 +62,8 @@ if ARGV[1] ~= '' then
 end
 local top = tonumber(redis.call('HGET', KEYS[1], 'top') or '0')
 local fresh = {}
-for i = 8, #ARGV, 2 do
+local first = 9 + 3 * tonumber(ARGV[8])
+for i = first, #ARGV, 2 do
   local seq = tonumber(ARGV[i])
   if seq > top then
     table.insert(fresh, i)
@@ -69,6 +74,11 @@ end
 for _, i in ipairs(fresh) do
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], ARGV[i] .. '-0', 'm', ARGV[i + 1])
   top = tonumber(ARGV[i])
+end
+for i = 9, first - 1, 3 do
+  if redis.call('HSETNX', KEYS[4], ARGV[i], ARGV[i + 2]) == 1 then
+    redis.call('ZADD', KEYS[5], ARGV[i + 1], ARGV[i])
+  end
 end
 local last = tonumber(redis.call('HGET', KEYS[1], 'last_seq') or '0')
 local new = tonumber(ARGV[3])
@@ -91,6 +101,22 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if (redis.call('HGET', KEYS[1], 'owner') or '') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'owner', ARGV[2])
 return 1
+"""
+
+# KEYS: owed events, their due times. ARGV: now, lease, limit. Returns the leased events' JSON.
+_OWED_CLAIM = """
+local out = {}
+local due = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])) do
+  local e = redis.call('HGET', KEYS[1], id)
+  if e then
+    redis.call('ZADD', KEYS[2], due, id)
+    table.insert(out, e)
+  else
+    redis.call('ZREM', KEYS[2], id)
+  end
+end
+return out
 """
 
 _CLAIM = """
@@ -188,6 +214,7 @@ class RedisSessionStore:
         self._claim = client.register_script(_CLAIM)
         self._delete = client.register_script(_DELETE)
         self._adopt = client.register_script(_ADOPT)
+        self._owed_claim = client.register_script(_OWED_CLAIM)
         # Commits of one session from this process go to Redis in call order: stream ids only grow.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -231,17 +258,21 @@ class RedisSessionStore:
         messages: Sequence[dict[str, Any]],
         last_seq: int,
         owner: str | None = None,
+        owed: Sequence[OwedEvent] = (),
     ) -> None:
         args: list[str | int] = [
             owner or "", json.dumps(state), last_seq, repr(time.time()),
-            str(state.get("phase", "")), self.stream_maxlen, self.finished_ttl,
+            str(state.get("phase", "")), self.stream_maxlen, self.finished_ttl, len(owed),
         ]
+        for o in owed:
+            args += [o.event_id, repr(o.due_at), json.dumps(asdict(o))]
         for m in sorted(messages, key=lambda m: int(m["seq"])):
             args += [int(m["seq"]), json.dumps(m)]
         async with self._lock(session_id):
             with _unavailable():
                 result = await self._commit(
-                    keys=[_session_key(session_id), _stream_key(session_id), BUSY], args=args)
+                    keys=[_session_key(session_id), _stream_key(session_id), BUSY, OWED, OWED_DUE],
+                    args=args)
         if result == -1:
             raise SessionNotFound(f"no session {session_id!r}")
         if result == -2:
@@ -294,6 +325,23 @@ class RedisSessionStore:
                     pipe.hgetall(_session_key(sid))
                 rows = cast(list[dict[str, str]], await pipe.execute())
         return [_decode(h) for h in rows if h]
+
+    # ---- webhook events owed to the outbox (OwedEvents port) ----
+
+    async def owed_claim(self, *, now: float, lease: float, limit: int) -> list[OwedEvent]:
+        with _unavailable():
+            raw = cast(list[str], await self._owed_claim(keys=[OWED, OWED_DUE],
+                                                         args=[repr(now), repr(lease), limit]))
+        return [OwedEvent(**{**json.loads(r), "due_at": now + lease}) for r in raw]
+
+    async def owed_settle(self, event_ids: Sequence[str]) -> None:
+        if not event_ids:
+            return
+        with _unavailable():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hdel(OWED, *event_ids)
+                pipe.zrem(OWED_DUE, *event_ids)
+                await pipe.execute()
 
     # ---- orphaned work (OrphanedWork port) ----
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from interviewer.adapters.store.sql_listing import listing_sql
 from interviewer.adapters.store.sqlite_db import SqliteDb
 from interviewer.errors import SessionNotFound, Superseded
-from interviewer.service.records import Indexer, ListingQuery, StoredSession
+from interviewer.service.records import Indexer, ListingQuery, OwedEvent, StoredSession
 
 T = TypeVar("T")
 
@@ -86,6 +86,7 @@ class SqliteSessionStore(SqliteDb):
         messages: Sequence[dict[str, Any]],
         last_seq: int,
         owner: str | None = None,
+        owed: Sequence[OwedEvent] = (),
     ) -> None:
         now = time.time()
 
@@ -109,6 +110,11 @@ class SqliteSessionStore(SqliteDb):
                     [(session_id, m["seq"], json.dumps(m)) for m in messages],
                 )
                 self._index(db, session_id, None, None, state)
+                db.executemany(
+                    "INSERT OR IGNORE INTO owed_events (event_id, session_id, org_id, event_type, body,"
+                    " created_at, due_at) VALUES (?,?,?,?,?,?,?)",
+                    [(o.event_id, o.session_id, o.org_id, o.event_type, o.body, now, o.due_at)
+                     for o in owed])
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -184,6 +190,35 @@ class SqliteSessionStore(SqliteDb):
             return [_row(r) for r in db.execute(sql, args).fetchall()]
 
         return await self._run(op)
+
+    # ---- webhook events owed to the outbox (OwedEvents port) ----
+
+    async def owed_claim(self, *, now: float, lease: float, limit: int) -> list[OwedEvent]:
+        def op(db: sqlite3.Connection) -> list[OwedEvent]:
+            rows = db.execute("SELECT * FROM owed_events WHERE due_at <= ? ORDER BY created_at, event_id"
+                              " LIMIT ?", (now, limit)).fetchall()
+            if not rows:
+                return []
+            db.execute("BEGIN IMMEDIATE")
+            try:  # claimed only if still due: another process may have claimed it meanwhile
+                got = [r for r in rows if db.execute(
+                    "UPDATE owed_events SET due_at=? WHERE event_id=? AND due_at <= ?",
+                    (now + lease, r["event_id"], now)).rowcount == 1]
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return [OwedEvent(r["event_id"], r["session_id"], r["org_id"], r["event_type"], r["body"],
+                              now + lease) for r in got]
+
+        return await self._run(op)
+
+    async def owed_settle(self, event_ids: Sequence[str]) -> None:
+        def op(db: sqlite3.Connection) -> None:
+            db.executemany("DELETE FROM owed_events WHERE event_id=?", [(i,) for i in event_ids])
+
+        if event_ids:
+            await self._run(op)
 
     # ---- orphaned work (OrphanedWork port) ----
 
