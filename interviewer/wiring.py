@@ -15,7 +15,14 @@ from interviewer.core.models import Rubric
 from interviewer.core.ports import Encoder, Judge, QuestionBank, Retriever
 from interviewer.service.container import Services
 from interviewer.service.gate import GradingGate
-from interviewer.service.ports import AdminStore, CodeProblems, SessionEvents, SessionStore, SocketSlots
+from interviewer.service.ports import (
+    AdminStore,
+    CodeProblems,
+    OwedEvents,
+    SessionEvents,
+    SessionStore,
+    SocketSlots,
+)
 from interviewer.service.rubrics import Rubrics
 from interviewer.service.webhooks import WebhookDispatcher
 from interviewer.settings import Settings
@@ -100,12 +107,14 @@ def build_socket_slots(settings: Settings, redis: Any | None = None) -> SocketSl
     return MemorySocketSlots()
 
 
-def build_dispatcher(settings: Settings, admin: AdminStore) -> WebhookDispatcher:
+def build_dispatcher(settings: Settings, admin: AdminStore, store: SessionStore) -> WebhookDispatcher:
+    """The outbox's sender, and the relay of the webhook events the session store's commits owe."""
     from interviewer.adapters.webhooks.http import HttpPoster
 
     poster = HttpPoster(timeout=settings.webhook_timeout, allow_private=settings.webhook_allow_private)
     return WebhookDispatcher(
-        admin, poster, timeout=settings.webhook_timeout, max_attempts=settings.webhook_max_attempts,
+        admin, poster, owed=store if isinstance(store, OwedEvents) else None,
+        timeout=settings.webhook_timeout, max_attempts=settings.webhook_max_attempts,
         backoff_base=settings.webhook_backoff_base, backoff_max=settings.webhook_backoff_max,
         backlog_max=settings.webhook_backlog_max,
     )
@@ -196,10 +205,11 @@ def build_services(
 
     redis = redis_client(settings)
     admin = build_admin_store(settings, redis)
+    store = build_store(settings, redis)
     return Services(
         settings=settings, bank=bank, encoder=enc, judge=build_judge(settings, enc, redis),
-        store=build_store(settings, redis), retriever=build_retriever(settings, bank, enc),
-        rubrics=Rubrics(derive), admin=admin, webhooks=build_dispatcher(settings, admin),
+        store=store, retriever=build_retriever(settings, bank, enc),
+        rubrics=Rubrics(derive), admin=admin, webhooks=build_dispatcher(settings, admin, store),
         events=build_events(settings, redis),
         gate=GradingGate(settings.grading_slots or settings.judge_max_concurrency),
         # The coding problems, and the bubblewrap sandbox (started on first use; when bwrap is

@@ -22,7 +22,7 @@ from interviewer.service.container import Services
 from interviewer.service.messages import grade_body
 from interviewer.service.ports import IndexedStore
 from interviewer.service.questions import question_for
-from interviewer.service.records import AuditEntry, ListingQuery, SessionMeta, StoredSession
+from interviewer.service.records import AuditEntry, ListingQuery, OwedEvent, SessionMeta, StoredSession
 from interviewer.service.registry import SessionRegistry
 
 SCAN_CHUNK = 200
@@ -207,7 +207,8 @@ async def override(
     v = Verdict(verdict) if verdict is not None else None
     result: list[tuple[InterviewState, Grade, Grade, int]] = []
 
-    def change(state: InterviewState) -> InterviewState:
+    def change(state: InterviewState) -> tuple[InterviewState, list[OwedEvent]]:
+        """The new state and its `grade.overridden` event (committed together)."""
         try:
             before = graded_turn(state, question_id, turn)
             new_state, t, new = override_state(state, question_id=question_id, turn_index=turn,
@@ -216,7 +217,12 @@ async def override(
             raise BadRequest(str(exc)) from None
         assert before.grade is not None
         result.append((new_state, before.grade, new, t.index))
-        return new_state
+        total = new_state.summary.score if new_state.summary else None
+        return new_state, [svc.webhooks.owe(principal.org_id, session_id, "grade.overridden", {
+            "session_id": session_id, "question_id": question_id, "turn": t.index,
+            "criterion_id": criterion_id, "before": _snapshot(before.grade, criterion_id),
+            "after": _snapshot(new, criterion_id), "reason": reason, "actor": principal.key_id,
+            "grade": grade_body(new).model_dump(mode="json"), "interview_score": total})]
 
     runner = reg.local(session_id)
     if runner is not None:
@@ -225,22 +231,17 @@ async def override(
         # Nobody holds the session here: commit without an owner (see docs/api.md on scale-out).
         from interviewer.service.codec import state_to_dict
 
-        new_state = change(state_from_dict(stored.state))
+        new_state, owed = change(state_from_dict(stored.state))
         await svc.store.commit(session_id, state=state_to_dict(new_state), messages=[],
-                               last_seq=stored.last_seq)
-    new_state, old, new, turn_index = result[0]
+                               last_seq=stored.last_seq, owed=owed)
+        await svc.webhooks.relay(owed)
+    new_state, old, new, _ = result[0]
     entry = AuditEntry(
         f"aud_{secrets.token_hex(10)}", session_id, principal.org_id, time.time(), principal.key_id,
         "override.criterion" if criterion_id else "override.grade", question_id, reason,
         _snapshot(old, criterion_id), _snapshot(new, criterion_id), criterion_id)
     await svc.admin.append_audit(entry)
-    total = new_state.summary.score if new_state.summary else None
-    body = grade_body(new).model_dump(mode="json")
-    await svc.webhooks.emit(principal.org_id, "grade.overridden", {
-        "session_id": session_id, "question_id": question_id, "turn": turn_index,
-        "criterion_id": criterion_id, "before": entry.before, "after": entry.after,
-        "reason": reason, "actor": principal.key_id, "grade": body, "interview_score": total})
-    return OverrideResult(entry, new, total)
+    return OverrideResult(entry, new, new_state.summary.score if new_state.summary else None)
 
 
 async def audit(svc: Services, *, principal: Principal, session_id: str) -> list[AuditEntry]:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from interviewer import metrics
@@ -40,7 +40,7 @@ from interviewer.service.claims import ClaimWatch, announce
 from interviewer.service.codec import state_from_dict, state_to_dict
 from interviewer.service.container import Services
 from interviewer.service.messages import token_hash, with_token, without_token
-from interviewer.service.records import StoredSession
+from interviewer.service.records import OwedEvent, StoredSession
 from interviewer.service.session_work import SessionWork
 
 log = logging.getLogger("interviewer.session")
@@ -252,11 +252,15 @@ class SessionRunner:
         except Superseded:
             log.info("session.superseded", extra={"session_id": self.session_id})
 
-    async def change_state(self, fn: Callable[[InterviewState], InterviewState]) -> None:
-        """Apply an outside change (a reviewer's override) to the live state and commit it."""
+    async def change_state(
+        self, fn: Callable[[InterviewState], tuple[InterviewState, list[OwedEvent]]]
+    ) -> None:
+        """Apply an outside change (a reviewer's override) to the live state, commit it with the
+        webhook events it owes, then relay them."""
         async with self._lock:
-            self.state = fn(self.state)
-            await self._commit([])
+            self.state, owed = fn(self.state)
+            await self._commit([], owed=owed)
+        await self.svc.webhooks.relay(owed)
 
     async def ephemeral(self, msg: dict[str, Any]) -> None:
         """Send a message that is not replayed (pong, error, feedback.delta) with a fresh seq."""
@@ -275,13 +279,13 @@ class SessionRunner:
                 log.info("ws.send_failed", extra={"session_id": self.session_id, "error": str(exc)})
                 self.outbox = None
 
-    async def _commit(self, durable: list[dict[str, Any]]) -> None:
+    async def _commit(self, durable: list[dict[str, Any]], owed: Sequence[OwedEvent] = ()) -> None:
         state = self.state
         self._draft_saved_at = time.monotonic()
         try:
             await self.svc.store.commit(
                 self.session_id, state=state_to_dict(state), messages=durable,
-                last_seq=self.seq, owner=self.owner,
+                last_seq=self.seq, owner=self.owner, owed=owed,
             )
         except Superseded:
             self.superseded = True
@@ -293,7 +297,7 @@ class SessionRunner:
         durable: list[dict[str, Any]] = []
         ephemeral: list[dict[str, Any]] = []
         later: list[GradeAnswer | SelectFollowUp | RunCode] = []
-        events: list[tuple[str, dict[str, Any]]] = []
+        events: list[OwedEvent] = []  # committed with the state, then moved to the webhook outbox
         for a in actions:
             match a:
                 case AskQuestion():
@@ -307,24 +311,24 @@ class SessionRunner:
                     rubric = (await self.work.question(turn.question_id)).rubric
                     msg = dump(messages.grade_msg(self.next_seq(), turn, a.grade, rubric))
                     durable.append(msg)
-                    events.append(("grade.created", {"session_id": self.session_id, "grade": msg}))
+                    events.append(self.svc.webhooks.owe(self.org_id, self.session_id, "grade.created",
+                                                        {"session_id": self.session_id, "grade": msg}))
                 case Finish():
                     summary = await self.work.summary(a.summary)
                     durable.append(summary)
-                    events.append(("interview.completed", {
+                    events.append(self.svc.webhooks.owe(self.org_id, self.session_id, "interview.completed", {
                         "session_id": self.session_id, "finished_at": self.state.finished_at,
                         "summary": summary}))
                 case Reject():
                     ephemeral.append(dump(ErrorMsg(seq=self.next_seq(), code=a.code, message=a.message)))
                 case GradeAnswer() | SelectFollowUp() | RunCode():
                     later.append(a)
-        if durable or changed:
-            await self._commit(durable)
-        # Committed: what follows from it happens whether or not the client hears it. The webhook
-        # events reach the outbox before the client sees the grade, so no crash after that loses them.
+        if durable or changed or events:
+            await self._commit(durable, owed=events)
+        # Committed, the webhook events with the state: what follows happens whether or not the
+        # client hears it. They reach the outbox now; if this process dies first, another relays them.
         try:
-            for type_, data in events:
-                await self.svc.webhooks.emit(self.org_id, type_, data)
+            await self.svc.webhooks.relay(events)
             for m in durable + ephemeral:
                 await self._send(m)
         finally:

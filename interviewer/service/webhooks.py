@@ -1,7 +1,12 @@
 """Webhook deliveries: signed, retried with exponential backoff, logged, in order per endpoint.
 
-`emit` writes one outbox entry per matching webhook to the store (the `WebhookOutbox` port) and
-returns; grading never waits for a partner's server. Every instance polls the outbox and sends the
+An event caused by a session's change (a grade, a finished interview) is made with `owe` and
+committed with that change (`SessionStore.commit(owed=...)`, one transaction); `relay` then writes
+one outbox entry per matching webhook to the store (the `WebhookOutbox` port) and forgets the owed
+event. If the instance dies between the two, any instance's poller relays what is still owed once
+it is due (`lease` seconds after the commit), with the same event id and delivery ids, so no crash
+loses such an event. `emit` (events with no session commit of their own) writes to the outbox at
+once. Grading never waits for a partner's server. Every instance polls the outbox and sends the
 entries it can lease, one webhook's entries one after another (a failing endpoint delays its own
 later events, never another's). An entry whose instance died mid-send is leased again after
 `lease` seconds by any instance, so each event is delivered at least once, also across restarts.
@@ -24,8 +29,8 @@ from typing import Any
 
 from interviewer import metrics
 from interviewer.errors import DeliveryUnreachable, WebhookBacklogFull
-from interviewer.service.ports import AdminStore, WebhookOutbox, WebhookPoster
-from interviewer.service.records import DeliveryRecord, OutboxEntry, WebhookRecord
+from interviewer.service.ports import AdminStore, OwedEvents, WebhookOutbox, WebhookPoster
+from interviewer.service.records import DeliveryRecord, OutboxEntry, OwedEvent, WebhookRecord
 
 log = logging.getLogger("interviewer.webhooks")
 
@@ -50,13 +55,19 @@ def event(type_: str, data: dict[str, Any]) -> dict[str, Any]:
             "data": data}
 
 
+def delivery_id(event_id: str, webhook_id: str) -> str:
+    """One event's delivery to one webhook: the same id however often the event is relayed."""
+    return "dlv_" + hashlib.sha256(f"{event_id}:{webhook_id}".encode()).hexdigest()[:20]
+
+
 class WebhookDispatcher:
     def __init__(self, admin: AdminStore, poster: WebhookPoster, outbox: WebhookOutbox | None = None,
-                 *, timeout: float = 10.0, max_attempts: int = 8, backoff_base: float = 2.0,
-                 backoff_max: float = 600.0, backlog_max: int = BACKLOG_MAX,
+                 *, owed: OwedEvents | None = None, timeout: float = 10.0, max_attempts: int = 8,
+                 backoff_base: float = 2.0, backoff_max: float = 600.0, backlog_max: int = BACKLOG_MAX,
                  poll_interval: float = 1.0) -> None:
-        """`timeout` is the poster's per-attempt bound: an entry's lease outlasts it."""
-        self.admin, self.poster = admin, poster
+        """`timeout` is the poster's per-attempt bound: an entry's lease outlasts it. `owed` is the
+        session store's relay queue (events committed with the state); None: nothing to relay."""
+        self.admin, self.poster, self.owed = admin, poster, owed
         self.outbox = outbox if outbox is not None else outbox_of(admin)
         self.timeout, self.max_attempts = timeout, max_attempts
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
@@ -83,14 +94,47 @@ class WebhookDispatcher:
             metrics.WEBHOOK_DROPPED.inc()
             log.exception("webhook.dropped", extra={"org_id": org_id, "type": type_})
 
+    def owe(self, org_id: str, session_id: str, type_: str, data: dict[str, Any]) -> OwedEvent:
+        """A new event, to be committed with the session change that causes it, then `relay`ed."""
+        ev = event(type_, data)
+        return OwedEvent(ev["id"], session_id, org_id, type_, json.dumps(ev, separators=(",", ":")),
+                         time.time() + self.lease)
+
+    async def relay(self, owed: list[OwedEvent]) -> None:
+        """Move committed events to the outbox, in order, and forget them; never raises.
+
+        An event the outbox could not take (store outage) stays owed, and so do the ones after it
+        (order per webhook): a poller moves them when they are due. A full backlog drops the event
+        (as `emit` does)."""
+        moved: list[str] = []
+        for o in owed:
+            try:
+                await self._fan_out(o.org_id, o.event_id, o.event_type, o.body)
+            except WebhookBacklogFull:
+                metrics.WEBHOOK_DROPPED.inc()
+                log.error("webhook.dropped", extra={"org_id": o.org_id, "type": o.event_type,
+                                                    "event_id": o.event_id, "reason": "backlog full"})
+            except Exception:  # the store is unavailable: the event stays owed, tried again later
+                log.exception("webhook.relay_failed", extra={"event_id": o.event_id, "type": o.event_type})
+                break
+            moved.append(o.event_id)
+        if moved and self.owed is not None:
+            try:
+                await self.owed.owed_settle(moved)
+            except Exception:  # relayed again later: the same delivery ids, the outbox skips them
+                log.exception("webhook.settle_failed", extra={"event_ids": moved})
+
     async def enqueue(self, org_id: str, type_: str, data: dict[str, Any]) -> list[DeliveryRecord]:
         """The event's deliveries, written to the outbox; WebhookBacklogFull when it is full."""
         ev = event(type_, data)
-        body = json.dumps(ev, separators=(",", ":"))
+        return await self._fan_out(org_id, ev["id"], type_, json.dumps(ev, separators=(",", ":")))
+
+    async def _fan_out(self, org_id: str, event_id: str, type_: str, body: str) -> list[DeliveryRecord]:
+        """One outbox entry per webhook of the org that wants the event; WebhookBacklogFull."""
         now = time.time()
         hooks = [h for h in await self.admin.list_webhooks(org_id=org_id) if h.active and type_ in h.events]
-        records = [DeliveryRecord(f"dlv_{secrets.token_hex(10)}", h.webhook_id, h.org_id, ev["id"], type_,
-                                  "pending", 0, now, now) for h in hooks]
+        records = [DeliveryRecord(delivery_id(event_id, h.webhook_id), h.webhook_id, h.org_id, event_id,
+                                  type_, "pending", 0, now, now) for h in hooks]
         if not records:
             return []
         entries = [OutboxEntry(d.delivery_id, d.webhook_id, body, now) for d in records]
@@ -107,11 +151,20 @@ class WebhookDispatcher:
         while True:
             self._wake.clear()
             try:
+                await self._relay_due()
                 await self._claim_and_send()
             except Exception:  # a store outage must not end the poller: try again next round
                 log.exception("webhook.poll_failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def _relay_due(self) -> None:
+        """Relay the events whose committing instance did not (it died, or the outbox failed it)."""
+        if self.owed is not None:
+            due = await self.owed.owed_claim(now=time.time(), lease=self.lease, limit=100)
+            if due:
+                log.info("webhook.relay_owed", extra={"events": len(due)})
+                await self.relay(due)
 
     async def _claim_and_send(self) -> None:
         entries = await self.outbox.outbox_claim(now=time.time(), lease=self.lease, limit=100)
