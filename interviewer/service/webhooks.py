@@ -84,7 +84,10 @@ class WebhookDispatcher:
             self._poller = asyncio.create_task(self._poll(), name="webhooks.poller")
 
     async def emit(self, org_id: str, type_: str, data: dict[str, Any]) -> None:
-        """Put an event in the outbox for each of the org's webhooks that wants it; never raises."""
+        """Put an event in the outbox for each of the org's webhooks that wants it; never raises.
+
+        Only for an event that no session commit carries: one that does goes through `owe` and
+        `relay`, so that a crash or a store outage cannot lose it."""
         try:
             await self.enqueue(org_id, type_, data)
         except WebhookBacklogFull:
