@@ -153,11 +153,11 @@ class WebhookDispatcher:
     async def _poll(self) -> None:
         while True:
             self._wake.clear()
-            try:
-                await self._relay_due()
-                await self._claim_and_send()
-            except Exception:  # a store outage must not end the poller: try again next round
-                log.exception("webhook.poll_failed")
+            for step in (self._relay_due, self._claim_and_send):  # either store may be down
+                try:
+                    await step()
+                except Exception:  # a store outage must not end the poller: try again next round
+                    log.exception("webhook.poll_failed", extra={"step": step.__name__})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 

@@ -214,8 +214,10 @@ class SqliteSessionStore(SqliteDb):
         return await self._run(op)
 
     async def owed_settle(self, event_ids: Sequence[str]) -> None:
-        def op(db: sqlite3.Connection) -> None:
-            db.executemany("DELETE FROM owed_events WHERE event_id=?", [(i,) for i in event_ids])
+        ids = list(event_ids)
+
+        def op(db: sqlite3.Connection) -> None:  # one statement: one transaction, one sync
+            db.execute(f"DELETE FROM owed_events WHERE event_id IN ({','.join('?' * len(ids))})", ids)
 
         if event_ids:
             await self._run(op)
