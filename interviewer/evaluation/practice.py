@@ -123,3 +123,32 @@ def evaluate(
     mrr = sum(c.reciprocal_rank for c in cases) / n if n else 0.0
     ceiling = sum(min(k, len(c.label.relevant)) for c in cases) / shown if shown else 0.0
     return PracticeReport(k, precision, recall, hit_rate, mrr, ceiling, tuple(cases))
+
+
+def labelled_set(bank: QuestionBank, name: str, split: str) -> tuple[list[Label], frozenset[str]]:
+    """The labels of set `name` (v1: relevance.yaml, v2: gaps_v2.yaml) and `split` (all, or for
+    v2 dev or test), with the question ids they were judged against."""
+    if name == "v1":
+        if split != "all":
+            raise ValueError("the v1 set has no dev/test split: use split all")
+        return load_labels(bank, LABELS), labelled_bank(LABELLED_BANK)
+    if name != "v2":
+        raise ValueError(f"unknown set {name!r}: v1 or v2")
+    labels = load_labels(bank, LABELS_V2)
+    dev, test = split_by_question(labels)
+    chosen = {"all": labels, "dev": dev, "test": test}.get(split)
+    if chosen is None:
+        raise ValueError(f"unknown split {split!r}: dev, test or all")
+    return chosen, labelled_bank(LABELLED_BANK_V2)
+
+
+def summary_line(name: str, split: str, r: PracticeReport) -> str:
+    return (f"set {name} split {split}: gaps {len(r.cases)}  precision@{r.k} {r.precision:.3f}  "
+            f"recall@{r.k} {r.recall:.3f}  hit rate {r.hit_rate:.3f}  MRR {r.mrr:.3f}  "
+            f"(precision ceiling {r.ceiling:.3f})")
+
+
+def case_line(c: Case, k: int = 2) -> str:
+    mark = "+" if c.hits(k) else "-"
+    return (f"{mark} {c.label.question_id}/{c.label.criterion_id} \"{c.label.gap}\": "
+            f"{', '.join(c.suggested[:k])}  (relevant: {', '.join(sorted(c.label.relevant))})")
