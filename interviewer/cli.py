@@ -314,6 +314,32 @@ def eval_asag(
     typer.echo(f"per question  pearson {p.pearson:.3f}  spearman {p.spearman:.3f}  rmse {p.rmse:.3f}")
 
 
+@eval_app.command("practice")
+def eval_practice(
+    labels: Annotated[str, typer.Option("--set", help="v2 (gaps_v2.yaml) or v1 (relevance.yaml)")] = "v2",
+    split: Annotated[str, typer.Option(help="dev, test or all (v1: all)")] = "dev",
+    index_dir: Annotated[Path | None, typer.Option(help="Concept index folder (default: data dir)")] = None,
+    cases: Annotated[bool, typer.Option(help="Print every gap's top two")] = False,
+) -> None:
+    """Practice suggestions against the labelled gap -> question sets: precision@2, recall@2, MRR."""
+    from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+    from interviewer.adapters.retrieval.faiss_index import FaissRetriever, load_or_build
+    from interviewer.evaluation.practice import case_line, evaluate, labelled_set, summary_line
+
+    s = get_settings()
+    bank = YamlQuestionBank.load(s.bank_roots)
+    try:
+        chosen, universe = labelled_set(bank, labels, split)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    encoder = _encoder(s)
+    index, _ = load_or_build(bank, encoder, index_dir or Path(s.data_dir) / "index", progress=False)
+    report = evaluate(bank, FaissRetriever(bank, encoder, index), chosen, universe=universe)
+    for c in report.cases if cases else ():
+        typer.echo(case_line(c))
+    typer.echo(summary_line(labels, split, report))
+
+
 def _offline(encoder: Any) -> Any:
     """The offline judge as configured (INTERVIEWER_JUDGE_VERIFY and _VERIFIER included)."""
     from interviewer.adapters.judge.offline.judge import OfflineJudge

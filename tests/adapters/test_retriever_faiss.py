@@ -104,3 +104,25 @@ async def test_embedding_and_search_run_off_the_event_loop(bank, encoder, retrie
     await r.practice_for(question=q, criterion_id=q.rubric.criteria[0].id, exclude=frozenset())
     assert len(rec.threads) == 3
     assert threading.get_ident() not in rec.threads
+
+
+def practice_ids(bank, retriever, question_id: str, criterion_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    q = bank.get(question_id)
+    return [p.question_id for p in retriever.select_practice(q, criterion_id, frozenset({q.id}), 2)]
+
+
+def test_practice_for_bytes_per_parameter_is_not_the_kv_cache(bank, retriever) -> None:  # type: ignore[no-untyped-def]
+    """Issue 21: "About 16 bytes per parameter" suggested the KV-cache sizing question (first, with
+    the embedding-only ranker); both suggestions must now be questions that need the byte count.
+    (The LoRA question still comes first: its optimizer-state criterion is that arithmetic.)"""
+    top = practice_ids(bank, retriever, "train-memory-budget", "bytes-per-param")
+    assert "inf-kv-cache-sizing" not in top
+    assert set(top) <= {"train-mixed-precision", "train-lora-vs-full", "train-qlora", "train-zero-fsdp"}
+
+
+def test_bm25_prefers_the_document_with_the_rare_shared_term() -> None:
+    from interviewer.adapters.retrieval.practice_rank import Bm25
+
+    bm = Bm25(["memory of the batch", "online softmax keeps a running maximum", "memory and batch size"])
+    scores = bm.scores("the online softmax rescales partial sums")
+    assert int(np.argmax(scores)) == 1 and scores[0] == 0.0

@@ -15,6 +15,7 @@ import faiss
 import numpy as np
 from tqdm import tqdm
 
+from interviewer.adapters.retrieval.practice_rank import Bm25, fuse, question_document
 from interviewer.core.code_grade import CODE_TAG
 from interviewer.core.models import Question, Rubric
 from interviewer.core.ports import Encoder, Practice, Probe, QuestionBank, SearchHit, Vectors
@@ -98,6 +99,15 @@ class ConceptIndex:
         scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1)), min(k, len(self.cards)))
         return [(float(s), self.cards[i]) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
 
+    def all_scores(self, query: Vectors) -> np.ndarray:
+        """Every card's score for one unit query vector, in card order (an exact full search)."""
+        out = np.full(len(self.cards), -1.0, dtype=np.float32)
+        if self.cards:
+            scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1)), len(self.cards))
+            keep = ids[0] >= 0
+            out[ids[0][keep]] = scores[0][keep]
+        return out
+
     def save(self, directory: Path, content_hash: str) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         faiss.write_index(self.index, str(directory / f"concepts-{content_hash}.faiss"))
@@ -146,6 +156,11 @@ class FaissRetriever:
         self.bank, self.encoder, self.index = bank, encoder, index
         self._own = {(c.question_id, c.criterion_id): i for i, c in enumerate(index.cards)
                      if c.kind == "concept"}
+        # Practice ranking ranks every indexed question: its row, and BM25 over its rubric.
+        self._qids = list(dict.fromkeys(c.question_id for c in index.cards))
+        self._row = {qid: i for i, qid in enumerate(self._qids)}
+        self._card_row = np.array([self._row[c.question_id] for c in index.cards], dtype=np.int64)
+        self._bm25 = Bm25([question_document(bank.get(qid)) for qid in self._qids])
 
     def _gap_query(self, question: Question, criterion_id: str, answer: str) -> Vectors:
         assert question.rubric is not None
@@ -195,19 +210,25 @@ class FaissRetriever:
 
     def select_practice(self, question: Question, criterion_id: str, exclude: frozenset[str],
                         k: int) -> list[Practice]:
-        if question.rubric is None:
+        """The k questions that best exercise the gap: each indexed question scored by its closest
+        card to the criterion (embedding) fused with BM25 of the criterion against its rubric."""
+        if question.rubric is None or not self._qids:
             return []
         c = question.rubric.criterion(criterion_id)
         query = self.encoder.encode([f"{c.concept}. {c.statement}"])[0]
-        out: dict[str, Practice] = {}
-        for score, card in self.index.search(query, SEARCH_K * 2):
-            qid = card.question_id
-            if qid == question.id or qid in exclude or qid in out:
+        dense = np.full(len(self._qids), -1.0)
+        np.maximum.at(dense, self._card_row, self.index.all_scores(query))
+        lexical = self._bm25.scores(f"{c.concept}. {c.statement} {' '.join(c.key_terms)}")
+        score = fuse(dense, lexical)
+        out: list[Practice] = []
+        for i in np.argsort(-score, kind="stable"):
+            qid = self._qids[int(i)]
+            if qid == question.id or qid in exclude:
                 continue
-            out[qid] = Practice(qid, self.bank.get(qid).text, score)
+            out.append(Practice(qid, self.bank.get(qid).text, float(score[i])))
             if len(out) == k:
                 break
-        return list(out.values())
+        return out
 
     async def practice_for(
         self, *, question: Question, criterion_id: str, exclude: frozenset[str], k: int = 2
