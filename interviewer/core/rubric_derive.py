@@ -25,6 +25,10 @@ MAX_CRITERIA = 6
 MERGE_SIMILARITY = 0.82
 LONG_SENTENCE_WORDS = 22
 MIN_CLAUSE_WORDS = 6
+# A clause that opens with a connective and is this short ("so the student learns more from the
+# same text") completes the claim before it: it is folded into that claim, not a criterion alone.
+FRAGMENT_WORDS = 10
+_FRAGMENT = re.compile(r"^(?:so|but|which|thus|hence|therefore|because|whereas|while|and)\b")
 
 _CLAUSE_BREAK = re.compile(
     r";\s+|,\s+(?=(?:whereas|while|but|so|because|which means|thus|hence|therefore)\b)"
@@ -109,26 +113,59 @@ def _informativeness(claim: str, question_text: str) -> float:
     return 1.0 + math.log1p(len(novel))
 
 
-def _merge(a: _Claim, b: _Claim) -> _Claim:
+def _join(parts: list[str], sample: str) -> str:
+    """Claims as one statement: the sample answer's own words between claims that follow each
+    other in it ("A; so B"), a full stop between claims that do not."""
+    out, at = "", 0
+    for p in parts:
+        k = sample.find(p, at)
+        if out and k >= 0 and not sample[at:k].strip(" ,;:.!?\n\t"):
+            out += sample[at:k] + p
+        elif out:
+            out = out.rstrip(" ,;:")
+            out += ("" if out.endswith((".", "!", "?")) else ".") + " " + p[:1].upper() + p[1:]
+        else:
+            out = p
+        if k >= 0:
+            at = k + len(p)
+    return out
+
+
+def _merge(a: _Claim, b: _Claim, sample: str) -> _Claim:
     vec = a.vector + b.vector
     vec = vec / max(float(np.linalg.norm(vec)), 1e-9)
     terms = a.terms + [t for t in b.terms if t not in a.terms]
-    return _Claim(f"{a.text} {b.text}", terms[:8], vec, a.info + b.info * 0.5, a.parts + b.parts)
+    parts = sorted(a.parts + b.parts, key=lambda p: (p not in sample, sample.find(p)))
+    return _Claim(_join(parts, sample), terms[:8], vec, a.info + b.info * 0.5, parts)
 
 
-def _merge_claims(claims: list[_Claim]) -> list[_Claim]:
-    """Merge near-duplicate claims, then the closest pairs until at most MAX_CRITERIA remain."""
+def _merge_claims(claims: list[_Claim], sample: str = "") -> list[_Claim]:
+    """Fold clause fragments into the claim they complete, merge near-duplicate claims anywhere,
+    then the closest neighbouring claims until at most MAX_CRITERIA remain.
+
+    Only neighbours merge when a rubric has too many claims: a criterion reads as one passage of
+    the sample answer ("A; so B"), not as two unrelated sentences glued together.
+    """
+    folded: list[_Claim] = []
+    for c in claims:
+        if folded and _FRAGMENT.match(c.text) and len(words(c.text)) < FRAGMENT_WORDS:
+            folded[-1] = _merge(folded[-1], c, sample)
+        else:
+            folded.append(c)
+    claims = folded
     while len(claims) > 1:
         best, pair = -2.0, (0, 1)
         for i in range(len(claims)):
             for j in range(i + 1, len(claims)):
                 sim = float(claims[i].vector @ claims[j].vector)
+                if j != i + 1 and sim < MERGE_SIMILARITY:
+                    continue
                 if sim > best:
                     best, pair = sim, (i, j)
         if best < MERGE_SIMILARITY and len(claims) <= MAX_CRITERIA:
             break
         i, j = pair
-        merged = _merge(claims[i], claims[j])
+        merged = _merge(claims[i], claims[j], sample)
         claims = [c for k, c in enumerate(claims) if k not in pair]
         claims.insert(i, merged)
     return claims
@@ -203,7 +240,7 @@ def derive_rubric(
         _Claim(t, key_terms(t, question_text), vectors[i], _informativeness(t, question_text), [t])
         for i, t in enumerate(texts)
     ]
-    claims = _merge_claims(claims)
+    claims = _merge_claims(claims, sample_answer)
     weights = normalised_weights([c.info for c in claims])
     used: set[str] = set()
     criteria = tuple(_criterion(c, w, used) for c, w in zip(claims, weights, strict=True))
