@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from interviewer.adapters.sandbox import harness
+from interviewer.adapters.sandbox.child import Child
 from interviewer.core.code import CaseResult, CodeCase, CodeLimits, RunResult, RunStatus
 from interviewer.errors import Busy, CodeTooLarge, SandboxUnavailable
 
@@ -47,7 +48,7 @@ def _numpy_dirs() -> list[Path]:
 
 @dataclass(slots=True)
 class _Warm:
-    proc: asyncio.subprocess.Process
+    proc: Child
     uid: int | None
     ready: bool = False
 
@@ -174,10 +175,13 @@ class BwrapRunner:
             while not self._free_uids:
                 await asyncio.sleep(0.01)
             uid = self._free_uids.pop(0)
-        proc = await asyncio.create_subprocess_exec(
-            *self.argv(uid), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, start_new_session=True,
-        )
+        # not asyncio.create_subprocess_exec: under uvloop that forks the whole server (child.py)
+        try:
+            proc = await Child.start(self.argv(uid))
+        except BaseException:
+            if uid is not None:
+                self._free_uids.append(uid)
+            raise
         return _Warm(proc=proc, uid=uid)
 
     async def _add_warm(self) -> None:
@@ -193,7 +197,6 @@ class BwrapRunner:
             await self._discard(warm)
 
     async def _wait_ready(self, warm: _Warm) -> bool:
-        assert warm.proc.stdout is not None
         try:
             line = await asyncio.wait_for(warm.proc.stdout.readline(), 30)
         except TimeoutError:
@@ -202,17 +205,10 @@ class BwrapRunner:
         return warm.ready
 
     async def _discard(self, warm: _Warm) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(warm.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            warm.proc.kill()
+        warm.proc.kill_group()
         with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
             await asyncio.wait_for(warm.proc.wait(), 5)
-        for stream in (warm.proc.stdout, warm.proc.stderr):  # read to EOF so the pipes close
-            if stream is not None:
-                with contextlib.suppress(TimeoutError, asyncio.TimeoutError, OSError):
-                    while await asyncio.wait_for(stream.read(1 << 20), 5):
-                        pass
+        warm.proc.close()
         if warm.uid is not None:
             self._free_uids.append(warm.uid)
 
@@ -278,7 +274,6 @@ class BwrapRunner:
         self, warm: _Warm, code: str, entry: str, cases: Sequence[CodeCase], limits: CodeLimits
     ) -> RunResult:
         proc = warm.proc
-        assert proc.stdin is not None and proc.stdout is not None
         request = json.dumps({
             "code": code, "entry": entry,
             "cases": [harness.encode({"args": tuple(c.args), "kwargs": dict(c.kwargs)}) for c in cases],
@@ -287,9 +282,7 @@ class BwrapRunner:
         }).encode()
         started = time.perf_counter()
         try:
-            proc.stdin.write(b"%d\n" % len(request) + request)
-            await proc.stdin.drain()
-            proc.stdin.close()
+            await proc.write(b"%d\n" % len(request) + request)
         except (BrokenPipeError, ConnectionResetError):
             return RunResult(RunStatus.CRASHED, (), "", "the sandbox closed its input")
         cap = limits.output_bytes + RESULT_ALLOWANCE
@@ -318,8 +311,7 @@ class BwrapRunner:
                 over = True
                 break
         if timed_out or over:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            proc.kill_group()
         with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
             await asyncio.wait_for(proc.wait(), 5)
         seconds = time.perf_counter() - started
