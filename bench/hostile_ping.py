@@ -96,17 +96,13 @@ async def main(args: argparse.Namespace) -> None:
             proc, bases["this checkout"] = start_server(
                 prefix="hostile-ping-", extra_env={"INTERVIEWER_WS_RATE_PER_SECOND": "1000"})
             procs.append(proc)
-        if args.compare is not None:
+        await ready(bases["this checkout"])
+        if args.compare is not None:  # started once the first is ready: two loading at once are slow
             proc, bases[f"--compare {args.compare}"] = start_server(
                 checkout=Path(args.compare), prefix="hostile-ping-",
                 extra_env={"INTERVIEWER_WS_RATE_PER_SECOND": "1000"})
             procs.append(proc)
-        for base in bases.values():
-            with httpx.Client(base_url=base, timeout=30) as http:
-                await wait_ready(http)
-                coding = http.get("/v1/meta").json()["coding"]
-                if not coding["available"]:
-                    raise SystemExit(f"the server cannot run code: {coding['reason']}")
+            await ready(bases[f"--compare {args.compare}"])
         echo_url = f"ws://127.0.0.1:{echo_port}"
         plan: list[tuple[str, str | None]] = [("idle", None), ("harmless run (control)", HARMLESS),
                                               *HOSTILE.items(), ("idle again", None)]
@@ -126,6 +122,15 @@ async def main(args: argparse.Namespace) -> None:
           "the machine is shared, so the echo server's ratio shows its own share of any slowdown")
     for server, phases in results.items():
         report(server, phases)
+
+
+async def ready(base: str) -> None:
+    """Wait until the server at `base` is ready and can run code."""
+    with httpx.Client(base_url=base, timeout=30) as http:
+        await wait_ready(http, timeout=600)
+        coding = http.get("/v1/meta").json()["coding"]
+        if not coding["available"]:
+            raise SystemExit(f"the server cannot run code: {coding['reason']}")
 
 
 def report(server: str, results: dict[str, dict[str, Any]]) -> None:

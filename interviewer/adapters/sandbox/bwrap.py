@@ -6,6 +6,8 @@ installation and numpy only (no /etc, /home, /root, no data directory); all capa
 as root the process runs as a dedicated unprivileged uid per slot, so that RLIMIT_NPROC bounds its
 processes; CPU-time, address-space, process-count and file-size rlimits; wall time and output size
 are enforced here, by killing the sandbox. A process is used for exactly one run, then discarded.
+Every sandbox process has oom_score_adj 1000 and joins the configured cgroup, if any; sandboxes are
+started with vfork, never by forking the server (child.py).
 """
 
 from __future__ import annotations

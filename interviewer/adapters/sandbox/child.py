@@ -42,6 +42,7 @@ class Child:
         )
         assert popen.stdin is not None and popen.stdout is not None
         loop = asyncio.get_running_loop()
+        pidfd = -1
         try:
             pidfd = os.pidfd_open(popen.pid)
             os.set_blocking(popen.stdin.fileno(), False)
@@ -50,7 +51,9 @@ class Child:
                 lambda: asyncio.StreamReaderProtocol(reader), popen.stdout)
         except BaseException:
             popen.kill()
-            popen.wait()
+            popen.communicate()  # reaps it and closes the pipes; it was killed, so at once
+            if pidfd >= 0:
+                os.close(pidfd)
             raise
         return cls(popen, reader, transport, pidfd)
 
