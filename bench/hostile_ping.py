@@ -1,6 +1,7 @@
 """Websocket ping p99 while hostile code runs in the sandbox, as a ratio to idle p99 in the same run.
 
 Usage: python bench/hostile_ping.py [--seconds 20] [--workers 2] [--pause 0] [--url http://...]
+                                    [--compare CHECKOUT]
 
 Without --url it starts `interviewer serve` on a free port with a fresh data directory (as
 bench/ws_load.py does). Phases, in order: idle, a harmless run that returns at once (the control: what
@@ -8,7 +9,9 @@ any run costs), then each hostile submission (an infinite loop, a
 fork bomb, a memory bomb) sent by `--workers` clients through `POST /v1/code/run` (the pool runs 2 at
 once), each client sending its next run `--pause` seconds after the last one ended (0: back to back,
 a flood; a fork bomb then ends in ~0.1 s, so every run is mostly the cost of starting a sandbox),
-then idle again. In every phase one socket sends the app's `ping` and times
+then idle again. With `--compare CHECKOUT` a second server runs that checkout's package (e.g. a git
+worktree of main) and every phase runs on it right after this one's, each with its own ratios. In
+every phase one socket sends the app's `ping` and times
 its `pong`, and another pings a bare websocket echo server in its own process at the same time (how
 much of a slowdown is the shared machine's, not the server's). Reports per phase: ping p50/p99, p99
 as a ratio to the first idle phase (issue 19's target: <= 2x), the echo server's p99 ratio, the
@@ -23,6 +26,7 @@ import argparse
 import asyncio
 import os
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -85,33 +89,54 @@ async def phase(base: str, ws_url: str, echo_url: str, seconds: float, code: str
 async def main(args: argparse.Namespace) -> None:
     echo_port = free_port()
     echo = echo_server(echo_port)
-    proc = None
-    base = args.url
-    if base is None:
-        proc, base = start_server(prefix="hostile-ping-", extra_env={"INTERVIEWER_WS_RATE_PER_SECOND": "1000"})
+    procs = []
+    bases = {"this checkout": args.url}
     try:
-        with httpx.Client(base_url=base, timeout=30) as http:
-            await wait_ready(http)
-            coding = http.get("/v1/meta").json()["coding"]
-            if not coding["available"]:
-                raise SystemExit(f"the server cannot run code: {coding['reason']}")
-        ws_url = base.replace("http", "ws", 1) + "/v1/interviews/ws"
+        if args.url is None:
+            proc, bases["this checkout"] = start_server(
+                prefix="hostile-ping-", extra_env={"INTERVIEWER_WS_RATE_PER_SECOND": "1000"})
+            procs.append(proc)
+        await ready(bases["this checkout"])
+        if args.compare is not None:  # started once the first is ready: two loading at once are slow
+            proc, bases[f"--compare {args.compare}"] = start_server(
+                checkout=Path(args.compare), prefix="hostile-ping-",
+                extra_env={"INTERVIEWER_WS_RATE_PER_SECOND": "1000"})
+            procs.append(proc)
+            await ready(bases[f"--compare {args.compare}"])
         echo_url = f"ws://127.0.0.1:{echo_port}"
         plan: list[tuple[str, str | None]] = [("idle", None), ("harmless run (control)", HARMLESS),
                                               *HOSTILE.items(), ("idle again", None)]
-        results = {}
-        for name, code in plan:
-            results[name] = await phase(base, ws_url, echo_url, args.seconds, code, args.workers, args.pause)
+        results: dict[str, dict[str, Any]] = {server: {} for server in bases}
+        for name, code in plan:  # with --compare, each phase on one server then on the other
+            for server, base in bases.items():
+                ws_url = base.replace("http", "ws", 1) + "/v1/interviews/ws"
+                results[server][name] = await phase(base, ws_url, echo_url, args.seconds, code,
+                                                    args.workers, args.pause)
     finally:
-        if proc is not None:
+        for proc in procs:
             proc.terminate()
             proc.wait(timeout=30)
         echo.terminate()
-    idle = results["idle"]
-    idle_p99, echo_p99 = pct(idle["app"], 0.99), pct(idle["echo"], 0.99)
     print(f"{os.cpu_count()} CPUs; {args.seconds:g} s per phase; {args.workers} hostile clients, "
           f"{args.pause:g} s between a client's runs; "
           "the machine is shared, so the echo server's ratio shows its own share of any slowdown")
+    for server, phases in results.items():
+        report(server, phases)
+
+
+async def ready(base: str) -> None:
+    """Wait until the server at `base` is ready and can run code."""
+    with httpx.Client(base_url=base, timeout=30) as http:
+        await wait_ready(http, timeout=600)
+        coding = http.get("/v1/meta").json()["coding"]
+        if not coding["available"]:
+            raise SystemExit(f"the server cannot run code: {coding['reason']}")
+
+
+def report(server: str, results: dict[str, dict[str, Any]]) -> None:
+    idle = results["idle"]
+    idle_p99, echo_p99 = pct(idle["app"], 0.99), pct(idle["echo"], 0.99)
+    print(f"\n{server}:\n")
     print("| phase | pings | p50 ms | p99 ms | p99 / idle p99 | echo p99 / idle echo p99 | hostile runs "
           f"| server loop lags > {STALL * 1000:.0f} ms | load avg (1 min) |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -132,4 +157,7 @@ if __name__ == "__main__":
     parser.add_argument("--pause", type=float, default=0.0,
                         help="seconds a client waits between its hostile runs (0: back to back)")
     parser.add_argument("--url", default=None, help="a running server (default: start one)")
+    parser.add_argument("--compare", default=None, metavar="CHECKOUT",
+                        help="also start a server from another checkout (e.g. a git worktree of main) "
+                             "and run every phase on it right after this one's: a baseline in the same run")
     asyncio.run(main(parser.parse_args()))

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # The bubblewrap executable candidate code runs in (a name on PATH or a path). When it is
     # missing or cannot create a sandbox, coding questions are refused at start.
     sandbox_bwrap: str = Field("bwrap", min_length=1)
+    # A cgroup directory (one with a `cgroup.procs` file, made and owned by the deployment) that
+    # every sandbox joins before bwrap starts, e.g. one with a low cpu.weight: "" leaves sandboxes
+    # in the server's cgroup. When it cannot be joined no sandbox starts (docs/deployment.md).
+    sandbox_cgroup: str = ""
     worker_threads: int = Field(64, ge=4)
     # Offline grading runs in its own pool; 0 means twice the CPU count.
     grading_threads: int = Field(0, ge=0)

@@ -215,7 +215,8 @@ def build_services(
         # The coding problems, and the bubblewrap sandbox (started on first use; when bwrap is
         # unusable coding interviews and every code run are refused with `sandbox_unavailable`).
         code_bank=build_code_bank(settings),
-        code_runner=BwrapRunner(pool_size=2, queue_limit=8, bwrap=settings.sandbox_bwrap),
+        code_runner=BwrapRunner(pool_size=2, queue_limit=8, bwrap=settings.sandbox_bwrap,
+                                cgroup=settings.sandbox_cgroup),
         limiter=Limiter(settings), socket_slots=build_socket_slots(settings, redis),
         closers=[redis.aclose] if redis is not None else [],
     )

@@ -6,6 +6,8 @@ installation and numpy only (no /etc, /home, /root, no data directory); all capa
 as root the process runs as a dedicated unprivileged uid per slot, so that RLIMIT_NPROC bounds its
 processes; CPU-time, address-space, process-count and file-size rlimits; wall time and output size
 are enforced here, by killing the sandbox. A process is used for exactly one run, then discarded.
+Every sandbox process has oom_score_adj 1000 and joins the configured cgroup, if any; sandboxes are
+started with vfork, never by forking the server (child.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from interviewer.adapters.sandbox import harness
+from interviewer.adapters.sandbox.child import Child
 from interviewer.core.code import CaseResult, CodeCase, CodeLimits, RunResult, RunStatus
 from interviewer.errors import Busy, CodeTooLarge, SandboxUnavailable
 
@@ -47,7 +50,7 @@ def _numpy_dirs() -> list[Path]:
 
 @dataclass(slots=True)
 class _Warm:
-    proc: asyncio.subprocess.Process
+    proc: Child
     uid: int | None
     ready: bool = False
 
@@ -62,10 +65,12 @@ class BwrapRunner:
         queue_limit: int = 8,
         uid_base: int = 61000,
         bwrap: str = "bwrap",
+        cgroup: str = "",
     ) -> None:
         self.pool_size = max(1, pool_size)
         self.queue_limit = max(0, queue_limit)
         self._bwrap = shutil.which(bwrap) or bwrap
+        self._cgroup = cgroup  # a cgroup directory every sandbox joins ("": the server's own)
         self._root = os.geteuid() == 0
         self._uids = list(range(uid_base, uid_base + 2 * self.pool_size + 2)) if self._root else []
         self._free_uids = list(self._uids)
@@ -114,7 +119,13 @@ class BwrapRunner:
         args += ["--", str(exe), "-I", "-S", "/harness/harness.py"]
         if uid is not None:
             args.append(str(uid))
-        return args
+        # A shell starts bwrap so that everything in the sandbox, from its first process on, is the
+        # OOM killer's first choice, not the server (set with the server's privileges: as root the
+        # code cannot lower it again), and runs in `cgroup` when one is given (docs/deployment.md).
+        prelude = "echo 1000 > /proc/self/oom_score_adj && "
+        if self._cgroup:
+            prelude += 'echo $$ > "$0/cgroup.procs" && '
+        return ["/bin/sh", "-c", prelude + 'exec "$@"', self._cgroup or "sandbox", *args]
 
     def check(self) -> None:
         """Run a trivial sandboxed command once; raise SandboxUnavailable if that is impossible."""
@@ -174,10 +185,13 @@ class BwrapRunner:
             while not self._free_uids:
                 await asyncio.sleep(0.01)
             uid = self._free_uids.pop(0)
-        proc = await asyncio.create_subprocess_exec(
-            *self.argv(uid), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, start_new_session=True,
-        )
+        # not asyncio.create_subprocess_exec: under uvloop that forks the whole server (child.py)
+        try:
+            proc = await Child.start(self.argv(uid))
+        except BaseException:
+            if uid is not None:
+                self._free_uids.append(uid)
+            raise
         return _Warm(proc=proc, uid=uid)
 
     async def _add_warm(self) -> None:
@@ -193,7 +207,6 @@ class BwrapRunner:
             await self._discard(warm)
 
     async def _wait_ready(self, warm: _Warm) -> bool:
-        assert warm.proc.stdout is not None
         try:
             line = await asyncio.wait_for(warm.proc.stdout.readline(), 30)
         except TimeoutError:
@@ -202,17 +215,10 @@ class BwrapRunner:
         return warm.ready
 
     async def _discard(self, warm: _Warm) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(warm.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            warm.proc.kill()
+        warm.proc.kill_group()
         with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
             await asyncio.wait_for(warm.proc.wait(), 5)
-        for stream in (warm.proc.stdout, warm.proc.stderr):  # read to EOF so the pipes close
-            if stream is not None:
-                with contextlib.suppress(TimeoutError, asyncio.TimeoutError, OSError):
-                    while await asyncio.wait_for(stream.read(1 << 20), 5):
-                        pass
+        warm.proc.close()
         if warm.uid is not None:
             self._free_uids.append(warm.uid)
 
@@ -278,18 +284,17 @@ class BwrapRunner:
         self, warm: _Warm, code: str, entry: str, cases: Sequence[CodeCase], limits: CodeLimits
     ) -> RunResult:
         proc = warm.proc
-        assert proc.stdin is not None and proc.stdout is not None
+        # a scan of /proc as an unprivileged user takes 0.5-13 ms: not on the event loop
+        nproc = limits.processes if self._root else await asyncio.to_thread(self._nproc, limits)
         request = json.dumps({
             "code": code, "entry": entry,
             "cases": [harness.encode({"args": tuple(c.args), "kwargs": dict(c.kwargs)}) for c in cases],
             "limits": {"cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes,
-                       "nproc": self._nproc(limits)},
+                       "nproc": nproc},
         }).encode()
         started = time.perf_counter()
         try:
-            proc.stdin.write(b"%d\n" % len(request) + request)
-            await proc.stdin.drain()
-            proc.stdin.close()
+            await proc.write(b"%d\n" % len(request) + request)
         except (BrokenPipeError, ConnectionResetError):
             return RunResult(RunStatus.CRASHED, (), "", "the sandbox closed its input")
         cap = limits.output_bytes + RESULT_ALLOWANCE
@@ -318,8 +323,7 @@ class BwrapRunner:
                 over = True
                 break
         if timed_out or over:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            proc.kill_group()
         with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
             await asyncio.wait_for(proc.wait(), 5)
         seconds = time.perf_counter() - started
