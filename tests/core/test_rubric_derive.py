@@ -6,6 +6,7 @@ import hashlib
 
 from interviewer.core.ports import Encoder
 from interviewer.core.rubric_derive import derive_misconception, derive_rubric, key_terms, split_claims
+from interviewer.core.text import split_sentences
 from tests.factories import SCALING_ANSWER, make_question
 
 
@@ -65,3 +66,45 @@ def test_misconceptions_flip_or_negate() -> None:
         "Larger batches decrease throughput.")
     assert "not" in derive_misconception("The cache is stored in GPU memory for reuse.")
     assert derive_misconception("Abstraction and reusability.") == ""
+
+
+# Eight claims, so some must merge; the second sentence is long enough to be split into clauses.
+MANY_CLAIMS = (
+    "Top-p sampling sorts the tokens by probability and keeps the smallest set whose cumulative "
+    "probability reaches p, for example 0.9, renormalises it and samples from it; min-p instead "
+    "keeps every token whose probability is at least a fixed fraction of the top token's. "
+    "Temperature divides the logits before the softmax. "
+    "Low temperatures sharpen the distribution, so sampling becomes nearly greedy. "
+    "Beam search keeps the best few partial sequences at every step. "
+    "Repetition penalties lower the logits of tokens already generated. "
+    "Speculative decoding drafts tokens with a small model and verifies them with the large one. "
+    "Greedy decoding always takes the most likely token."
+)
+
+
+def _sentences_of_sample(statement: str, sample: str) -> bool:
+    """Every sentence of a statement is a passage of the sample answer (ignoring the case of its
+    first letter and its final full stop)."""
+    low = sample.lower()
+    return all(s.text.rstrip(".").lower() in low for s in split_sentences(statement))
+
+
+def test_merged_statements_read_as_the_sample_answer_does(encoder: Encoder) -> None:
+    r = derive_rubric(question_id="x", question_text="How do decoding strategies differ?",
+                      sample_answer=MANY_CLAIMS, encoder=encoder)
+    assert len(r.criteria) <= 6
+    # no two claims glued without punctuation ("samples from it min-p keeps ...")
+    assert all(_sentences_of_sample(c.statement, MANY_CLAIMS) for c in r.criteria), [
+        c.statement for c in r.criteria]
+
+
+def test_a_clause_fragment_stays_with_its_claim(encoder: Encoder) -> None:
+    answer = ("Logit distillation trains the student on the teacher's full next-token distribution "
+              "at every position, and these soft targets carry more information per token than a "
+              "one-hot label, so the student learns more from the same text. "
+              "Sequence distillation fine-tunes the student on text that the teacher generated.")
+    assert any(c.startswith("so the student") for c in split_claims(answer))
+    r = derive_rubric(question_id="kd", question_text="Compare two kinds of distillation.",
+                      sample_answer=answer, encoder=encoder)
+    assert not any(c.statement.startswith("so ") for c in r.criteria)
+    assert any(c.statement.endswith("so the student learns more from the same text.") for c in r.criteria)
