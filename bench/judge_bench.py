@@ -21,7 +21,7 @@ from interviewer.adapters.encoder.sentence_transformer import SentenceTransforme
 from interviewer.adapters.judge.offline.cross_verifier import CrossVerifier
 from interviewer.adapters.judge.offline.judge import OfflineJudge, answer_units
 from interviewer.evaluation.robustness import attack_variants
-from interviewer.settings import REPO_ROOT
+from interviewer.settings import REPO_ROOT, Settings
 
 
 def reset_cache(encoder: SentenceTransformerEncoder, keep: set[str]) -> None:
@@ -35,10 +35,14 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--verify", action="store_true",
                     help="with the claim verifier (INTERVIEWER_JUDGE_VERIFY=true; cross-encoder)")
+    ap.add_argument("--clause-top-k", type=int, default=None,
+                    help="with --verify: read each clause against its k closest sentences "
+                         "(INTERVIEWER_JUDGE_VERIFY_TOP_K; default: the setting's default)")
     args = ap.parse_args()
     bank = YamlQuestionBank.load([REPO_ROOT])
     encoder = SentenceTransformerEncoder()
-    judge = OfflineJudge(encoder, verify=args.verify)
+    top_k = args.clause_top_k if args.clause_top_k is not None else Settings().judge_verify_top_k
+    judge = OfflineJudge(encoder, verify=args.verify, clause_top_k=top_k or None)
     cases = []
     for q in bank.all():
         assert q.rubric is not None

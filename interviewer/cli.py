@@ -345,7 +345,8 @@ def _offline(encoder: Any) -> Any:
     from interviewer.adapters.judge.offline.judge import OfflineJudge
 
     s = get_settings()
-    return OfflineJudge(encoder, verify=s.judge_verify, verifier=s.judge_verifier)
+    return OfflineJudge(encoder, verify=s.judge_verify, verifier=s.judge_verifier,
+                        clause_top_k=s.judge_verify_top_k or None)
 
 
 @eval_app.command("robustness")

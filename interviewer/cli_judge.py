@@ -91,7 +91,8 @@ def eval_interviews(
     path = Path(split) if split.endswith((".yaml", ".yml")) else INTERVIEWS_DIR / f"{split}.yaml"
     settings = get_settings()
     judge = OfflineJudge(SentenceTransformerEncoder.from_settings(settings), verify=verify,
-                         verifier=verifier, review=review)
+                         verifier=verifier, review=review,
+                         clause_top_k=settings.judge_verify_top_k or None)
     with tqdm(total=len(load_interviews(path)), desc="grading", unit="answer", file=sys.stderr,
               disable=quiet or not sys.stderr.isatty()) as bar:
         graded = evaluate_interviews(path, judge, YamlQuestionBank.load(settings.bank_roots), bar.update)

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     # `claim_contradicted` (provisional). Off by default: it costs about ten times the default
     # judge's CPU per answer (docs/grading.md).
     judge_verify_review: bool = False
+    # The cross-encoder reads each clause of a criterion against this many of the answer's closest
+    # sentences (plus what the contradiction rule needs); 0 reads every sentence against every
+    # clause. 3 reads about 70 % of the pairs at the same rank agreement (docs/grading.md).
+    judge_verify_top_k: int = Field(3, ge=0, le=50)
     # torch's intra-op threads for the embedding model; 0 keeps torch's default (one per core).
     # 1 leaves a core to the event loop: steadier socket latency, less grading throughput.
     torch_threads: int = Field(0, ge=0)
