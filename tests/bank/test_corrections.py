@@ -32,6 +32,12 @@ ACCOUNTING = (
     "parameters and the final layer's compute out of its counts and used a long warmup with "
     "untuned optimizer settings on the small models."
 )
+# The original explanation of the same gap, which the bank also credits.
+SCHEDULE = (
+    "The earlier study read its smaller models off checkpoints taken midway through runs whose "
+    "cosine schedule was set for a longer horizon, so their loss had not come down yet and was "
+    "overstated, which pushed its allocation rule toward bigger models."
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,4 +78,39 @@ def test_kaplan_chinchilla_gap_credits_the_accounting_explanation(
 ) -> None:
     v = _verdicts(judge, bank, "scale-predict-from-small-runs", ACCOUNTING)
     assert Verdict.CONTRADICTED not in v.values(), v
-    assert v["schedule-matching"] in (Verdict.MET, Verdict.PARTIAL), v
+    assert v["consistent-accounting"] in (Verdict.MET, Verdict.PARTIAL), v
+
+
+def test_kaplan_chinchilla_gap_still_credits_the_schedule_explanation(
+    judge: OfflineJudge, bank: YamlQuestionBank
+) -> None:
+    v = _verdicts(judge, bank, "scale-predict-from-small-runs", SCHEDULE)
+    assert Verdict.CONTRADICTED not in v.values(), v
+    assert v["schedule-matching"] is Verdict.MET, v
+
+
+# Criteria that list several parts of one point accept any two of them (issue 18: bundled
+# criteria rarely reached `met`). A correct answer naming two parts must reach `met`.
+TWO_OF_A_LIST = [
+    ("train-fp8", "high-precision-parts",
+     "Only the matrix multiplications run in FP8. The master weights stay in higher precision, "
+     "and the accumulation inside the matmuls is done in higher precision too."),
+    ("align-constitutional-ai", "limits",
+     "Its limitations: the feedback model's own biases are passed into the policy, and the "
+     "principles can be vague or contradict each other."),
+    ("train-lora-vs-full", "when-full",
+     "I would switch to full fine-tuning if the domain were far from the pretraining data or if "
+     "LoRA clearly lagged on our evaluations."),
+    ("inf-batch-scaling-stalls", "overheads",
+     "Fixed costs per step, like the CPU scheduling and kernel launch latency, do not shrink with "
+     "the batch and can dominate; CUDA graphs cut the launch cost."),
+]
+
+
+@pytest.mark.parametrize(("qid", "criterion", "answer"), TWO_OF_A_LIST)
+def test_two_parts_of_a_list_criterion_are_met(
+    judge: OfflineJudge, bank: YamlQuestionBank, qid: str, criterion: str, answer: str
+) -> None:
+    v = _verdicts(judge, bank, qid, answer)
+    assert Verdict.CONTRADICTED not in v.values(), v
+    assert v[criterion] is Verdict.MET, v
