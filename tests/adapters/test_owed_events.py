@@ -4,8 +4,6 @@ redis-server and a real PostgreSQL: written only with their commit, leased, sett
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -14,23 +12,11 @@ from interviewer.service.ports import OwedEvents, SessionStore
 from interviewer.service.records import OwedEvent, StoredSession
 
 
-@pytest.fixture(params=["sqlite", "redis", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
-    if request.param == "sqlite":
-        from interviewer.adapters.store.sessions_sqlite import SqliteSessionStore
-
-        s: SessionStore = SqliteSessionStore(tmp_path / "s.sqlite3")
-    elif request.param == "postgres":
-        from interviewer.adapters.store.sessions_postgres import PostgresSessionStore
-
-        s = PostgresSessionStore(request.getfixturevalue("postgres_db"))
-    else:
-        from interviewer.adapters.store.sessions_redis import RedisSessionStore
-
-        s = RedisSessionStore.from_url(request.getfixturevalue("redis_server").url)
-    await s.create(StoredSession("s1", {"phase": "asking"}, 0, "hash", "acme", 1.0, 1.0))
-    yield s
-    await s.close()
+@pytest.fixture
+async def store(store: SessionStore) -> SessionStore:
+    """The conftest's store of each kind, holding one session."""
+    await store.create(StoredSession("s1", {"phase": "asking"}, 0, "hash", "acme", 1.0, 1.0))
+    return store
 
 
 def owed(store: SessionStore) -> OwedEvents:

@@ -4,36 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from interviewer.errors import SessionNotFound
 from interviewer.service.ports import SessionStore
 from interviewer.service.records import StoredSession
-
-KINDS = ["sqlite", "redis", "postgres"]
-
-
-@pytest.fixture(params=KINDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
-    if request.param == "sqlite":
-        from interviewer.adapters.store.sessions_sqlite import SqliteSessionStore
-
-        s: SessionStore = SqliteSessionStore(tmp_path / "s.sqlite3")
-    elif request.param == "postgres":
-        from interviewer.adapters.store.sessions_postgres import PostgresSessionStore
-
-        s = PostgresSessionStore(request.getfixturevalue("postgres_db"))
-    else:
-        pytest.importorskip("interviewer.adapters.store.sessions_redis")
-        from interviewer.adapters.store.sessions_redis import RedisSessionStore
-
-        server = request.getfixturevalue("redis_server")
-        s = RedisSessionStore.from_url(server.url)
-    yield s
-    await s.close()
 
 
 def make_session(sid: str = "s1", org: str = "default", created: float | None = None) -> StoredSession:
