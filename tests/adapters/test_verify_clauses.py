@@ -26,7 +26,8 @@ QUESTION = Question(
     id="lr-schedule", text="How would you choose a learning-rate schedule for pretraining a large language model?",
     area="training", difficulty=Difficulty.MEDIUM, companies=(), sample_answer=f"{WARMUP}. {COSINE} {WSD}",
 )
-# The first criterion is two claims merged, as `derive_rubric` merges close ones (without a stop).
+# The first criterion is two claims merged without a stop, as `derive_rubric` did before 2026-12-02
+# (such rubrics stay stored and graded).
 RUBRIC = Rubric(QUESTION.id, 1, (
     Criterion("warmup-cosine", "warmup then cosine decay", f"{WARMUP} {COSINE}", 0.6,
               key_terms=("warmup", "cosine")),

@@ -147,7 +147,9 @@ def claim_clauses(statement: str, pieces: Sequence[str] = ()) -> list[str]:
     would be. The verifier was trained on single claims: read against a three-claim statement, a
     sentence that states one of them correctly reads as "not this claim".
     """
-    # A merged piece lost its full stop ("... samples from it Min-p keeps ..."): match without it.
+    # Match a piece without its final stop: inside a merged statement it may be followed by the
+    # sample answer's own "; so ...", and rubrics derived before 2026-12-02 (stored, still graded)
+    # glued merged pieces without one ("... samples from it Min-p keeps ...").
     bare = (p.rstrip(" .!?") for p in dict.fromkeys(pieces))
     own = [p for p in bare if p and p in statement]
     if len(own) >= 2:
