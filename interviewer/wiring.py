@@ -127,13 +127,15 @@ def build_judge(settings: Settings, encoder: Encoder, redis: Any | None = None) 
         from interviewer.adapters.store.sessions_redis import make_client
 
         offline = RedisStreamJudge(redis or make_client(settings.redis_url or ""),
-                                   max_queue=settings.grading_queue_max)
+                                   max_queue=settings.grading_queue_max, encoder=encoder.name,
+                                   remember=getattr(encoder, "remember", None))
     elif settings.grader_processes:
         from interviewer.adapters.judge.offline.processes import ProcessPoolJudge
 
         offline = ProcessPoolJudge(partial(build_offline_judge, settings, threads=1),
                                    processes=settings.grader_processes,
-                                   max_queue=settings.grading_queue_max)
+                                   max_queue=settings.grading_queue_max,
+                                   remember=getattr(encoder, "remember", None))
         offline.warm()  # every worker loads its model now, not on the first answer
     else:
         offline = build_offline_judge(settings, encoder, threads=settings.grading_threads or None)

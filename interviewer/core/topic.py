@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from interviewer.core.feedback import build_feedback
 from interviewer.core.models import CriterionResult, Grade, ReviewFlag, Rubric, Verdict
 from interviewer.core.scoring import score
+from interviewer.core.text import split_sentences
 
 # How much closer to another question's concepts than to its own an answer must be. Measured on
 # the bank (docs/grading.md): every sample answer is closer to its own rubric than this margin.
@@ -29,6 +30,12 @@ OFF_TOPIC_FLAG = ReviewFlag.OFF_TOPIC.value
 # this close (the closest pair measured 0.692 on 114 questions), so the check between bank
 # questions is unchanged.
 SAME_QUESTION = 0.7
+
+
+def topic_sentences(answer: str) -> list[str]:
+    """The texts whose mean vector stands for the answer in the topic check: its sentences (what
+    a grader process sends back with its grade, so that the check costs no second model call)."""
+    return [s.text for s in split_sentences(answer)]
 
 
 @dataclass(frozen=True, slots=True)

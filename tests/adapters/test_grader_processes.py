@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pytest
 
 from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
 from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.adapters.judge.offline.processes import ProcessPoolJudge
+from interviewer.core.topic import topic_sentences
 from interviewer.errors import Busy
 from interviewer.settings import Settings
 from interviewer.wiring import build_offline_judge
@@ -50,6 +52,26 @@ def test_a_worker_grades_as_the_judge_in_this_process(
         local = here.grade_sync(question=q, rubric=q.rubric, answer=answer)
         assert there.score == local.score and there.criteria == local.criteria
         assert there.feedback == local.feedback
+
+
+def test_the_answer_sentences_come_back_so_the_server_does_not_encode_them_again(
+        pool: ProcessPoolJudge, bank: YamlQuestionBank, encoder: Any) -> None:
+    # The server's topic check reads the mean vector of the answer's sentences. Without the
+    # vectors from the worker, the socket process ran the model again on every answer.
+    q = bank.all()[2]
+    assert q.rubric is not None
+    answer = f"{q.sample_answer} I would check this on run 7481 before trusting it."
+    sentences = topic_sentences(answer)
+    pool.remember = encoder.remember
+    try:
+        asyncio.run(pool.grade(question=q, rubric=q.rubric, answer=answer))
+    finally:
+        pool.remember = None
+    calls = encoder.calls
+    vectors = encoder.encode(sentences)
+    assert encoder.calls == calls  # every sentence came from the cache
+    fresh = encoder.encode_uncached(sentences)
+    assert np.allclose(vectors, fresh, atol=1e-4)  # the same model's vectors
 
 
 def test_a_worker_runs_one_torch_thread(pool: ProcessPoolJudge) -> None:

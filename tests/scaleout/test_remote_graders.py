@@ -21,6 +21,7 @@ from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.adapters.judge.offline.redis_stream import GROUP, STREAM, RedisStreamJudge
 from interviewer.adapters.store.sessions_redis import make_client
 from interviewer.client import interview
+from interviewer.core.topic import topic_sentences
 from tests.conftest import REPO, RedisServer
 from tests.scaleout.procs import AppProcess
 
@@ -79,11 +80,12 @@ def test_a_remote_grade_is_the_local_grade(redis_server: RedisServer, graders: l
     graders[0].wait_started()
     q = bank.all()[3]
     assert q.rubric is not None
-    answer = q.sample_answer.split(". ")[0] + "."
+    # A sentence no earlier test encoded: the vectors must come from the grader's reply.
+    answer = q.sample_answer.split(". ")[0] + ". I measured it on run 90417 of the sweep."
 
     async def remote() -> Any:
         client = make_client(redis_server.url)
-        judge = RedisStreamJudge(client)
+        judge = RedisStreamJudge(client, encoder=encoder.name, remember=encoder.remember)
         try:
             return await judge.grade(question=q, rubric=q.rubric, answer=answer)
         finally:
@@ -91,6 +93,9 @@ def test_a_remote_grade_is_the_local_grade(redis_server: RedisServer, graders: l
             await client.aclose()
 
     there = asyncio.run(remote())
+    calls = encoder.calls
+    encoder.encode(topic_sentences(answer))  # the topic check's texts: sent back by the grader
+    assert encoder.calls == calls
     here = OfflineJudge(encoder).grade_sync(question=q, rubric=q.rubric, answer=answer)
     assert there.score == here.score and there.criteria == here.criteria
 

@@ -55,6 +55,12 @@ class BatchingEncoder:
         """Token vectors from the inner encoder (cached from the batch that encoded the texts)."""
         return self.inner.encode_tokens(texts)
 
+    def remember(self, texts: Sequence[str], vectors: Vectors) -> None:
+        """Prime the inner encoder's cache (see VectorCache), when it keeps one."""
+        remember = getattr(self.inner, "remember", None)
+        if remember is not None:
+            remember(texts, vectors)
+
     @property
     def queued(self) -> int:
         return self._queue.qsize()

@@ -144,6 +144,16 @@ class SentenceTransformerEncoder:
             self.encode_uncached(missing, token_min_words=0)
         return [found[t] for t in texts]
 
+    def remember(self, texts: Sequence[str], vectors: Vectors) -> None:
+        """Cache vectors this model computed elsewhere (a grader process's, for the same texts):
+        the server's topic check then reads the answer's sentences without a second model call."""
+        with self._lock:
+            for text, vec in zip(texts, np.asarray(vectors, dtype=np.float32), strict=True):
+                self._cache[text] = vec
+                self._cache.move_to_end(text)
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Normalised embeddings, one row per text; cached texts are not re-encoded."""
         result = np.zeros((len(texts), DIM), dtype=np.float32)

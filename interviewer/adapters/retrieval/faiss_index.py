@@ -19,8 +19,7 @@ from interviewer.adapters.retrieval.practice_rank import Bm25, fuse, question_do
 from interviewer.core.code_grade import CODE_TAG
 from interviewer.core.models import Question, Rubric
 from interviewer.core.ports import Encoder, Practice, Probe, QuestionBank, SearchHit, Vectors
-from interviewer.core.text import split_sentences
-from interviewer.core.topic import SAME_QUESTION, TopicScores
+from interviewer.core.topic import SAME_QUESTION, TopicScores, topic_sentences
 from interviewer.progress import is_terminal
 
 log = logging.getLogger("interviewer.index")
@@ -252,7 +251,7 @@ class FaissRetriever:
         the same sentences, so they come from the encoder's cache); a question is as close as its
         closest concept card.
         """
-        sentences = [s.text for s in split_sentences(answer)]
+        sentences = topic_sentences(answer)
         if not sentences or not rubric.criteria:
             return None
         centroid = _unit(self.encoder.encode(sentences).mean(axis=0))

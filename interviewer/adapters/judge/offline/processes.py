@@ -15,14 +15,15 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from interviewer.core.judging import stream_text
 from interviewer.core.models import Grade, Question, Rubric
-from interviewer.core.ports import FeedbackSink
+from interviewer.core.ports import FeedbackSink, Vectors
+from interviewer.core.topic import topic_sentences
 from interviewer.errors import Busy
 
 log = logging.getLogger("interviewer.grader")
@@ -48,10 +49,13 @@ def _init_worker(build: JudgeBuilder) -> None:
     _judge = build()
 
 
-def _grade(question: Question, rubric: Rubric, answer: str) -> Grade:
+def _grade(question: Question, rubric: Rubric, answer: str) -> tuple[Grade, list[str], Vectors]:
+    """The grade, and the vectors of the answer's sentences (from the worker's encoder cache, filled
+    by the grading) for the server's topic check, which would otherwise encode them again."""
     assert _judge is not None, "worker not initialised"
     grade: Grade = _judge.grade_sync(question=question, rubric=rubric, answer=answer)
-    return grade
+    sentences = topic_sentences(answer)
+    return grade, sentences, _judge.encoder.encode(sentences)
 
 
 def _pid() -> int:
@@ -69,10 +73,14 @@ class ProcessPoolJudge:
 
     name = "offline"
 
-    def __init__(self, build: JudgeBuilder, *, processes: int, max_queue: int = 512) -> None:
+    def __init__(self, build: JudgeBuilder, *, processes: int, max_queue: int = 512,
+                 remember: Callable[[Sequence[str], Vectors], None] | None = None) -> None:
+        """`remember`: where the answer's sentence vectors go (the server's encoder cache: the
+        workers run the same model, so its topic check reads them instead of encoding again)."""
         if processes < 1:
             raise ValueError("the grader pool needs at least one process")
         self.build, self.processes, self.max_queue = build, processes, max_queue
+        self.remember = remember
         self._lock = threading.Lock()
         self._pool = self._new_pool()
         self._waiting = 0
@@ -118,7 +126,8 @@ class ProcessPoolJudge:
             for attempt in range(1, ATTEMPTS + 1):
                 pool = self._pool
                 try:
-                    grade = await loop.run_in_executor(pool, _grade, question, rubric, answer)
+                    grade, sentences, vectors = await loop.run_in_executor(
+                        pool, _grade, question, rubric, answer)
                     break
                 except BrokenProcessPool:
                     await loop.run_in_executor(None, self._replace, pool)
@@ -126,6 +135,8 @@ class ProcessPoolJudge:
                         raise
         finally:
             self._waiting -= 1
+        if self.remember is not None and sentences:
+            self.remember(sentences, vectors)
         await stream_text(grade.feedback, on_feedback, words=4)
         return grade
 

@@ -14,12 +14,15 @@ answer (it kills its graders) is answered with an error instead of looping forev
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import secrets
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import redis.asyncio as aioredis
 from pydantic import TypeAdapter
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -27,7 +30,8 @@ from redis.exceptions import ResponseError
 
 from interviewer.core.judging import stream_text
 from interviewer.core.models import Grade, Question, Rubric
-from interviewer.core.ports import FeedbackSink
+from interviewer.core.ports import FeedbackSink, Vectors
+from interviewer.core.topic import topic_sentences
 from interviewer.errors import Busy, GradingFailed
 
 log = logging.getLogger("interviewer.grader")
@@ -41,6 +45,19 @@ STREAM_MAXLEN = 100_000
 _question: TypeAdapter[Question] = TypeAdapter(Question)
 _rubric: TypeAdapter[Rubric] = TypeAdapter(Rubric)
 _grade: TypeAdapter[Grade] = TypeAdapter(Grade)
+
+
+def pack_vectors(texts: Sequence[str], vectors: Vectors) -> dict[str, Any]:
+    """Sentence vectors for a JSON reply: the texts, and float32 rows in base64."""
+    data = np.ascontiguousarray(vectors, dtype="<f4")
+    return {"texts": list(texts), "dim": int(data.shape[1]) if data.ndim == 2 else 0,
+            "f32": base64.b64encode(data.tobytes()).decode("ascii")}
+
+
+def unpack_vectors(packed: dict[str, Any]) -> tuple[list[str], Vectors]:
+    texts = [str(t) for t in packed["texts"]]
+    flat = np.frombuffer(base64.b64decode(packed["f32"]), dtype="<f4")
+    return texts, flat.reshape(len(texts), int(packed["dim"])).astype(np.float32)
 
 
 def result_key(job: str) -> str:
@@ -57,7 +74,11 @@ class RedisStreamJudge:
     name = "offline"
 
     def __init__(self, client: aioredis.Redis, *, timeout: float = 300.0, max_queue: int = 512,
-                 poll: float = 2.0) -> None:
+                 poll: float = 2.0, encoder: str | None = None,
+                 remember: Callable[[Sequence[str], Vectors], None] | None = None) -> None:
+        """`encoder` names this instance's model; a grader running the same one sends back the
+        answer's sentence vectors, which go to `remember` (this instance's encoder cache)."""
+        self.encoder, self.remember = encoder, remember
         self.redis, self.timeout, self.max_queue, self.poll = client, timeout, max_queue, poll
         self.instance = secrets.token_hex(6)
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -102,6 +123,8 @@ class RedisStreamJudge:
             body = {"job": job, "reply": reply_channel(self.instance), "answer": answer,
                     "question": _question.dump_python(question, mode="json"),
                     "rubric": _rubric.dump_python(rubric, mode="json")}
+            if self.encoder is not None and self.remember is not None:
+                body["encoder"] = self.encoder
             await self.redis.xadd(STREAM, {"job": json.dumps(body)}, maxlen=STREAM_MAXLEN,
                                   approximate=True)
             reply = await self._wait(job, fut)
@@ -110,6 +133,8 @@ class RedisStreamJudge:
         if "error" in reply:
             raise GradingFailed(f"the grader failed: {reply['error']}")
         grade = _grade.validate_python(reply["grade"])
+        if self.remember is not None and reply.get("vectors"):
+            self.remember(*unpack_vectors(reply["vectors"]))
         await stream_text(grade.feedback, on_feedback, words=4)
         return grade
 
@@ -195,6 +220,10 @@ class GraderWorker:
             grade = await asyncio.to_thread(self.judge.grade_sync, question=question,
                                             rubric=rubric, answer=str(body["answer"]))
             reply = {"grade": _grade.dump_python(grade, mode="json")}
+            encoder = getattr(self.judge, "encoder", None)
+            if encoder is not None and body.get("encoder") == encoder.name:
+                sentences = topic_sentences(str(body["answer"]))
+                reply["vectors"] = pack_vectors(sentences, encoder.encode(sentences))
             self.graded += 1
         data = json.dumps(reply)
         await self.redis.set(result_key(job), data, ex=RESULT_TTL)
