@@ -110,16 +110,17 @@ def test_int8_onnx_stays_close_to_torch(
     assert onnx_int8.name != encoder.name  # a FAISS index built on torch vectors is not reused
 
 
-def test_int8_vectors_depend_a_little_on_the_batch(
+def test_int8_vectors_do_not_depend_on_the_batch(
     onnx_int8: SentenceTransformerEncoder, encoder: SentenceTransformerEncoder
 ) -> None:
-    """Dynamic quantisation scales activations per batch: a text's int8 vector moves with its batch
-    mates (float32 and torch do not), but stays within the int8 tolerance of torch either way."""
+    """Dynamic quantisation scales activations per tensor: in one batch a text's int8 vector moved
+    with its batch mates and their padding (cosine 0.985-0.993). Each text now runs alone, so the
+    same answer gets the same vectors whoever else is being graded."""
     together = onnx_int8.encode_uncached(TEXTS)
     alone = np.stack([onnx_int8.encode_uncached([t])[0] for t in TEXTS])
+    reversed_ = onnx_int8.encode_uncached(TEXTS[::-1])[::-1]
+    assert np.array_equal(together, alone) and np.array_equal(together, reversed_)
     ref = encoder.encode_uncached(TEXTS)
-    assert float((together * alone).sum(axis=1).min()) > 0.97
-    assert float((alone * ref).sum(axis=1).min()) > INT8_SENTENCE_COS
     assert float((together * ref).sum(axis=1).min()) > INT8_SENTENCE_COS
 
 

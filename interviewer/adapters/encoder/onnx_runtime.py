@@ -123,7 +123,14 @@ class Features:
 class OnnxForward:
     """Tokenizer + ONNX Runtime session; mean pooling and normalisation as the packaged model does."""
 
-    def __init__(self, model_path: str, onnx_file: Path, *, threads: int) -> None:
+    def __init__(self, model_path: str, onnx_file: Path, *, threads: int,
+                 one_by_one: bool = False) -> None:
+        """`one_by_one`: run each text alone. A dynamically quantised graph scales its activations
+        per tensor, so in a batch a text's vector depended on its batch mates and on their padding
+        (cosine 0.985-0.993 between the two): the same answer could grade differently with who
+        else was being graded. Alone, a text always gets the same vector; and with no padding it
+        was also faster than batches of 32 on this CPU (docs/performance.md)."""
+        self.one_by_one = one_by_one
         import onnxruntime as ort
         from transformers import AutoTokenizer
 
@@ -139,6 +146,11 @@ class OnnxForward:
         self.session = ort.InferenceSession(str(onnx_file), opts, providers=["CPUExecutionProvider"])
 
     def __call__(self, texts: Sequence[str]) -> list[Features]:
+        if self.one_by_one and len(texts) > 1:
+            return [self._run([t])[0] for t in texts]
+        return self._run(texts)
+
+    def _run(self, texts: Sequence[str]) -> list[Features]:
         enc = self.tokenizer(list(texts), padding=True, truncation="longest_first",
                              max_length=self.max_length, return_tensors="np")
         feeds = {k: np.asarray(enc[k], dtype=np.int64) for k in _INPUTS}

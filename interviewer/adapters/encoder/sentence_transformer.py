@@ -72,7 +72,8 @@ class SentenceTransformerEncoder:
             import torch
 
             onnx_file = export(model_path, int8=backend == "onnx-int8", root=onnx_cache)
-            self._onnx = OnnxForward(model_path, onnx_file, threads=torch.get_num_threads())
+            self._onnx = OnnxForward(model_path, onnx_file, threads=torch.get_num_threads(),
+                                     one_by_one=backend == "onnx-int8")
             self._tokenizer = self._onnx.tokenizer
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
