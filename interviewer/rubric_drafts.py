@@ -85,6 +85,16 @@ class Draft:
     warning: str = ""
 
 
+def keep_practice(draft: Rubric, old: Rubric | None) -> Rubric:
+    """The draft with the hand-picked practice lists of the rubric it replaces, for criteria
+    that keep their id: no deriver can pick them, and a re-derivation should not lose them."""
+    lists = {c.id: c.practice for c in old.criteria} if old is not None else {}
+    if not any(lists.values()):
+        return draft
+    criteria = tuple(replace(c, practice=lists.get(c.id, c.practice)) for c in draft.criteria)
+    return replace(draft, criteria=criteria)
+
+
 async def derive(
     loc: Located, *, version: int, encoder: Callable[[], Encoder], llm: LLMRubricDeriver | None
 ) -> Draft:
@@ -95,7 +105,7 @@ async def derive(
     if llm is not None:
         try:
             rubric = await llm.derive(question=q, sample_hash=digest, version=version)
-            return Draft(rubric, f"llm:{llm.model}")
+            return Draft(keep_practice(rubric, q.rubric), f"llm:{llm.model}")
         except JudgeError as exc:
             warning = f"{q.id}: LLM derivation failed ({str(exc)[:200]}); derived offline"
             log.warning("rubrics.llm_failed question=%s kind=%s", q.id, exc.kind)
@@ -104,7 +114,7 @@ async def derive(
     assert rubric.derivation is not None and rubric.derivation.sample_answer_sha256 == digest
     today = datetime.now(UTC).date().isoformat()
     rubric = replace(rubric, derivation=replace(rubric.derivation, derived_at=today))
-    return Draft(rubric, "offline", warning)
+    return Draft(keep_practice(rubric, q.rubric), "offline", warning)
 
 
 def render(draft: Draft, loc: Located) -> str:

@@ -22,7 +22,7 @@ ANSWER = ("Mixed precision keeps an fp32 master copy of the weights while matrix
           "in bf16 on tensor cores. Micikevicius and colleagues introduced loss scaling for fp16.")
 
 
-def write_bank(root: Path, key_terms: list[str]) -> Path:
+def write_bank(root: Path, key_terms: list[str], practice: list[str] | None = None) -> Path:
     (root / "questions").mkdir(parents=True)
     (root / "rubrics").mkdir()
     q = {"id": "mp", "area": "training", "difficulty": "easy", "companies": ["Nvidia"],
@@ -33,7 +33,7 @@ def write_bank(root: Path, key_terms: list[str]) -> Path:
         "derivation": {"method": "manual", "sample_answer_sha256": answer_hash(ANSWER)},
         "criteria": [{"id": "master-copy", "concept": "fp32 master copy", "weight": 1.0,
                       "statement": "An fp32 master copy keeps small updates from rounding away.",
-                      "key_terms": key_terms}],
+                      "key_terms": key_terms, **({"practice": practice} if practice else {})}],
     }
     (root / "rubrics" / "mp.yaml").write_text(yaml.safe_dump(rubric))
     return root
@@ -60,6 +60,14 @@ def test_mechanism_key_terms_pass_and_json_lists_findings(tmp_path: Path) -> Non
     r = runner.invoke(app, ["bank", "lint", str(bank), "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output) == []
+
+
+def test_a_practice_list_naming_no_bank_question_fails_the_lint(tmp_path: Path) -> None:
+    bank = write_bank(tmp_path / "bank", ["master copy"], practice=["mp", "no-such-question"])
+    r = runner.invoke(app, ["bank", "lint", str(bank), "--no-duplicates"])
+    assert r.exit_code == 1, r.output
+    assert "error: practice-own-question: mp/master-copy" in r.output
+    assert "error: practice-unknown: mp/master-copy: practice question 'no-such-question'" in r.output
 
 
 def test_an_invalid_bank_is_refused(tmp_path: Path) -> None:

@@ -214,3 +214,15 @@ def test_llm_derivation_switches_dialect_on_a_llama_cpp_server(
     assert json.dumps(schema).count("maxLength") >= 7
     rf = RubricFile.model_validate(yaml.safe_load(result.stdout))
     assert rf.derivation.method == "llm" and len(rf.criteria) == 3
+
+
+def test_a_redraft_keeps_the_practice_lists_of_criteria_that_keep_their_id() -> None:
+    from interviewer.core.models import Criterion, Rubric
+    from interviewer.rubric_drafts import keep_practice
+
+    old = Rubric("q", 1, (Criterion("a", "a", "A.", 0.5, practice=("x", "y")), Criterion("b", "b", "B.", 0.5)))
+    new = Rubric("q", 2, (Criterion("a", "a2", "A again.", 0.6), Criterion("c", "c", "C.", 0.4)))
+    kept = keep_practice(new, old)
+    assert [c.practice for c in kept.criteria] == [("x", "y"), ()]
+    assert kept.criteria[0].statement == "A again." and kept.version == 2
+    assert keep_practice(new, None) is new

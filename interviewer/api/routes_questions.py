@@ -36,6 +36,7 @@ def question_read(q: Question, *, include_rubric: bool) -> QuestionRead:
             criteria=[CriterionRead(
                 id=c.id, concept=c.concept, statement=c.statement, partial=c.partial,
                 misconception=c.misconception, probe=c.probe, why=c.why, weight=c.weight,
+                practice=list(c.practice),
             ) for c in r.criteria],
         )
     return out

@@ -2,8 +2,10 @@
 
 Pure: questions in, findings out. Duplicate coverage needs sentence embeddings, asked of the
 `Encoder` port; everything else is text rules. Levels: an `error` breaks a rubric-design rule
-(a key term that is a name or a figure makes citing it required); a `warning` asks a reviewer to
-look (bundled criteria, overlapping questions, skewed tags or difficulty mix).
+(a key term that is a name or a figure makes citing it required; a practice list that names a
+question not in the bank, the criterion's own question, one twice or more than three); a
+`warning` asks a reviewer to look (bundled criteria, overlapping questions, skewed tags or
+difficulty mix).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ _NUMBER = re.compile(r"^\d+(?:[.,]\d+)*(?:e[+-]?\d+)?[kmbt]?$")
 _ACRONYM = re.compile(r"^[A-Z0-9-]+s?$")  # 'KV', 'FLOPs', 'GPT-4'
 _PUNCT = ",.;:()'\""
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+]*")
+MAX_PRACTICE = 3  # hand-picked practice questions per criterion (the summary shows two)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,29 @@ def bundle_findings(q: Question) -> list[Finding]:
     return out
 
 
+def practice_findings(q: Question, known: frozenset[str]) -> list[Finding]:
+    """A criterion's hand-picked practice list: ids of other bank questions, each once, at most
+    MAX_PRACTICE (a wrong id would silently fall back to the ranker)."""
+    out: list[Finding] = []
+    for c in q.rubric.criteria if q.rubric else ():
+        where = f"{q.id}/{c.id}"
+        if len(c.practice) > MAX_PRACTICE:
+            out.append(Finding("error", "practice-too-many", where,
+                               f"{len(c.practice)} practice questions; keep the best {MAX_PRACTICE}"))
+        for qid, n in Counter(c.practice).items():
+            if n > 1:
+                out.append(Finding("error", "practice-duplicate", where,
+                                   f"practice question '{qid}' is listed {n} times"))
+        for qid in dict.fromkeys(c.practice):
+            if qid == q.id:
+                out.append(Finding("error", "practice-own-question", where,
+                                   f"practice question '{qid}' is the criterion's own question"))
+            elif qid not in known:
+                out.append(Finding("error", "practice-unknown", where,
+                                   f"practice question '{qid}' is not in the bank"))
+    return out
+
+
 def duplicate_findings(
     questions: Sequence[Question], encoder: Encoder, threshold: float = DUPLICATE_SIMILARITY
 ) -> list[Finding]:
@@ -186,8 +212,9 @@ def lint(questions: Sequence[Question], encoder: Encoder | None,
     """Every finding for the bank; without an encoder, duplicate coverage is not checked."""
     out: list[Finding] = []
     capitalised = casing(questions)
+    known = frozenset(q.id for q in questions)
     for q in questions:
-        out += key_term_findings(q, capitalised) + bundle_findings(q)
+        out += key_term_findings(q, capitalised) + bundle_findings(q) + practice_findings(q, known)
     if encoder is not None:
         out += duplicate_findings(questions, encoder, threshold)
     out += mix_findings(questions)

@@ -70,6 +70,9 @@ class Criterion:
     probe: str = ""
     why: str = ""
     key_terms: tuple[str, ...] = ()
+    # Other bank questions (public ids, best first) whose good answer needs this concept: the
+    # practice suggested for this gap before any ranked one, since a ranker matches shared words.
+    practice: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,7 @@ class Rubric:
         one = Criterion(
             id=c.id, concept=c.concept, statement=c.statement, weight=1.0, partial=c.partial,
             misconception=c.misconception, probe=c.probe, why=c.why, key_terms=c.key_terms,
+            practice=c.practice,
         )
         return Rubric(self.question_id, self.version, (one,), self.derivation, self.reviewed)
 

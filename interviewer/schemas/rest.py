@@ -66,6 +66,9 @@ class CriterionRead(BaseModel):
     probe: str
     why: str
     weight: float
+    practice: list[str] = Field(
+        default_factory=list,
+        description="ids of other questions that exercise this concept, best first (may be empty)")
 
 
 class RubricRead(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +119,39 @@ def test_practice_for_bytes_per_parameter_is_not_the_kv_cache(bank, retriever) -
     top = practice_ids(bank, retriever, "train-memory-budget", "bytes-per-param")
     assert "inf-kv-cache-sizing" not in top
     assert set(top) <= {"train-mixed-precision", "train-lora-vs-full", "train-qlora", "train-zero-fsdp"}
+
+
+def with_practice(question, criterion_id: str, practice: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """The question with one criterion's hand-picked practice list replaced."""
+    criteria = tuple(replace(c, practice=practice) if c.id == criterion_id else c
+                     for c in question.rubric.criteria)
+    return replace(question, rubric=replace(question.rubric, criteria=criteria))
+
+
+def test_hand_picked_practice_comes_first_in_its_order(bank, retriever) -> None:  # type: ignore[no-untyped-def]
+    """Questions the ranker would never put first (far from compute allocation) are shown in the
+    list's order, the current question and excluded ones skipped; the ranker fills the rest."""
+    q = bank.get("scale-chinchilla-allocation")
+    cid = "compute-formula"
+    ranked = [p.question_id for p in retriever.select_practice(q, cid, frozenset({q.id}), 3)]
+    picked = ("tok-special-tokens", "inf-ring-attention")
+    assert not set(picked) & set(ranked)
+    hand = with_practice(q, cid, (q.id, "tok-unicode-normalization", *picked))
+    got = retriever.select_practice(hand, cid, frozenset({q.id, "tok-unicode-normalization"}), 3)
+    assert [p.question_id for p in got] == [*picked, ranked[0]]
+    assert got[0].text == bank.get("tok-special-tokens").text
+    # Its own question is skipped even when not excluded; k bounds the hand-picked part too.
+    assert [p.question_id for p in retriever.select_practice(hand, cid, frozenset(), 1)] == [
+        "tok-unicode-normalization"]
+
+
+def test_practice_for_the_activation_gap_needs_activation_memory(bank, retriever) -> None:  # type: ignore[no-untyped-def]
+    """Issue 21's example: the gap "Activations scale with batch and length" suggested the
+    critical-batch-size question (it shares "batch"); the built-in list names the questions whose
+    answers need activation memory."""
+    top = practice_ids(bank, retriever, "train-memory-budget", "activations")
+    assert top == ["train-activation-checkpointing", "train-zero-fsdp"]
+    assert "scale-critical-batch-size" not in top
 
 
 def test_bm25_prefers_the_document_with_the_rare_shared_term() -> None:

@@ -46,7 +46,9 @@ def test_question_with_rubric(api: Client) -> None:
     assert q["sample_answer"] and q["rubric"]["criteria"]
     assert abs(sum(c["weight"] for c in q["rubric"]["criteria"]) - 1) < 1e-6
     assert set(q["rubric"]["criteria"][0]) >= {"id", "concept", "statement", "partial",
-                                              "misconception", "probe", "why", "weight"}
+                                              "misconception", "probe", "why", "weight", "practice"}
+    budget = {c["id"]: c for c in api.question("train-memory-budget", include_rubric=True)["rubric"]["criteria"]}
+    assert budget["activations"]["practice"] == ["train-activation-checkpointing", "train-zero-fsdp"]
     with pytest.raises(ApiError) as e:
         api.question("no-such-question")
     assert e.value.status == 404 and e.value.code == "not_found"

@@ -12,6 +12,7 @@ from interviewer.core.bank_lint import (
     key_term_findings,
     lint,
     mix_findings,
+    practice_findings,
 )
 from interviewer.core.models import Criterion, Difficulty, Question, Rubric
 
@@ -20,8 +21,9 @@ ANSWER = ("Kaplan and colleagues fitted power laws. Chinchilla later found that 
           "cache and FLOPs matter; raters prefer length.")
 
 
-def crit(cid: str, statement: str, terms: tuple[str, ...] = ("power law",), weight: float = 1.0) -> Criterion:
-    return Criterion(cid, cid, statement, weight, key_terms=terms)
+def crit(cid: str, statement: str, terms: tuple[str, ...] = ("power law",), weight: float = 1.0,
+         practice: tuple[str, ...] = ()) -> Criterion:
+    return Criterion(cid, cid, statement, weight, key_terms=terms, practice=practice)
 
 
 def question(qid: str, *criteria: Criterion, area: str = "scaling", difficulty: str = "medium",
@@ -97,3 +99,25 @@ def test_duplicate_coverage_across_questions(encoder: Any) -> None:
     assert [(f.where, f.level) for f in found] == [("a/gqa", "warning")]
     assert "b/gqa" in found[0].message and f">= {DUPLICATE_SIMILARITY:.2f}" in found[0].message
     assert not [f for f in lint([a, c], encoder) if f.code == "duplicate-coverage"]
+
+
+def test_practice_lists_name_other_bank_questions_once_and_at_most_three() -> None:
+    good = crit("good", "Parameters and tokens grow together.", practice=("b", "c"))
+    own = crit("own", "Tokens matter.", practice=("a", "b"))
+    unknown = crit("unknown", "Loss is a power law.", practice=("b", "nope"))
+    twice = crit("twice", "Compute is 6ND.", practice=("b", "c", "b"))
+    many = crit("many", "Irreducible loss stays.", practice=("b", "c", "d", "e"))
+    a = question("a", good, own, unknown, twice, many)
+    known = frozenset({"a", "b", "c", "d", "e"})
+    found = practice_findings(a, known)
+    assert {f.level for f in found} == {"error"}
+    assert sorted((f.code, f.where) for f in found) == [
+        ("practice-duplicate", "a/twice"), ("practice-own-question", "a/own"),
+        ("practice-too-many", "a/many"), ("practice-unknown", "a/unknown")]
+    assert "'nope'" in next(f.message for f in found if f.code == "practice-unknown")
+    # lint() checks the lists against the questions it is given, and a criterion without one passes.
+    others = [question(q, crit("c", "x y z.")) for q in ("b", "c", "d", "e")]
+    codes_found = {f.code for f in lint([a, *others], None) if f.code.startswith("practice-")}
+    assert codes_found == {"practice-duplicate", "practice-own-question", "practice-too-many",
+                           "practice-unknown"}
+    assert practice_findings(question("d", good), frozenset({"b", "c", "d"})) == []

@@ -50,6 +50,8 @@ class CriterionFile(_Strict):
     why: str = ""
     weight: float = Field(gt=0, le=1)
     key_terms: list[str] = Field(default_factory=list)
+    # Question ids of the same bank (or `ns:local` of another), best first; `bank lint` checks them.
+    practice: list[str] = Field(default_factory=list)
 
 
 class DerivationFile(_Strict):

@@ -48,13 +48,31 @@ def _errors(path: Path, exc: ValidationError) -> list[str]:
     return [f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
 
 
+def _namespace_of(question_id: str) -> str:
+    return question_id.split(":", 1)[0] if ":" in question_id else ""
+
+
+def public_practice(ids: Iterable[str], namespace: str) -> tuple[str, ...]:
+    """Practice ids as the bank exposes them: a file's local ids get its own namespace, an
+    `ns:local` id (a question of another bank) stays as written."""
+    return tuple(i if ":" in i else namespaced(namespace, i) for i in ids)
+
+
+def local_practice(ids: Iterable[str], namespace: str) -> list[str]:
+    """Practice ids as a rubric file writes them: local for the file's own bank."""
+    own = f"{namespace}:" if namespace else ""
+    return [i[len(own):] if own and i.startswith(own) else i for i in ids]
+
+
 def rubric_from_file(rf: RubricFile, question_id: str) -> Rubric:
-    """Core rubric from its validated file model."""
+    """Core rubric from its validated file model (`question_id` is the public, namespaced id)."""
+    namespace = _namespace_of(question_id)
     criteria = tuple(
         Criterion(
             id=c.id, concept=c.concept, statement=c.statement.strip(), weight=c.weight,
             partial=c.partial.strip(), misconception=c.misconception.strip(),
             probe=c.probe.strip(), why=c.why.strip(), key_terms=tuple(c.key_terms),
+            practice=public_practice(c.practice, namespace),
         )
         for c in rf.criteria
     )
@@ -68,6 +86,7 @@ def rubric_to_file(rubric: Rubric, local_id: str) -> RubricFile:
     d = rubric.derivation
     if d is None:
         raise ValueError(f"rubric of {local_id!r} records no derivation")
+    namespace = _namespace_of(rubric.question_id)
     return RubricFile.model_validate({
         "question_id": local_id, "version": rubric.version, "reviewed": rubric.reviewed,
         "derivation": {"method": d.method, "sample_answer_sha256": d.sample_answer_sha256,
@@ -75,7 +94,8 @@ def rubric_to_file(rubric: Rubric, local_id: str) -> RubricFile:
         "criteria": [
             {"id": c.id, "concept": c.concept, "statement": c.statement, "partial": c.partial,
              "misconception": c.misconception, "probe": c.probe, "why": c.why,
-             "weight": c.weight, "key_terms": list(c.key_terms)}
+             "weight": c.weight, "key_terms": list(c.key_terms),
+             "practice": local_practice(c.practice, namespace)}
             for c in rubric.criteria
         ],
     })
@@ -84,6 +104,9 @@ def rubric_to_file(rubric: Rubric, local_id: str) -> RubricFile:
 def dump_rubric(rubric: Rubric, local_id: str, *, header: str = "") -> str:
     """A rubric as the YAML text of `rubrics/<local_id>.yaml` (validated first)."""
     data = rubric_to_file(rubric, local_id).model_dump(mode="json")
+    for c in data["criteria"]:  # optional: files without practice lists stay as they were
+        if not c["practice"]:
+            del c["practice"]
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     lines = [f"# {line}" if line else "#" for line in header.splitlines()]
     return "\n".join([*lines, body]) if lines else body

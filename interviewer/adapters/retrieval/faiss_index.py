@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from interviewer.adapters.retrieval.practice_rank import Bm25, fuse, question_document
 from interviewer.core.code_grade import CODE_TAG
-from interviewer.core.models import Question, Rubric
+from interviewer.core.models import Criterion, Question, Rubric
 from interviewer.core.ports import Encoder, Practice, Probe, QuestionBank, SearchHit, Vectors
 from interviewer.core.topic import SAME_QUESTION, TopicScores, topic_sentences
 from interviewer.progress import is_terminal
@@ -209,11 +209,29 @@ class FaissRetriever:
 
     def select_practice(self, question: Question, criterion_id: str, exclude: frozenset[str],
                         k: int) -> list[Practice]:
-        """The k questions that best exercise the gap: each indexed question scored by its closest
-        card to the criterion (embedding) fused with BM25 of the criterion against its rubric."""
-        if question.rubric is None or not self._qids:
+        """The k questions that best exercise the gap: the criterion's hand-picked `practice` list
+        first, in its order (a reviewer read them as needing the concept, which no ranker checks),
+        then the ranker's best for the slots left."""
+        if question.rubric is None or k <= 0:
             return []
         c = question.rubric.criterion(criterion_id)
+        skip = {question.id, *exclude}
+        out: list[Practice] = []
+        for rank, qid in enumerate(c.practice):
+            if qid in skip or qid not in self._row:
+                continue  # asked already, or a question no longer in the bank
+            skip.add(qid)
+            # Its score is its place in the list (the ranker's fused scores are another scale).
+            out.append(Practice(qid, self.bank.get(qid).text, float(len(c.practice) - rank)))
+            if len(out) == k:
+                return out
+        return out + self._ranked_practice(c, frozenset(skip), k - len(out))
+
+    def _ranked_practice(self, c: Criterion, skip: frozenset[str], k: int) -> list[Practice]:
+        """Each indexed question scored by its closest card to the criterion (embedding) fused
+        with BM25 of the criterion against its rubric; the k best not in `skip`."""
+        if not self._qids or k <= 0:
+            return []
         query = self.encoder.encode([f"{c.concept}. {c.statement}"])[0]
         dense = np.full(len(self._qids), -1.0)
         np.maximum.at(dense, self._card_row, self.index.all_scores(query))
@@ -222,7 +240,7 @@ class FaissRetriever:
         out: list[Practice] = []
         for i in np.argsort(-score, kind="stable"):
             qid = self._qids[int(i)]
-            if qid == question.id or qid in exclude:
+            if qid in skip:
                 continue
             out.append(Practice(qid, self.bank.get(qid).text, float(score[i])))
             if len(out) == k:
