@@ -64,7 +64,8 @@ def judge_train_cross(
 
 
 def eval_interviews(
-    split: Annotated[str, typer.Option(help="dev | test (datasets/interviews/<split>.yaml), or a path")]
+    split: Annotated[str, typer.Option(
+        help="dev | test | holdout (datasets/interviews/<split>.yaml), or a path")]
     = "dev",
     verify: Annotated[bool, typer.Option(help="Use the claim verifier (experimental)")] = False,
     verifier: Annotated[str, typer.Option(help="Which verifier with --verify: cross | head")] = "cross",
