@@ -26,7 +26,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     INTERVIEWER_DATA_DIR=/app/data \
     INTERVIEWER_BUILTIN_BANK=false \
     INTERVIEWER_BANK_PATHS=/app \
-    INTERVIEWER_FRONTEND_DIR=/app/frontend
+    INTERVIEWER_FRONTEND_DIR=/app/frontend \
+    INTERVIEWER_ENCODER_CACHE_DIR=/opt/interviewer/onnx
 # bubblewrap: the sandbox candidate code of coding questions runs in (never in the server process).
 # As the unprivileged `app` user it needs user namespaces, which Docker's defaults refuse: without
 # deploy/compose.sandbox.yml (docs/deployment.md) coding questions are refused (`sandbox_unavailable`).
@@ -40,12 +41,14 @@ WORKDIR /app
 COPY questions/ questions/
 COPY rubrics/ rubrics/
 COPY frontend/ frontend/
-# Build the FAISS concept index now, so a replica does not spend its first start on it.
+# Export the encoder's ONNX files (the configured runtime, offline, from the packaged weights) and
+# build the FAISS concept index now, so a replica spends its first start on neither. The ONNX
+# cache stays root-owned and read-only: a replica only reads it.
 RUN python -c "from interviewer.settings import Settings; \
 from interviewer.adapters.bank.yaml_bank import YamlQuestionBank; \
 from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder; \
 from interviewer.wiring import build_retriever; s = Settings(); \
-build_retriever(s, YamlQuestionBank.load(s.bank_roots), SentenceTransformerEncoder(s.encoder_path))" \
+build_retriever(s, YamlQuestionBank.load(s.bank_roots), SentenceTransformerEncoder.from_settings(s))" \
  && chown -R app:app /app/data
 USER app
 EXPOSE 8000

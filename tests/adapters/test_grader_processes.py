@@ -26,7 +26,9 @@ from tests.conftest import REPO
 
 def worker_judge() -> Any:
     """What the app gives each worker: the configured offline judge, built in the worker."""
-    return partial(build_offline_judge, Settings(_env_file=None), threads=1)  # type: ignore[call-arg]
+    # On torch, as the `encoder` fixture these tests compare with (grades and vectors).
+    return partial(build_offline_judge, Settings(_env_file=None, encoder_backend="torch"),  # type: ignore[call-arg]
+                   threads=1)
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,9 @@ class Grader:
         workdir.mkdir(parents=True, exist_ok=True)
         self.log = workdir / f"grader-{name}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("INTERVIEWER_")}
+        # torch, as the `encoder` fixture the grades are compared with
         env.update(INTERVIEWER_REDIS_URL=redis_url, INTERVIEWER_GRADER_CLAIM_IDLE="2",
+                   INTERVIEWER_ENCODER_BACKEND="torch",
                    HF_HUB_OFFLINE="1", INTERVIEWER_LOG_LEVEL="INFO")
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
