@@ -38,9 +38,15 @@ def main() -> None:
     ap.add_argument("--clause-top-k", type=int, default=None,
                     help="with --verify: read each clause against its k closest sentences "
                          "(INTERVIEWER_JUDGE_VERIFY_TOP_K; default: the setting's default)")
+    ap.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], default=None,
+                    help="the encoder's runtime (default: INTERVIEWER_ENCODER_BACKEND's, onnx-int8)")
     args = ap.parse_args()
     bank = YamlQuestionBank.load([REPO_ROOT])
-    encoder = SentenceTransformerEncoder()
+    settings = Settings()
+    if args.backend is not None:
+        settings = settings.model_copy(update={"encoder_backend": args.backend})
+    encoder = SentenceTransformerEncoder.from_settings(settings)
+    print(f"encoder: {encoder.name} ({encoder.backend})")
     top_k = args.clause_top_k if args.clause_top_k is not None else Settings().judge_verify_top_k
     judge = OfflineJudge(encoder, verify=args.verify, clause_top_k=top_k or None)
     cases = []
