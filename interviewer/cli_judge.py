@@ -5,13 +5,24 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from interviewer.settings import get_settings
+from interviewer.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
 
 judge_app = typer.Typer(help="The offline judge's claim verifier.", no_args_is_help=True)
+
+
+def recipe_encoder(settings: Settings) -> SentenceTransformerEncoder:
+    """The encoder the training recipes are defined on: torch, whatever runtime the server uses
+    (the shipped verifiers were trained on torch's vectors; int8's differ a little)."""
+    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder.from_settings(settings.model_copy(update={"encoder_backend": "torch"}))
 
 
 @judge_app.command("train")
@@ -22,14 +33,13 @@ def judge_train(
 ) -> None:
     """Train the claim verifier from datasets/claims/ and the bank (reproducible, ~5 min on 2 cores)."""
     from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
-    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
     from interviewer.adapters.judge.offline.claim_verifier import DEFAULT_VERIFIER
     from interviewer.judge_train import TrainConfig, train_verifier
 
     s = get_settings()
     bank = YamlQuestionBank.load(s.bank_roots)
     target = out or DEFAULT_VERIFIER
-    meta = train_verifier(SentenceTransformerEncoder.from_settings(s), list(bank.all()), target,
+    meta = train_verifier(recipe_encoder(s), list(bank.all()), target,
                           tc=TrainConfig(seed=seed, epochs=epochs),
                           log=lambda m: typer.echo(m, err=True))
     typer.echo(f"wrote {target} (sha256 {meta['weights_sha256'][:16]}...)")
@@ -47,14 +57,13 @@ def judge_train_cross(
     """Train the cross-encoder claim verifier from datasets/claims/ and the bank (about 15 min on
     2 idle cores; the recipe is in interviewer/judge_train_cross.py)."""
     from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
-    from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
     from interviewer.adapters.judge.offline.cross_verifier import DEFAULT_CROSS
     from interviewer.judge_train_cross import CrossTrainConfig, train_cross
 
     s = get_settings()
     bank = YamlQuestionBank.load(s.bank_roots)
     target = out or DEFAULT_CROSS
-    meta = train_cross(list(bank.all()), SentenceTransformerEncoder.from_settings(s), target,
+    meta = train_cross(list(bank.all()), recipe_encoder(s), target,
                        tc=CrossTrainConfig(seed=seed), encoder_path=s.encoder_path,
                        log=lambda m: typer.echo(m, err=True))
     typer.echo(f"wrote {target} (sha256 {meta['weights_sha256'][:16]}...)")
