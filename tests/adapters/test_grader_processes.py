@@ -16,7 +16,7 @@ import pytest
 
 from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
 from interviewer.adapters.judge.offline.judge import OfflineJudge
-from interviewer.adapters.judge.offline.processes import ProcessPoolJudge
+from interviewer.adapters.judge.offline.processes import WORKER_NICE, ProcessPoolJudge
 from interviewer.core.topic import topic_sentences
 from interviewer.errors import Busy
 from interviewer.settings import Settings
@@ -80,6 +80,14 @@ def test_a_worker_runs_one_torch_thread(pool: ProcessPoolJudge) -> None:
     # torch's default, one thread per core in every worker and in the server, oversubscribed the
     # cores: at 2 answers/s two workers graded with a p50 of 8 s (bench/load_model.py, docs).
     assert pool.torch_threads() == 1
+
+
+def test_workers_run_nicer_than_the_server(pool: ProcessPoolJudge) -> None:
+    # Grading yields the CPU to the process that serves the sockets (bench/load_model.py, docs).
+    pool.warm()
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    assert pool.pids() and all(os.getpriority(os.PRIO_PROCESS, pid) == min(ours + WORKER_NICE, 19)
+                               for pid in pool.pids())
 
 
 def test_a_worker_killed_mid_job_is_replaced_and_the_job_graded_once(

@@ -29,6 +29,10 @@ from interviewer.errors import Busy
 log = logging.getLogger("interviewer.grader")
 
 ATTEMPTS = 3  # a job survives two broken pools (a worker killed twice under it) before it fails
+# Workers run this much nicer than the server: when grading fills both cores, the process that
+# serves the sockets still gets the CPU it needs to answer pings and relay frames promptly (at 24
+# answers/s on 2 cores its ping p99 was 2.4x an echo socket's with workers at the same priority).
+WORKER_NICE = 5
 
 
 JudgeBuilder = Callable[[], Any]  # builds a worker's offline judge (picklable: a module function)
@@ -46,6 +50,7 @@ def _init_worker(build: JudgeBuilder) -> None:
     # workers beside the server's own encoder ran N + 1 times as many spinning threads as there
     # are cores, and grading slowed down by an order of magnitude under load (bench/load_model.py).
     torch.set_num_threads(1)
+    os.nice(WORKER_NICE)
     _judge = build()
 
 
