@@ -38,12 +38,6 @@ class Encoder(Protocol):
         ...
 
 
-class VectorCache(Protocol):
-    """An encoder that can be given vectors computed elsewhere by the same model (optional)."""
-
-    def remember(self, texts: Sequence[str], vectors: Vectors) -> None: ...
-
-
 class Judge(Protocol):
     """Grades an answer against a rubric. Implementations must not invent scores."""
 

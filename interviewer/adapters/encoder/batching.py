@@ -56,7 +56,7 @@ class BatchingEncoder:
         return self.inner.encode_tokens(texts)
 
     def remember(self, texts: Sequence[str], vectors: Vectors) -> None:
-        """Prime the inner encoder's cache (see VectorCache), when it keeps one."""
+        """Prime the inner encoder's cache with vectors a grader process computed, when it keeps one."""
         remember = getattr(self.inner, "remember", None)
         if remember is not None:
             remember(texts, vectors)
