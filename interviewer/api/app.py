@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
@@ -39,7 +40,7 @@ from interviewer.api.live_sockets import LiveSockets
 from interviewer.api.middleware import BodyLimit, LocalOnly, ValidText, error_body, error_headers
 from interviewer.api.shutdown import drain, install_signal_drain
 from interviewer.errors import InterviewerError, NotFound
-from interviewer.schemas.rest import Health
+from interviewer.schemas.rest import ERROR_TEXT, Health
 from interviewer.service.container import Services
 from interviewer.service.ports import OrphanedWork
 from interviewer.service.registry import SessionRegistry
@@ -78,6 +79,28 @@ def allowed_methods(request: Request) -> list[str]:
     routes = request.app.router.routes
     return [m for m in METHODS
             if any(r.matches({**request.scope, "method": m})[0] is Match.FULL for r in routes)]
+
+
+def document_body_limit(app: FastAPI) -> None:
+    """Every operation that takes a request body documents 413: `BodyLimit` refuses a body over
+    INTERVIEWER_MAX_BODY_BYTES before any route runs, so a route's own `responses` can miss it
+    (a fuzzer found the batch grading route answering an undocumented 413)."""
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = plain()
+        for path in schema.get("paths", {}).values():
+            for op in path.values():
+                if isinstance(op, dict) and "requestBody" in op:
+                    op.setdefault("responses", {}).setdefault("413", {
+                        "description": ERROR_TEXT[413],
+                        "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/ErrorResponse"}}}})
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _error_response(exc: InterviewerError) -> JSONResponse:
@@ -231,6 +254,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(routes_keys.me_router)
     app.include_router(ws.router)
     _mount_frontend(app, Path(settings.frontend_dir))
+    document_body_limit(app)
     # Added last, so they run first: before routing, body parsing and authentication.
     app.add_middleware(ValidText)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
