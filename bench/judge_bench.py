@@ -17,6 +17,7 @@ import time
 
 import interviewer  # noqa: F401  (offline environment)
 from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+from interviewer.adapters.encoder.onnx_runtime import BACKENDS
 from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
 from interviewer.adapters.judge.offline.cross_verifier import CrossVerifier
 from interviewer.adapters.judge.offline.judge import OfflineJudge, answer_units
@@ -38,7 +39,7 @@ def main() -> None:
     ap.add_argument("--clause-top-k", type=int, default=None,
                     help="with --verify: read each clause against its k closest sentences "
                          "(INTERVIEWER_JUDGE_VERIFY_TOP_K; default: the setting's default)")
-    ap.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], default=None,
+    ap.add_argument("--backend", choices=BACKENDS, default=None,
                     help="the encoder's runtime (default: INTERVIEWER_ENCODER_BACKEND's, onnx-int8)")
     args = ap.parse_args()
     bank = YamlQuestionBank.load([REPO_ROOT])

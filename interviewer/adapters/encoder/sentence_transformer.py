@@ -150,10 +150,14 @@ class SentenceTransformerEncoder:
         the server's topic check then reads the answer's sentences without a second model call."""
         with self._lock:
             for text, vec in zip(texts, np.asarray(vectors, dtype=np.float32), strict=True):
-                self._cache[text] = vec
-                self._cache.move_to_end(text)
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+                self._cache_put(text, vec)
+
+    def _cache_put(self, text: str, vec: np.ndarray) -> None:
+        """Store one vector as the most recent entry, evicting the oldest past the size (lock held)."""
+        self._cache[text] = vec
+        self._cache.move_to_end(text)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Normalised embeddings, one row per text; cached texts are not re-encoded."""
@@ -174,7 +178,5 @@ class SentenceTransformerEncoder:
                 for key, vec in zip(keys, vecs, strict=True):
                     for i in missing[key]:
                         result[i] = vec
-                    self._cache[key] = vec
-                    if len(self._cache) > self._cache_size:
-                        self._cache.popitem(last=False)
+                    self._cache_put(key, vec)
         return result
