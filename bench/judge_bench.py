@@ -3,7 +3,9 @@
 Usage: python bench/judge_bench.py [--answers 200]
 
 Baseline: for every answer, one encoder call on exactly the texts the judge encodes (sentences,
-windows). Judge: `OfflineJudge.grade_sync` on the same answers. Both start from the same warm cache of
+windows), and with --verify the cross-encoder's passes on exactly the (claim, sentence) pairs the
+judge reads for that answer (recorded in a first pass; issue 15 asks for the judge's throughput
+against "the raw model cost of the same forward passes"). Judge: `OfflineJudge.grade_sync` on the same answers. Both start from the same warm cache of
 rubric embeddings (criteria are encoded once, as in the server), so the ratio shows the judge's own
 overhead on top of the model. Target: judge throughput >= 0.85 x encoder throughput.
 """
@@ -14,6 +16,7 @@ import argparse
 import platform
 import statistics
 import time
+from typing import Any
 
 import interviewer  # noqa: F401  (offline environment)
 from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
@@ -65,13 +68,33 @@ def main() -> None:
         u = answer_units(text, q.text)
         units.append([s.text for s in u.spans])
 
+    # With the verifier, the raw model cost also includes its own passes: record the (claim,
+    # sentence) pairs the judge sends to the cross-encoder for each answer (after its cache), and
+    # replay exactly those passes in the baseline.
+    verifier = judge.verifier if isinstance(judge.verifier, CrossVerifier) else None
+    pairs: list[tuple[list[str], list[str]]] = [([], []) for _ in cases]
+    if verifier is not None:
+        forward = verifier.forward
+        verifier.clear_cache()
+        for n, (q, text) in enumerate(cases):
+            def record(claims: Any, spans: Any, n: int = n) -> Any:
+                pairs[n][0].extend(claims)
+                pairs[n][1].extend(spans)
+                return forward(claims, spans)
+
+            verifier.forward = record  # type: ignore[method-assign]
+            judge.grade_sync(question=q, rubric=q.rubric, answer=text)  # type: ignore[arg-type]
+        verifier.forward = forward  # type: ignore[method-assign]
+
     def run_encoder() -> list[float]:
         reset_cache(encoder, keep)
         lat = []
-        for texts in units:
+        for texts, (claims, spans) in zip(units, pairs, strict=True):
             t = time.perf_counter()
             if texts:
                 encoder.encode(texts)
+            if verifier is not None and claims:
+                verifier.forward(claims, spans)
             lat.append(time.perf_counter() - t)
         return lat
 
@@ -100,11 +123,14 @@ def main() -> None:
 
     print(f"machine: {platform.machine()} python {platform.python_version()}; "
           f"{len(cases)} answers, {sum(map(len, units))} texts, {args.repeats} interleaved repeats")
-    print(f"raw encoder : {statistics.median(enc_tp):7.1f} answers/s  "
+    if verifier is not None:
+        print(f"verifier pairs read: {sum(len(c) for c, _ in pairs)} (the baseline runs the same passes)")
+    label = "raw model  " if verifier is not None else "raw encoder"
+    print(f"{label} : {statistics.median(enc_tp):7.1f} answers/s  "
           f"p50 {ms(enc_runs[-1], .5):6.1f} ms  p99 {ms(enc_runs[-1], .99):6.1f} ms")
     print(f"offline judge: {statistics.median(judge_tp):7.1f} answers/s  "
           f"p50 {ms(judge_runs[-1], .5):6.1f} ms  p99 {ms(judge_runs[-1], .99):6.1f} ms")
-    print(f"judge / encoder throughput: {ratio:.2f}x (target >= 0.85x)")
+    print(f"judge / {label.strip()} throughput: {ratio:.2f}x (target >= 0.85x)")
 
 
 if __name__ == "__main__":

@@ -56,3 +56,10 @@ def test_hostile_ping_measures_every_phase() -> None:
     assert "| infinite loop | " in out and "timeout " in out.split("| infinite loop |")[1].split("\n")[0], out
     assert "memory " in out.split("| memory bomb |")[1].split("\n")[0], out
     assert "worst hostile p99 / idle p99:" in out and "(target <= 2x)" in out, out
+
+
+def test_judge_bench_with_the_verifier_replays_its_passes_in_the_baseline() -> None:
+    out = run("judge_bench.py", "--answers", "4", "--repeats", "1", "--verify")
+    pairs = int(out.split("verifier pairs read: ")[1].split()[0])
+    assert pairs > 0, out  # the baseline runs the cross-encoder's passes too, not the encoder alone
+    assert "raw model   : " in out and "judge / raw model throughput: " in out, out

@@ -163,6 +163,17 @@ class CrossVerifier:
         with self._lock:
             self._cache.clear()
 
+    def forward(self, claims: Sequence[str], spans: Sequence[str]) -> np.ndarray:
+        """The model passes alone, no cache: (n, 3) probabilities, batches of 32 pairs."""
+        torch = self._torch
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(claims), 32):
+                lg = logits(self._tok, self._base, self._head, claims[i: i + 32], spans[i: i + 32],
+                            self.cfg.max_length)
+                out.append(torch.softmax(lg, dim=-1).numpy().astype(np.float32))
+        return np.concatenate(out) if out else np.zeros((0, len(LABELS)), dtype=np.float32)
+
     def probabilities(self, claims: Sequence[str], spans: Sequence[str]) -> np.ndarray:
         """(n, 3) probabilities of asserts / contradicts / neutral, one row per (claim, span)."""
         pairs = list(zip(claims, spans, strict=True))
@@ -171,14 +182,9 @@ class CrossVerifier:
         with self._lock:
             found = {p: self._cache[p] for p in pairs if p in self._cache}
             todo = list(dict.fromkeys(p for p in pairs if p not in found))
-            torch = self._torch
-            with torch.inference_mode():
-                for i in range(0, len(todo), 32):
-                    chunk = todo[i: i + 32]
-                    out = logits(self._tok, self._base, self._head, [c for c, _ in chunk],
-                                 [s for _, s in chunk], self.cfg.max_length)
-                    probs = torch.softmax(out, dim=-1).numpy().astype(np.float32)
-                    found.update(zip(chunk, probs, strict=True))
+            if todo:
+                probs = self.forward([c for c, _ in todo], [s for _, s in todo])
+                found.update(zip(todo, probs, strict=True))
             if len(self._cache) + len(todo) > self._cache_size:
                 self._cache.clear()
             self._cache.update((p, found[p]) for p in todo)
