@@ -2,8 +2,11 @@
 
 LoRA adapters (rank 8) on the packaged all-MiniLM-L6-v2 read as a cross-encoder, and a three-way
 head, trained on the labelled pairs of `evaluation.claims` (the bank's criteria against the
-sentences of `datasets/claims/`): seed 0, two torch threads, two epochs at learning rate 1e-3,
-batches of 32, class-weighted cross-entropy. Questions are split by a hash of their id
+sentences of `datasets/claims/`): seed 0, one torch thread, two epochs at learning rate 1e-3,
+batches of 32, class-weighted cross-entropy; then one epoch on the criteria derived from the
+bank's sample answers, read clause by clause as the judge reads them (`derived_pairs`). Version 2
+adds sentences that pack two claims (`compound_pairs`): a dense correct sentence asserts each of
+its claims, a true claim beside a wrong one does not rescue it. Questions are split by a hash of their id
 (`evaluation.claims.split_questions`): the validation and held-out questions are only measured.
 The artifact is float16 safetensors (the adapters and the head, about 0.7 MB) and a JSON file with
 the configuration, the sha256 of the data and of the weights, and the measured accuracy.
@@ -42,7 +45,7 @@ from interviewer.evaluation.claims import (
 )
 from interviewer.judge_train import _class_weights, data_sha256, report
 
-VERSION = 1
+VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,7 @@ class CrossTrainConfig:
     derived_epochs: int = 1
     lr_derived: float = 5e-4
     weight_decay: float = 0.01
-    threads: int = 2
+    threads: int = 1  # fixed: a different thread count may change the last bits of the weights
 
 
 def predict(tok: Any, base: Any, head: Any, pairs: Sequence[Pair], cfg: CrossConfig) -> np.ndarray:

@@ -125,6 +125,7 @@ def build_pairs(
             far = [o for o in mine if o.question_id != qid and o.asserts]
             if far:
                 pairs.append(Pair(s, rng.choice(rng.choice(far).asserts), NEUTRAL, qid, "other_question"))
+            pairs += compound_pairs(s, cc, others, rng)
             if m:
                 pairs.append(Pair(s, m, CONTRADICTS, qid, "contradicts:misconception"))
                 misc = [t for k, t in cc.contradicts if k == "misconception"]
@@ -132,6 +133,44 @@ def build_pairs(
                 if cc.asserts:
                     pairs.append(Pair(m, rng.choice(cc.asserts), CONTRADICTS, qid, "misconception_denied"))
     return pairs
+
+
+def join_sentences(first: str, second: str, rng: random.Random) -> str:
+    """Two sentences as one, as a terse answer packs its claims ("A, and b", "A; b")."""
+    a = first.strip().rstrip(".!?;, ")
+    b = second.strip()
+    if b[:1].isupper() and not b[1:2].isupper():
+        b = b[:1].lower() + b[1:]
+    return a + rng.choice((", and ", "; ", ", while ")) + b
+
+
+def compound_pairs(
+    statement: str, cc: CriterionClaims, others: Sequence[CriterionClaims], rng: random.Random,
+) -> list[Pair]:
+    """Sentences that state two claims of the same question at once: one that asserts this
+    criterion beside another's assertion (asserts), one that contradicts it beside another's
+    assertion (contradicts: a true claim next to it does not rescue it), and two other criteria's
+    assertions together (neutral: a dense sentence is not an assertion of everything)."""
+    if not cc.asserts or not others:
+        return []
+    def short(texts: Sequence[str]) -> str:  # the pair must fit the model's 128 tokens
+        return rng.choice(sorted(texts, key=len)[:2])
+
+    qid, out = cc.question_id, []
+    o = rng.choice(others)
+    other = short(o.asserts)
+    mine = short(cc.asserts)
+    pair = (mine, other) if rng.random() < 0.5 else (other, mine)
+    out.append(Pair(statement, join_sentences(*pair, rng), ASSERTS, qid, "compound:asserts"))
+    if cc.contradicts:
+        wrong = short([t for _, t in cc.contradicts])
+        out.append(Pair(statement, join_sentences(other, wrong, rng), CONTRADICTS, qid,
+                        "compound:contradicts"))
+    rest = [x for x in others if x is not o]
+    if rest:
+        third = short(rng.choice(rest).asserts)
+        out.append(Pair(statement, join_sentences(other, third, rng), NEUTRAL, qid, "compound:neutral"))
+    return out
 
 
 def split_questions(questions: Sequence[Question]) -> tuple[list[Question], list[Question], list[Question]]:
@@ -151,14 +190,19 @@ DERIVED_MIN_SIM, DERIVED_MARGIN = 0.6, 0.05
 def derived_pairs(
     questions: Sequence[Question], crits: Sequence[CriterionClaims], encoder: Encoder, *, seed: int = 0,
 ) -> list[Pair]:
-    """Weak labels for criteria derived from sample answers (what a partner's question gets).
+    """Weak labels for criteria derived from sample answers (what a partner's question gets), read
+    clause by clause as the judge reads them (`verify.claim_clauses`).
 
     `derive_rubric` turns each bank question's sample answer into criteria whose statements are
-    the answer's own sentences, longer and often without their subject; each takes the labelled
-    sentences of the bank criterion it restates: two of its assertions, its contradictions, its
-    topic-only sentences and the bank misconception; the derived (flipped) misconception against
-    an assertion; another criterion's assertion as neutral.
+    the answer's own sentences, longer and often without their subject; the cross-encoder reads
+    each criterion one clause at a time. Every distinct clause takes the labelled sentences of the
+    bank criterion it restates: all its assertions (concise, full, non-native, other words), its
+    contradictions, its topic-only sentences and the bank misconception; a one-clause criterion's
+    derived (flipped) misconception against an assertion; another criterion's assertion as neutral.
     """
+    from interviewer.adapters.judge.offline.verify import claim_clauses
+    from interviewer.core.rubric_derive import split_claims
+
     rng = random.Random(seed)
     by_crit = {(c.question_id, c.criterion_id): c for c in crits}
     out: list[Pair] = []
@@ -168,25 +212,30 @@ def derived_pairs(
             continue
         d = derive_rubric(question_id=q.id, question_text=q.text, sample_answer=q.sample_answer,
                           encoder=encoder)
-        sims = encoder.encode([c.statement for c in d.criteria]) @ encoder.encode(
-            [c.statement for c in bank]).T
+        pieces = split_claims(q.sample_answer)
+        units: dict[str, str | None] = {}  # clause -> the derived misconception when it is whole
+        for dc in d.criteria:
+            clauses = claim_clauses(dc.statement, pieces)
+            for cl in clauses:
+                units.setdefault(cl, dc.misconception if len(clauses) == 1 else None)
+        texts = list(units)
+        sims = encoder.encode(texts) @ encoder.encode([c.statement for c in bank]).T
         best = [int(np.argmax(row)) for row in sims]
-        for i, dc in enumerate(d.criteria):
+        for i, s in enumerate(texts):
             ranked = np.sort(sims[i])[::-1]
             second = float(ranked[1]) if len(ranked) > 1 else -1.0
             if ranked[0] < DERIVED_MIN_SIM or ranked[0] - second < DERIVED_MARGIN:
                 continue
             bc = bank[best[i]]
-            cc, s, qid = by_crit[(q.id, bc.id)], dc.statement, q.id
-            out += [Pair(s, a, ASSERTS, qid, "derived:asserts")
-                    for a in rng.sample(list(cc.asserts), min(2, len(cc.asserts)))]
+            cc, qid = by_crit[(q.id, bc.id)], q.id
+            out += [Pair(s, a, ASSERTS, qid, "derived:asserts") for a in cc.asserts]
             out += [Pair(s, t, CONTRADICTS, qid, "derived:contradicts") for _, t in cc.contradicts]
             out += [Pair(s, t, NEUTRAL, qid, "derived:topic_only") for t in cc.topic_only]
             if bc.misconception:
                 out.append(Pair(s, bc.misconception, CONTRADICTS, qid, "derived:misconception"))
-            if dc.misconception and cc.asserts:
-                out.append(Pair(dc.misconception, rng.choice(cc.asserts), CONTRADICTS, qid,
-                                "derived:flipped"))
+            flipped = units[s]
+            if flipped and cc.asserts:
+                out.append(Pair(flipped, rng.choice(cc.asserts), CONTRADICTS, qid, "derived:flipped"))
             for k in sorted(set(best) - {best[i]}):
                 other = by_crit[(q.id, bank[k].id)]
                 if other.asserts:

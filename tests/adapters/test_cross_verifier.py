@@ -101,3 +101,30 @@ def test_training_is_deterministic(bank: YamlQuestionBank, encoder: Encoder, tmp
     c = train_cross(few, encoder, tmp_path / "c.safetensors",
                     tc=CrossTrainConfig(epochs=1, derived_epochs=0, seed=1), log=lambda _: None)
     assert c["weights_sha256"] != a["weights_sha256"]  # the seed is what fixes them
+
+
+def test_sentences_packing_two_claims_are_labelled_for_each(bank: YamlQuestionBank) -> None:
+    """Version 2's compound pairs: a terse answer states several claims in one sentence. Asserting
+    this claim beside another asserts it; a wrong version of it beside a true claim contradicts it;
+    two other claims together say nothing about it."""
+    crits, restate = load_claims(sorted(CLAIMS_DIR.glob("*.yaml")))
+    few = [q for q in bank.all() if q.area == "tokenization"][:3]
+    pairs = build_pairs(few, crits, restate, seed=0)
+    by_id = {(c.question_id, c.criterion_id): c for c in crits}
+    of = {c.statement: by_id[(q.id, c.id)] for q in few for c in q.rubric.criteria  # type: ignore[union-attr]
+          if (q.id, c.id) in by_id}
+
+    def holds(texts: list[str], span: str) -> bool:  # the second sentence is joined lower-cased
+        return any(t.strip().rstrip(".!?;, ")[1:] in span for t in texts)
+
+    seen = set()
+    for p in (p for p in pairs if p.source.startswith("compound:")):
+        cc = of[p.claim]
+        seen.add(p.source)
+        if p.source == "compound:asserts":
+            assert p.label == ASSERTS and holds(list(cc.asserts), p.span), p
+        elif p.source == "compound:contradicts":
+            assert p.label == CONTRADICTS and holds([t for _, t in cc.contradicts], p.span), p
+        else:
+            assert p.label == 2 and not holds(list(cc.asserts), p.span), p
+    assert seen == {"compound:asserts", "compound:contradicts", "compound:neutral"}

@@ -86,3 +86,40 @@ def test_as_a_second_reader_the_verifier_flags_without_changing_the_score(encode
         assert ("claim_contradicted" in b.flags) is flagged, (answer, b.flags)
         assert b.needs_review is flagged
     assert "+review-cross-" in reader.prompt_version
+
+
+# The issue's probe on the bank's RoPE question (52 with the default judge, `additive-absolute-limits`
+# met; tests/adapters/test_judge_claims.py keeps it as the default judge's known gap).
+ROPE_MISCONCEPTION = (
+    "RoPE adds a learned position vector to each token embedding at the input layer, the same as "
+    "sinusoidal encodings but trained. Its main advantage is that it lets the model extrapolate to any "
+    "sequence length without any changes, because the rotation is absolute. It is applied to the values "
+    "as well as the keys, which is why it is better than sinusoidal.")
+
+
+def test_the_issues_rope_misconception_is_scored_by_the_verifier(judge: OfflineJudge) -> None:
+    from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+    from interviewer.settings import Settings
+
+    q = YamlQuestionBank.load(Settings().bank_roots).get("arch-rope-vs-sinusoidal")
+    assert q.rubric is not None
+    g = judge.grade_sync(question=q, rubric=q.rubric, answer=ROPE_MISCONCEPTION)
+    assert g.score <= 30, g
+    assert "claim_contradicted" in g.flags and g.needs_review
+    assert sum(c.verdict == Verdict.CONTRADICTED for c in g.criteria) >= 2
+
+
+def test_the_banks_sample_answers_keep_their_scores_with_the_verifier_scoring(judge: OfflineJudge) -> None:
+    """One misread sentence does not overrule the judge: with cross-v2, 4 of the 114 sample answers
+    had one criterion of a quarter of the weight read as contradicted (scored 70-74 when a single
+    criterion was enough); the verifier now needs two criteria, or half the weight."""
+    from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+    from interviewer.settings import Settings
+
+    low = []
+    for q in YamlQuestionBank.load(Settings().bank_roots).all():
+        assert q.rubric is not None
+        g = judge.grade_sync(question=q, rubric=q.rubric, answer=q.sample_answer)
+        if g.score < 90 or g.flags or any(c.verdict == Verdict.CONTRADICTED for c in g.criteria):
+            low.append((q.id, g.score, g.flags))
+    assert not low, low

@@ -70,6 +70,10 @@ MET_AT, PARTIAL_AT = 0.8, 0.25
 # (docs/grading.md): it flagged 10 of 12 confident misconceptions there, 2 of 12 correct answers
 # in non-native English and none of the excellent ones.
 REVIEW_CONTRADICTED_SHARE = 0.25
+# ... over at least this many criteria: one misread sentence of a correct answer can weigh a
+# quarter of a four-criterion rubric (4 of the bank's 114 sample answers, cross-v2), while a
+# confident misconception states several wrong claims.
+REVIEW_CONTRADICTED_CRITERIA = 2
 # A sentence feeds a criterion's token recall when its similarity is within ASSIGN_SLACK of its
 # best criterion's, and its key-term coverage when it is also at least ASSIGN_FLOOR similar to it.
 ASSIGN_SLACK, ASSIGN_FLOOR = 0.3, 0.1
@@ -248,6 +252,18 @@ def contradicted_share(plain: list[CriterionResult], checked: list[CriterionResu
                if b.verdict == Verdict.CONTRADICTED and a.verdict != Verdict.CONTRADICTED) / total
 
 
+def overrules(plain: list[CriterionResult], checked: list[CriterionResult]) -> bool:
+    """Whether the verifier's reading stands against the default judge's: it reads at least
+    REVIEW_CONTRADICTED_SHARE of the rubric's weight, over at least REVIEW_CONTRADICTED_CRITERIA
+    criteria, as contradicted where the judge did not; or half the weight, however many criteria
+    (a rubric of one or two criteria)."""
+    newly = sum(1 for a, b in zip(plain, checked, strict=True)
+                if b.verdict == Verdict.CONTRADICTED and a.verdict != Verdict.CONTRADICTED)
+    share = contradicted_share(plain, checked)
+    return share >= 2 * REVIEW_CONTRADICTED_SHARE or (
+        newly >= REVIEW_CONTRADICTED_CRITERIA and share >= REVIEW_CONTRADICTED_SHARE)
+
+
 def verdict_for(
     c: Criterion, f: CriterionFeatures, units: Units, cal: Calibration
 ) -> CriterionResult:
@@ -361,9 +377,15 @@ class OfflineJudge:
             return self._grade(question, rubric, checked, t0, flags, "")
         plain = [verdict_for(c, replace(f, checked=None), units, self.calibration)
                  for c, f in zip(rubric.criteria, feats, strict=True)]
-        if contradicted_share(plain, checked) >= REVIEW_CONTRADICTED_SHARE:
+        flagged = overrules(plain, checked)
+        if flagged:
             flags += (ReviewFlag.CLAIM_CONTRADICTED.value,)
-        return self._grade(question, rubric, checked if self.verify_scores else plain, t0, flags, "")
+        # Scoring with the verifier: its reading (contradictions, assertion caps) replaces the
+        # default judge's only on an answer it flags. A correct answer loses nothing to one or
+        # two misread sentences; a confident misconception, most of whose claims it reads as
+        # contradicted, is scored by it (docs/grading.md, "cross-v2").
+        use = checked if self.verify_scores and flagged else plain
+        return self._grade(question, rubric, use, t0, flags, "")
 
     @property
     def prompt_version(self) -> str:
