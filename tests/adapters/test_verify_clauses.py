@@ -112,7 +112,7 @@ def test_the_issues_rope_misconception_is_scored_by_the_verifier(judge: OfflineJ
 def test_the_banks_sample_answers_keep_their_scores_with_the_verifier_scoring(judge: OfflineJudge) -> None:
     """One misread sentence does not overrule the judge: with cross-v2, 4 of the 114 sample answers
     had one criterion of a quarter of the weight read as contradicted (scored 70-74 when a single
-    criterion was enough); the verifier now needs two criteria, or half the weight."""
+    criterion was enough); the verifier now needs two criteria."""
     from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
     from interviewer.settings import Settings
 

@@ -255,13 +255,13 @@ def contradicted_share(plain: list[CriterionResult], checked: list[CriterionResu
 def overrules(plain: list[CriterionResult], checked: list[CriterionResult]) -> bool:
     """Whether the verifier's reading stands against the default judge's: it reads at least
     REVIEW_CONTRADICTED_SHARE of the rubric's weight, over at least REVIEW_CONTRADICTED_CRITERIA
-    criteria, as contradicted where the judge did not; or half the weight, however many criteria
-    (a rubric of one or two criteria)."""
+    criteria, as contradicted where the judge did not. One criterion is never enough: the
+    verifier misreads single sentences of correct answers, most of all in one-line rubrics (ASAG
+    dev Pearson 0.555 when half the weight on one criterion was enough, docs/grading.md)."""
     newly = sum(1 for a, b in zip(plain, checked, strict=True)
                 if b.verdict == Verdict.CONTRADICTED and a.verdict != Verdict.CONTRADICTED)
-    share = contradicted_share(plain, checked)
-    return share >= 2 * REVIEW_CONTRADICTED_SHARE or (
-        newly >= REVIEW_CONTRADICTED_CRITERIA and share >= REVIEW_CONTRADICTED_SHARE)
+    return newly >= REVIEW_CONTRADICTED_CRITERIA and \
+        contradicted_share(plain, checked) >= REVIEW_CONTRADICTED_SHARE
 
 
 def verdict_for(
