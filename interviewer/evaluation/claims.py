@@ -153,6 +153,7 @@ def compound_pairs(
     assertions together (neutral: a dense sentence is not an assertion of everything)."""
     if not cc.asserts or not others:
         return []
+
     def short(texts: Sequence[str]) -> str:  # the pair must fit the model's 128 tokens
         return rng.choice(sorted(texts, key=len)[:2])
 

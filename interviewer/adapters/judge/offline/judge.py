@@ -381,8 +381,8 @@ class OfflineJudge:
         if flagged:
             flags += (ReviewFlag.CLAIM_CONTRADICTED.value,)
         # Scoring with the verifier: its reading (contradictions, assertion caps) replaces the
-        # default judge's only on an answer it flags. A correct answer loses nothing to one or
-        # two misread sentences; a confident misconception, most of whose claims it reads as
+        # default judge's only on an answer it flags. A correct answer loses nothing to one
+        # misread sentence; a confident misconception, several of whose claims it reads as
         # contradicted, is scored by it (docs/grading.md, "cross-v2").
         use = checked if self.verify_scores and flagged else plain
         return self._grade(question, rubric, use, t0, flags, "")
