@@ -34,6 +34,7 @@ from interviewer.adapters.judge.offline.verify import (
     ASSERT_SOME,
     Checked,
     check_criteria,
+    overrules,
     read_by_clause,
 )
 from interviewer.core.feedback import build_feedback
@@ -65,15 +66,6 @@ __all__ = ["DEFAULT_CALIBRATION", "FEATURES", "RELEVANCE", "Calibration", "Offli
 
 TERM_LIST_CAP = 0.12  # a bare list of terms states no relation: at most a low "missed"
 MET_AT, PARTIAL_AT = 0.8, 0.25
-# A grade is flagged `claim_contradicted` when the verifier reads at least this share of the
-# rubric's weight as contradicted where the default judge did not. Chosen on the dev interview set
-# (docs/grading.md): it flagged 10 of 12 confident misconceptions there, 2 of 12 correct answers
-# in non-native English and none of the excellent ones.
-REVIEW_CONTRADICTED_SHARE = 0.25
-# ... over at least this many criteria: one misread sentence of a correct answer can weigh a
-# quarter of a four-criterion rubric (4 of the bank's 114 sample answers, cross-v2), while a
-# confident misconception states several wrong claims.
-REVIEW_CONTRADICTED_CRITERIA = 2
 # A sentence feeds a criterion's token recall when its similarity is within ASSIGN_SLACK of its
 # best criterion's, and its key-term coverage when it is also at least ASSIGN_FLOOR similar to it.
 ASSIGN_SLACK, ASSIGN_FLOOR = 0.3, 0.1
@@ -242,26 +234,6 @@ def extract(
             toks[1 + n_crit: 1 + n_crit + len(sentences)], needs_relation, sims,
         )
     return [replace(f, checked=k) for f, k in zip(feats, checked, strict=True)]
-
-
-def contradicted_share(plain: list[CriterionResult], checked: list[CriterionResult]) -> float:
-    """Share of the rubric's weight that the verifier reads as contradicted and the default judge
-    does not."""
-    total = sum(c.weight for c in plain) or 1.0
-    return sum(b.weight for a, b in zip(plain, checked, strict=True)
-               if b.verdict == Verdict.CONTRADICTED and a.verdict != Verdict.CONTRADICTED) / total
-
-
-def overrules(plain: list[CriterionResult], checked: list[CriterionResult]) -> bool:
-    """Whether the verifier's reading stands against the default judge's: it reads at least
-    REVIEW_CONTRADICTED_SHARE of the rubric's weight, over at least REVIEW_CONTRADICTED_CRITERIA
-    criteria, as contradicted where the judge did not. One criterion is never enough: the
-    verifier misreads single sentences of correct answers, most of all in one-line rubrics (ASAG
-    dev Pearson 0.555 when half the weight on one criterion was enough, docs/grading.md)."""
-    newly = sum(1 for a, b in zip(plain, checked, strict=True)
-                if b.verdict == Verdict.CONTRADICTED and a.verdict != Verdict.CONTRADICTED)
-    return newly >= REVIEW_CONTRADICTED_CRITERIA and \
-        contradicted_share(plain, checked) >= REVIEW_CONTRADICTED_SHARE
 
 
 def verdict_for(

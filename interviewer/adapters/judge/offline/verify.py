@@ -20,6 +20,7 @@ import numpy as np
 
 from interviewer.adapters.judge.offline.claim_verifier import ASSERTS, CONTRADICTS
 from interviewer.adapters.judge.offline.units import Units
+from interviewer.core.models import CriterionResult, Verdict
 from interviewer.core.ports import Encoder
 from interviewer.core.rubric_derive import split_claims
 
@@ -39,6 +40,15 @@ CONTRA_FLOOR = 0.3  # and only one it is clearly about
 # (0.6/0.25, 0.7/0.3, 0.8/0.4; docs/grading.md).
 CLAUSE_CONTRA_MIN = 0.7
 CLAUSE_CONTRA_OVER = 0.3
+# A grade is flagged `claim_contradicted` when the verifier reads at least this share of the
+# rubric's weight as contradicted where the default judge did not. Chosen on the dev interview set
+# (docs/grading.md): it flagged 10 of 12 confident misconceptions there, 2 of 12 correct answers
+# in non-native English and none of the excellent ones (cross-v1, one criterion enough).
+REVIEW_CONTRADICTED_SHARE = 0.25
+# ... over at least this many criteria: one misread sentence of a correct answer can weigh a
+# quarter of a four-criterion rubric (4 of the bank's 114 sample answers, cross-v2), while a
+# confident misconception states several wrong claims.
+REVIEW_CONTRADICTED_CRITERIA = 2
 
 T = TypeVar("T")
 
@@ -224,3 +234,23 @@ def read_by_clause(
         clause_sims.append(sentence_vectors @ cvec[at: at + len(cl)].T)
         at += len(cl)
     return check_clauses(probabilities, units, clauses, sentences, sims, clause_sims, top_k)
+
+
+def contradicted_share(plain: list[CriterionResult], checked: list[CriterionResult]) -> float:
+    """Share of the rubric's weight that the verifier reads as contradicted and the default judge
+    does not."""
+    total = sum(c.weight for c in plain) or 1.0
+    return sum(b.weight for a, b in zip(plain, checked, strict=True)
+               if b.verdict == Verdict.CONTRADICTED and a.verdict != Verdict.CONTRADICTED) / total
+
+
+def overrules(plain: list[CriterionResult], checked: list[CriterionResult]) -> bool:
+    """Whether the verifier's reading stands against the default judge's: it reads at least
+    REVIEW_CONTRADICTED_SHARE of the rubric's weight, over at least REVIEW_CONTRADICTED_CRITERIA
+    criteria, as contradicted where the judge did not. One criterion is never enough: the
+    verifier misreads single sentences of correct answers, most of all in one-line rubrics (ASAG
+    dev Pearson 0.555 when half the weight on one criterion was enough, docs/grading.md)."""
+    newly = sum(1 for a, b in zip(plain, checked, strict=True)
+                if b.verdict == Verdict.CONTRADICTED and a.verdict != Verdict.CONTRADICTED)
+    return newly >= REVIEW_CONTRADICTED_CRITERIA and \
+        contradicted_share(plain, checked) >= REVIEW_CONTRADICTED_SHARE
