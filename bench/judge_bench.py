@@ -5,9 +5,9 @@ Usage: python bench/judge_bench.py [--answers 200]
 Baseline: for every answer, one encoder call on exactly the texts the judge encodes (sentences,
 windows), and with --verify the cross-encoder's passes on exactly the (claim, sentence) pairs the
 judge reads for that answer (recorded in a first pass; issue 15 asks for the judge's throughput
-against "the raw model cost of the same forward passes"). Judge: `OfflineJudge.grade_sync` on the same answers. Both start from the same warm cache of
-rubric embeddings (criteria are encoded once, as in the server), so the ratio shows the judge's own
-overhead on top of the model. Target: judge throughput >= 0.85 x encoder throughput.
+against "the raw model cost of the same forward passes"). Judge: `OfflineJudge.grade_sync` on the
+same answers. Both start from the same warm cache of rubric embeddings (criteria are encoded
+once, as in the server), so the ratio shows the judge's own overhead on top of the model. Target: judge throughput >= 0.85 x encoder throughput.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ sentences of `datasets/claims/`): seed 0, one torch thread, two epochs at learni
 batches of 32, class-weighted cross-entropy; then one epoch on the criteria derived from the
 bank's sample answers, read clause by clause as the judge reads them (`derived_pairs`). Version 2
 adds sentences that pack two claims (`compound_pairs`): a dense correct sentence asserts each of
-its claims, a true claim beside a wrong one does not rescue it. Questions are split by a hash of their id
-(`evaluation.claims.split_questions`): the validation and held-out questions are only measured.
+its claims, a true claim beside a wrong one does not rescue it. Questions are split by a hash of
+their id (`evaluation.claims.split_questions`): the validation and held-out questions are only
+measured.
 The artifact is float16 safetensors (the adapters and the head, about 0.7 MB) and a JSON file with
 the configuration, the sha256 of the data and of the weights, and the measured accuracy.
 

@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from interviewer.adapters.judge.offline.verify import claim_clauses
 from interviewer.core.models import Question
 from interviewer.core.ports import Encoder
-from interviewer.core.rubric_derive import derive_rubric
+from interviewer.core.rubric_derive import derive_rubric, split_claims
 
 ASSERTS, CONTRADICTS, NEUTRAL = 0, 1, 2
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
@@ -201,9 +202,6 @@ def derived_pairs(
     contradictions, its topic-only sentences and the bank misconception; a one-clause criterion's
     derived (flipped) misconception against an assertion; another criterion's assertion as neutral.
     """
-    from interviewer.adapters.judge.offline.verify import claim_clauses
-    from interviewer.core.rubric_derive import split_claims
-
     rng = random.Random(seed)
     by_crit = {(c.question_id, c.criterion_id): c for c in crits}
     out: list[Pair] = []

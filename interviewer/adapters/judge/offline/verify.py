@@ -236,21 +236,13 @@ def read_by_clause(
     return check_clauses(probabilities, units, clauses, sentences, sims, clause_sims, top_k)
 
 
-def contradicted_share(plain: list[CriterionResult], checked: list[CriterionResult]) -> float:
-    """Share of the rubric's weight that the verifier reads as contradicted and the default judge
-    does not."""
-    total = sum(c.weight for c in plain) or 1.0
-    return sum(b.weight for a, b in zip(plain, checked, strict=True)
-               if b.verdict == Verdict.CONTRADICTED and a.verdict != Verdict.CONTRADICTED) / total
-
-
 def overrules(plain: list[CriterionResult], checked: list[CriterionResult]) -> bool:
     """Whether the verifier's reading stands against the default judge's: it reads at least
     REVIEW_CONTRADICTED_SHARE of the rubric's weight, over at least REVIEW_CONTRADICTED_CRITERIA
     criteria, as contradicted where the judge did not. One criterion is never enough: the
     verifier misreads single sentences of correct answers, most of all in one-line rubrics (ASAG
     dev Pearson 0.555 when half the weight on one criterion was enough, docs/grading.md)."""
-    newly = sum(1 for a, b in zip(plain, checked, strict=True)
-                if b.verdict == Verdict.CONTRADICTED and a.verdict != Verdict.CONTRADICTED)
-    return newly >= REVIEW_CONTRADICTED_CRITERIA and \
-        contradicted_share(plain, checked) >= REVIEW_CONTRADICTED_SHARE
+    newly = [b.weight for a, b in zip(plain, checked, strict=True)
+             if b.verdict == Verdict.CONTRADICTED and a.verdict != Verdict.CONTRADICTED]
+    total = sum(c.weight for c in plain) or 1.0
+    return len(newly) >= REVIEW_CONTRADICTED_CRITERIA and sum(newly) / total >= REVIEW_CONTRADICTED_SHARE
