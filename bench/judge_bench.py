@@ -1,6 +1,6 @@
 """Offline judge throughput and latency against the raw encoder on the same texts, in one run.
 
-Usage: python bench/judge_bench.py [--answers 200]
+Usage: python bench/judge_bench.py [--answers 200] [--verify] [--interviews dev]
 
 Baseline: for every answer, one encoder call on exactly the texts the judge encodes (sentences,
 windows), and with --verify the cross-encoder's passes on exactly the (claim, sentence) pairs the
@@ -8,6 +8,10 @@ judge reads for that answer (recorded in a first pass; issue 15 asks for the jud
 against "the raw model cost of the same forward passes"). Judge: `OfflineJudge.grade_sync` on the
 same answers. Both start from the same warm cache of rubric embeddings (criteria are encoded
 once, as in the server), so the ratio shows the judge's own overhead on top of the model. Target: judge throughput >= 0.85 x encoder throughput.
+
+The answers are the bank's sample answers and the robustness suite's gaming variants of them, or
+with --interviews a hand-graded interview set (datasets/interviews: every kind of answer, a tenth
+of them confident misconceptions, the answers that make the verifier read every pair).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from interviewer.adapters.encoder.onnx_runtime import BACKENDS
 from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
 from interviewer.adapters.judge.offline.cross_verifier import CrossVerifier
 from interviewer.adapters.judge.offline.judge import OfflineJudge, answer_units
+from interviewer.core.models import Question, Rubric
+from interviewer.evaluation.interviews import INTERVIEWS_DIR, derive_all, load_interviews
 from interviewer.evaluation.robustness import attack_variants
 from interviewer.settings import REPO_ROOT, Settings
 
@@ -42,6 +48,9 @@ def main() -> None:
     ap.add_argument("--clause-top-k", type=int, default=None,
                     help="with --verify: read each clause against its k closest sentences "
                          "(INTERVIEWER_JUDGE_VERIFY_TOP_K; default: the setting's default)")
+    ap.add_argument("--interviews", metavar="SPLIT", default=None,
+                    help="grade a hand-graded interview set (dev | test | holdout) instead of the "
+                         "bank's sample answers and their gaming variants")
     ap.add_argument("--backend", choices=BACKENDS, default=None,
                     help="the encoder's runtime (default: INTERVIEWER_ENCODER_BACKEND's, onnx-int8)")
     args = ap.parse_args()
@@ -53,18 +62,23 @@ def main() -> None:
     print(f"encoder: {encoder.name} ({encoder.backend})")
     top_k = args.clause_top_k if args.clause_top_k is not None else Settings().judge_verify_top_k
     judge = OfflineJudge(encoder, verify=args.verify, clause_top_k=top_k or None)
-    cases = []
-    for q in bank.all():
-        assert q.rubric is not None
-        cases.append((q, q.sample_answer))
-        cases += [(q, text) for text in attack_variants(q, q.rubric).values()]
+    cases: list[tuple[Question, Rubric, str]] = []
+    if args.interviews:
+        items = load_interviews(INTERVIEWS_DIR / f"{args.interviews}.yaml")
+        rubrics = derive_all(items, encoder)
+        cases = [(it.question, rubrics[it.question.id], it.text) for it in items]
+    else:
+        for q in bank.all():
+            assert q.rubric is not None
+            cases.append((q, q.rubric, q.sample_answer))
+            cases += [(q, q.rubric, text) for text in attack_variants(q, q.rubric).values()]
     cases = cases[: args.answers]
-    for q, _ in cases:  # warm: rubric embeddings are computed once in the server too
-        judge.grade_sync(question=q, rubric=q.rubric, answer="warm up sentence.")  # type: ignore[arg-type]
+    for q, r, _ in cases:  # warm: rubric embeddings are computed once in the server too
+        judge.grade_sync(question=q, rubric=r, answer="warm up sentence.")
     keep = set(encoder._cache)
     # The texts the judge sends to the model for an answer: its units and its content words.
     units = []
-    for q, text in cases:
+    for q, _, text in cases:
         u = answer_units(text, q.text)
         units.append([s.text for s in u.spans])
 
@@ -76,14 +90,14 @@ def main() -> None:
     if verifier is not None:
         forward = verifier.forward
         verifier.clear_cache()
-        for n, (q, text) in enumerate(cases):
+        for n, (q, r, text) in enumerate(cases):
             def record(claims: Any, spans: Any, n: int = n) -> Any:
                 pairs[n][0].extend(claims)
                 pairs[n][1].extend(spans)
                 return forward(claims, spans)
 
             verifier.forward = record  # type: ignore[method-assign]
-            judge.grade_sync(question=q, rubric=q.rubric, answer=text)  # type: ignore[arg-type]
+            judge.grade_sync(question=q, rubric=r, answer=text)
         verifier.forward = forward  # type: ignore[method-assign]
 
     def run_encoder() -> list[float]:
@@ -103,9 +117,9 @@ def main() -> None:
         if isinstance(judge.verifier, CrossVerifier):
             judge.verifier.clear_cache()  # no pair is served from an earlier repeat
         lat = []
-        for q, text in cases:
+        for q, r, text in cases:
             t = time.perf_counter()
-            judge.grade_sync(question=q, rubric=q.rubric, answer=text)  # type: ignore[arg-type]
+            judge.grade_sync(question=q, rubric=r, answer=text)
             lat.append(time.perf_counter() - t)
         return lat
 

@@ -58,8 +58,9 @@ def test_hostile_ping_measures_every_phase() -> None:
     assert "worst hostile p99 / idle p99:" in out and "(target <= 2x)" in out, out
 
 
-def test_judge_bench_with_the_verifier_replays_its_passes_in_the_baseline() -> None:
-    out = run("judge_bench.py", "--answers", "4", "--repeats", "1", "--verify")
+@pytest.mark.parametrize("answers", [(), ("--interviews", "dev")])
+def test_judge_bench_with_the_verifier_replays_its_passes_in_the_baseline(answers: tuple[str, ...]) -> None:
+    out = run("judge_bench.py", "--answers", "6", "--repeats", "1", "--verify", *answers)
     pairs = int(out.split("verifier pairs read: ")[1].split()[0])
     assert pairs > 0, out  # the baseline runs the cross-encoder's passes too, not the encoder alone
     assert "raw model   : " in out and "judge / raw model throughput: " in out, out

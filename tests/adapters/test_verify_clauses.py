@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.adapters.judge.offline.judge import OfflineJudge
+from interviewer.adapters.judge.offline.judge import OfflineJudge, answer_units
 from interviewer.adapters.judge.offline.verify import claim_clauses
 from interviewer.core.models import Criterion, Difficulty, Question, Rubric, Verdict
 from interviewer.core.ports import Encoder
@@ -123,3 +123,54 @@ def test_the_banks_sample_answers_keep_their_scores_with_the_verifier_scoring(ju
         if g.score < 90 or g.flags or any(c.verdict == Verdict.CONTRADICTED for c in g.criteria):
             low.append((q.id, g.score, g.flags))
     assert not low, low
+
+
+ANSWERS = (MISCONCEPTION, CORRECT, ROPE_MISCONCEPTION,
+           "Use warmup. Then cosine decay. Stable rates are fine. Checkpoints help.",
+           "Keep the rate constant for the whole run: warmup and decay only slow training down, and a "
+           "warmup-stable-decay schedule cannot be extended from a checkpoint.")
+
+
+@pytest.mark.parametrize("answer", ANSWERS)
+def test_the_contradiction_pass_reads_what_the_full_reading_reads(judge: OfflineJudge, answer: str) -> None:
+    """The judge first reads only the pairs its contradiction rule needs and reads the rest only
+    for an answer that pass flags: the cheap pass must find every contradiction the full reading
+    finds (same probability, same sentence), or the shortcut would change grades."""
+    from interviewer.adapters.judge.offline.judge import extract
+
+    units = answer_units(answer, QUESTION.text)
+    full = extract(judge.encoder, QUESTION, RUBRIC, units, judge.calibration, judge.verifier)
+    cheap = extract(judge.encoder, QUESTION, RUBRIC, units, judge.calibration, judge.verifier,
+                    contradictions_only=True)
+    for f, c in zip(full, cheap, strict=True):
+        assert f.checked is not None and c.checked is not None
+        assert (c.checked.contradicted, c.checked.contra_unit) == (f.checked.contradicted, f.checked.contra_unit)
+        assert c.checked.contradicts() or not f.checked.contradicts()
+
+
+def test_an_answer_the_verifier_does_not_flag_costs_only_the_contradiction_pass(encoder: Encoder) -> None:
+    judge = OfflineJudge(encoder, verify=True)
+    verifier = judge.verifier
+    assert verifier is not None
+    read: list[int] = []
+    forward = verifier.forward
+
+    def counting(claims: list[str], spans: list[str]) -> object:
+        read.append(len(claims))
+        return forward(claims, spans)
+
+    verifier.forward = counting  # type: ignore[method-assign]
+    clauses = sum(len(claim_clauses(c.statement, split_claims(QUESTION.sample_answer))) for c in RUBRIC.criteria)
+    for answer, flagged in ((CORRECT, False), (MISCONCEPTION, True)):
+        verifier.clear_cache()
+        read.clear()
+        g = judge.grade_sync(question=QUESTION, rubric=RUBRIC, answer=answer)
+        assert ("claim_contradicted" in g.flags) is flagged
+        units = answer_units(answer, QUESTION.text)
+        sentences = int(units.usable[: units.n_sentences].sum())
+        # Unflagged: one pass, at most one pair per (sentence, criterion); flagged: a second pass
+        # over every clause against every sentence.
+        assert len(read) == (2 if flagged else 1), read
+        assert read[0] <= sentences * len(RUBRIC.criteria) < sentences * clauses
+        if flagged:
+            assert read[1] > read[0]

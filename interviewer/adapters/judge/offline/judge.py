@@ -173,6 +173,7 @@ def criterion_features(
 def extract(
     encoder: Encoder, question: Question, rubric: Rubric, units: Units, cal: Calibration,
     verifier: ClaimVerifier | CrossVerifier | None = None, clause_top_k: int | None = None,
+    contradictions_only: bool = False,
 ) -> list[CriterionFeatures]:
     """Features of every criterion; one model pass for the answer (rubric texts are cached)."""
     anchors = [s.text for s in split_sentences(question.sample_answer)]
@@ -225,6 +226,7 @@ def extract(
             verifier.probabilities, encoder, question.sample_answer,
             [c.statement for c in rubric.criteria], units, sentences, sims,
             vecs.units[: units.n_sentences], top_k=clause_top_k,
+            contradictions_only=contradictions_only,
         )
     else:
         mis_iter = iter(toks[1 + n_crit + len(sentences):])
@@ -341,14 +343,23 @@ class OfflineJudge:
             results = [CriterionResult(c.id, c.concept, Verdict.MISSED, c.weight, confidence=1.0,
                                        note=reason, credit=0.0) for c in rubric.criteria]
             return self._grade(question, rubric, results, t0, flags, reason)
+        # The cross-encoder first reads only what its contradiction rule needs: an answer that this
+        # cheap pass does not flag is graded by the default judge alone, the same grade the full
+        # reading would give (`check_clauses`), at a fraction of the model passes.
+        lazy = isinstance(self.verifier, CrossVerifier)
         feats = extract(self.encoder, question, rubric, units, self.calibration, self.verifier,
-                        self.clause_top_k)
+                        self.clause_top_k, contradictions_only=lazy)
         checked = [verdict_for(c, f, units, self.calibration)
                    for c, f in zip(rubric.criteria, feats, strict=True)]
         if self.verifier is None:
             return self._grade(question, rubric, checked, t0, flags, "")
         plain = [verdict_for(c, replace(f, checked=None), units, self.calibration)
                  for c, f in zip(rubric.criteria, feats, strict=True)]
+        if lazy and overrules(plain, checked):
+            feats = extract(self.encoder, question, rubric, units, self.calibration, self.verifier,
+                            self.clause_top_k)
+            checked = [verdict_for(c, f, units, self.calibration)
+                       for c, f in zip(rubric.criteria, feats, strict=True)]
         flagged = overrules(plain, checked)
         if flagged:
             flags += (ReviewFlag.CLAIM_CONTRADICTED.value,)

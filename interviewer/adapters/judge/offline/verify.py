@@ -170,7 +170,7 @@ def claim_clauses(statement: str, pieces: Sequence[str] = ()) -> list[str]:
 def check_clauses(
     probabilities: Callable[[list[str], list[str]], np.ndarray], units: Units,
     clauses: Sequence[Sequence[str]], sentences: Sequence[str], sims: np.ndarray,
-    clause_sims: Sequence[np.ndarray], top_k: int | None = None,
+    clause_sims: Sequence[np.ndarray], top_k: int | None = None, contradictions_only: bool = False,
 ) -> list[Checked]:
     """Usable sentences against the clauses of every criterion, in one batched call.
 
@@ -182,6 +182,12 @@ def check_clauses(
     With `top_k`, a clause is read for assertion only against its `top_k` closest usable sentences
     (cosine), plus the pairs the contradiction rule needs: each sentence about the criterion
     against its closest clause. Without it, every sentence is read against every clause.
+
+    With `contradictions_only`, only the pairs the contradiction rule needs are read, and every
+    `asserted` is 0: each criterion's `contradicted` is what the full reading gives, and
+    `contradicts()` holds for every criterion it holds for in the full reading (and perhaps more).
+    The first, cheap pass of `OfflineJudge.grade_sync`: an answer it does not flag (`overrules`)
+    would not be flagged by the full reading either.
     """
     ns = units.n_sentences
     idx = [int(i) for i in np.flatnonzero(units.usable[:ns])]
@@ -193,7 +199,7 @@ def check_clauses(
     for j, clause_texts in enumerate(clauses):
         cs = clause_sims[j][idx]  # (usable sentences, clauses)
         nearest.append([int(x) for x in np.argmax(cs, axis=1)])
-        for c in range(len(clause_texts)):
+        for c in range(0 if contradictions_only else len(clause_texts)):
             order = range(len(idx)) if top_k is None else np.argsort(-cs[:, c], kind="stable")[:top_k]
             wanted += [(j, c, int(s)) for s in order]
         wanted += [(j, nearest[j][s], s) for s in range(len(idx)) if about[s, j]]
@@ -202,8 +208,11 @@ def check_clauses(
     read = {key: probs[n] for n, key in enumerate(wanted)}
     out: list[Checked] = []
     for j in range(len(clauses)):
-        mine = [(key, p) for key, p in read.items() if key[0] == j]
-        (_, _, a_s), a_p = max(mine, key=lambda kp: float(kp[1][ASSERTS]))
+        asserted, assert_unit = 0.0, -1
+        if not contradictions_only:
+            mine = [(key, p) for key, p in read.items() if key[0] == j]
+            (_, _, a_s), a_p = max(mine, key=lambda kp: float(kp[1][ASSERTS]))
+            asserted, assert_unit = float(a_p[ASSERTS]), idx[a_s]
         contra, contra_unit = 0.0, -1
         for s, i in enumerate(idx):
             if not about[s, j]:
@@ -212,7 +221,7 @@ def check_clauses(
             pc, pa = float(p[CONTRADICTS]), float(p[ASSERTS])
             if pc > pa and pc > contra:
                 contra, contra_unit = pc, i
-        out.append(Checked(float(a_p[ASSERTS]), idx[a_s], contra, contra_unit, by_clause=True))
+        out.append(Checked(asserted, assert_unit, contra, contra_unit, by_clause=True))
     return out
 
 
@@ -220,6 +229,7 @@ def read_by_clause(
     probabilities: Callable[[list[str], list[str]], np.ndarray], encoder: Encoder,
     sample_answer: str, statements: Sequence[str], units: Units, sentences: Sequence[str],
     sims: np.ndarray, sentence_vectors: np.ndarray, top_k: int | None = None,
+    contradictions_only: bool = False,
 ) -> list[Checked]:
     """The cross-encoder's reading of every criterion, clause by clause (`check_clauses`): the
     clauses come from the sample answer's claims (`claim_clauses`), their cosines with the
@@ -233,7 +243,8 @@ def read_by_clause(
     for cl in clauses:
         clause_sims.append(sentence_vectors @ cvec[at: at + len(cl)].T)
         at += len(cl)
-    return check_clauses(probabilities, units, clauses, sentences, sims, clause_sims, top_k)
+    return check_clauses(probabilities, units, clauses, sentences, sims, clause_sims, top_k,
+                         contradictions_only)
 
 
 def overrules(plain: list[CriterionResult], checked: list[CriterionResult]) -> bool:
