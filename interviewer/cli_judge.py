@@ -76,7 +76,11 @@ def eval_interviews(
     split: Annotated[str, typer.Option(
         help="dev | test | holdout (datasets/interviews/<split>.yaml), or a path")]
     = "dev",
-    verify: Annotated[bool, typer.Option(help="Use the claim verifier (experimental)")] = False,
+    verify: Annotated[bool | None, typer.Option(
+        "--verify/--no-verify",
+        help="With or without the claim verifier scoring (default: INTERVIEWER_JUDGE_VERIFY, on; "
+             "--review wins)")]
+    = None,
     verifier: Annotated[str, typer.Option(help="Which verifier with --verify: cross | head")] = "cross",
     review: Annotated[bool, typer.Option(
         help="The verifier only flags; the score is the default judge's")]
@@ -100,6 +104,7 @@ def eval_interviews(
 
     path = Path(split) if split.endswith((".yaml", ".yml")) else INTERVIEWS_DIR / f"{split}.yaml"
     settings = get_settings()
+    verify = settings.judge_verify if verify is None else verify
     judge = OfflineJudge(SentenceTransformerEncoder.from_settings(settings), verify=verify,
                          verifier=verifier, review=review,
                          clause_top_k=settings.judge_verify_top_k or None)

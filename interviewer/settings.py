@@ -81,14 +81,14 @@ class Settings(BaseSettings):
     # mid-job has its job claimed by another after `grader_claim_idle` seconds.
     remote_graders: bool = False
     grader_claim_idle: float = Field(30.0, gt=0)
-    # The offline judge's claim verifier (off by default: see docs/grading.md for why) and which
-    # one: the cross-encoder (`cross`) or the older head over frozen token vectors (`head`).
-    judge_verify: bool = False
+    # The offline judge's claim verifier scores the answers it reads as several wrong claims
+    # (confident misconceptions; docs/grading.md, "On by default"), and which one: the
+    # cross-encoder (`cross`) or the older head over frozen token vectors (`head`).
+    judge_verify: bool = True
     judge_verifier: VerifierKind = VerifierKind.CROSS
     # The verifier as a second reader only: the score stays the default judge's, and a grade where
     # it reads a quarter or more of the rubric's weight as contradicted is flagged
-    # `claim_contradicted` (provisional). Off by default: it costs about ten times the default
-    # judge's CPU per answer (docs/grading.md).
+    # `claim_contradicted` (provisional). Wins over judge_verify: on, the verifier never scores.
     judge_verify_review: bool = False
     # The cross-encoder reads each clause of a criterion against this many of the answer's closest
     # sentences (plus what the contradiction rule needs); 0 reads every sentence against every

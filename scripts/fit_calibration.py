@@ -23,6 +23,7 @@ from interviewer.adapters.judge.offline.judge import (
     DEFAULT_CALIBRATION,
     FEATURES,
     RELEVANCE,
+    RESTATE_CAP,
     TERM_LIST_CAP,
     Calibration,
     CriterionFeatures,
@@ -44,7 +45,7 @@ from interviewer.evaluation.asag import (
     report,
 )
 
-VERSION = 3
+VERSION = 4
 FOLDS = 5
 # Relevance gates start above what off-topic text reaches (cosine up to ~0.24 measured).
 GATES = ((0.25, 0.3), (0.25, 0.35), (0.25, 0.4))
@@ -102,7 +103,9 @@ def fit(rows: Sequence[Row], base: Calibration, mse_weight: float) -> Calibratio
     raw = np.array([f.values[RELEVANCE] for r in live for f in r.feats])
     wg = np.array([c.weight for r in live for c in r.rubric.criteria])
     wg = wg * np.clip((raw - lo) / (hi - lo), 0.0, 1.0)
-    cap = np.array([1.0 if f.relational_ok else TERM_LIST_CAP for r in live for f in r.feats])
+    # The judge's caps on a criterion's credit (`verdict_for`): a bare term list, a restatement.
+    cap = np.array([TERM_LIST_CAP if not f.relational_ok else RESTATE_CAP if f.restates() else 1.0
+                    for r in live for f in r.feats])
     owner = np.array([i for i, r in enumerate(live) for _ in r.feats])
     y = np.array([r.item.human / 5.0 for r in live])
 

@@ -1,10 +1,10 @@
 """The offline judge grades claims, not vocabulary (issue 15), on bank questions.
 
 Term lists in any layout and restatements are capped by rules (they scored up to 75 before). The
-rubric's own misconceptions are caught (the contradiction check compares with them), but a
-confident misconception in other words still scores like a partial answer: the claim verifier
-built for it does not yet transfer to unseen questions (docs/grading.md, "Claim verification"), so
-that test is a strict expected failure: it starts passing, and must be un-marked, when it does."""
+rubric's own misconceptions are caught (the contradiction check compares with them), and a
+confident misconception in other words is scored by the claim verifier, on by default since
+2026-12-02 (it scored 52, like a partial answer, with the similarity judge alone; that judge is
+still what `OfflineJudge(encoder)` builds, and the last test keeps its known gap)."""
 
 from __future__ import annotations
 
@@ -29,22 +29,26 @@ def grade(judge: OfflineJudge, bank: YamlQuestionBank, qid: str, answer: str) ->
     return judge.grade_sync(question=q, rubric=q.rubric, answer=answer)
 
 
-KNOWN_GAP = pytest.mark.xfail(strict=True, reason="issue 15: misconceptions are not yet verified")
+ROPE_MISCONCEPTION = (
+    "RoPE adds a learned position vector to each token embedding at the input layer, the same "
+    "as sinusoidal encodings but trained. Its main advantage is that it lets the model "
+    "extrapolate to any sequence length without any changes, because the rotation is absolute. "
+    "It is applied to the values as well as the keys, which is why it is better than sinusoidal.")
 
 
-@KNOWN_GAP
 def test_the_confident_rope_misconception_of_the_issue(offline_judge: OfflineJudge,
                                                         bank: YamlQuestionBank) -> None:
     # Before: 52, with `additive-absolute-limits` met.
-    g = grade(offline_judge, bank, ROPE, (
-        "RoPE adds a learned position vector to each token embedding at the input layer, the same "
-        "as sinusoidal encodings but trained. Its main advantage is that it lets the model "
-        "extrapolate to any sequence length without any changes, because the rotation is absolute. "
-        "It is applied to the values as well as the keys, which is why it is better than sinusoidal."))
+    g = grade(offline_judge, bank, ROPE, ROPE_MISCONCEPTION)
     verdicts = {r.criterion_id: r.verdict for r in g.criteria}
     assert verdicts["additive-absolute-limits"] is not Verdict.MET
     assert g.score <= 30
     assert Verdict.CONTRADICTED in verdicts.values()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 15: the similarity judge alone does not verify claims")
+def test_the_similarity_judge_alone_still_misses_it(encoder, bank: YamlQuestionBank) -> None:  # type: ignore[no-untyped-def]
+    assert grade(OfflineJudge(encoder), bank, ROPE, ROPE_MISCONCEPTION).score <= 30
 
 
 @pytest.mark.parametrize("answer", [
@@ -63,6 +67,19 @@ def test_a_restatement_carrying_the_numbers_earns_nothing(offline_judge: Offline
     answer = (f"So the question is: {q.text} That is a question about the KV cache, its size in "
               "bytes, the number of layers and heads, and the context length.")
     assert grade(offline_judge, bank, q.id, answer).score <= 15
+
+
+def test_talk_that_says_no_more_than_the_question_earns_nothing(offline_judge: OfflineJudge,
+                                                              bank: YamlQuestionBank) -> None:
+    """Two sentences that no unit rule catches (each adds words of its own) but that say nothing
+    about any criterion the question does not already say: 27 before the question's own token
+    recall became the bar a criterion must clear (`RESTATE_MARGIN`)."""
+    g = grade(offline_judge, bank, "train-lora-vs-full", (
+        "The choice between LoRA and full fine-tuning for a 7B base model on 20,000 support tickets "
+        "depends on the situation. LoRA is one way to adapt a base model and full fine-tuning is "
+        "another, and each of them has its own trade-offs that you weigh when you decide."))
+    assert g.score <= 15, g
+    assert any("no more about this than the question" in c.note for c in g.criteria)
 
 
 def test_the_rubric_misconceptions_stated_with_confidence_score_low(

@@ -161,16 +161,19 @@ def test_an_answer_the_verifier_does_not_flag_costs_only_the_contradiction_pass(
 
     verifier.forward = counting  # type: ignore[method-assign]
     clauses = sum(len(claim_clauses(c.statement, split_claims(QUESTION.sample_answer))) for c in RUBRIC.criteria)
-    for answer, flagged in ((CORRECT, False), (MISCONCEPTION, True)):
-        verifier.clear_cache()
-        read.clear()
-        g = judge.grade_sync(question=QUESTION, rubric=RUBRIC, answer=answer)
-        assert ("claim_contradicted" in g.flags) is flagged
-        units = answer_units(answer, QUESTION.text)
-        sentences = int(units.usable[: units.n_sentences].sum())
-        # Unflagged: one pass, at most one pair per (sentence, criterion); flagged: a second pass
-        # over every clause against every sentence.
-        assert len(read) == (2 if flagged else 1), read
-        assert read[0] <= sentences * len(RUBRIC.criteria) < sentences * clauses
-        if flagged:
-            assert read[1] > read[0]
+    try:
+        for answer, flagged in ((CORRECT, False), (MISCONCEPTION, True)):
+            verifier.clear_cache()
+            read.clear()
+            g = judge.grade_sync(question=QUESTION, rubric=RUBRIC, answer=answer)
+            assert ("claim_contradicted" in g.flags) is flagged
+            units = answer_units(answer, QUESTION.text)
+            sentences = int(units.usable[: units.n_sentences].sum())
+            # Unflagged: one pass, at most one pair per (sentence, criterion); flagged: a second
+            # pass over every clause against every sentence.
+            assert len(read) == (2 if flagged else 1), read
+            assert read[0] <= sentences * len(RUBRIC.criteria) < sentences * clauses
+            if flagged:
+                assert read[1] > read[0]
+    finally:
+        del verifier.forward  # the loaded verifier is shared by every judge of the process

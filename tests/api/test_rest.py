@@ -132,6 +132,23 @@ def test_an_answer_to_another_bank_question_is_off_topic(api: Client) -> None:
     assert "off_topic" in adhoc["flags"] and adhoc["score"] <= 15
 
 
+def test_a_confident_misconception_is_scored_low_by_the_default_judge(api: Client) -> None:
+    """The issue's RoPE probe through POST /v1/grade with the embedded defaults: the claim
+    verifier is on (INTERVIEWER_JUDGE_VERIFY), reads several claims as wrong and scores the answer
+    (it scored 52 before, with the claims it gets wrong read as met)."""
+    wrong = ("RoPE adds a learned position vector to each token embedding at the input layer, the same "
+             "as sinusoidal encodings but trained. Its main advantage is that it lets the model "
+             "extrapolate to any sequence length without any changes, because the rotation is "
+             "absolute. It is applied to the values as well as the keys, which is why it is better "
+             "than sinusoidal.")
+    g = api.grade(wrong, question_id="arch-rope-vs-sinusoidal")
+    assert g["score"] <= 30 and "claim_contradicted" in g["flags"] and g["needs_review"] is True
+    assert sum(c["verdict"] == "contradicted" for c in g["criteria"]) >= 2
+    own = api.grade(api.question("arch-rope-vs-sinusoidal", include_rubric=True)["sample_answer"],
+                    question_id="arch-rope-vs-sinusoidal")
+    assert own["score"] >= 90 and not own["flags"]
+
+
 def test_listing_dates_are_held_to_the_documented_date_time(live_server: LiveServer) -> None:
     url = live_server.base_url + "/v1/interviews"
     assert httpx.get(url, params={"created_to": "2000-01-01T00:00:00Z"}).json()["items"] == []

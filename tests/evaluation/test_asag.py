@@ -10,13 +10,25 @@ import pytest
 from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.core.ports import Encoder
 from interviewer.evaluation.asag import evaluate_asag, load_asag, metrics
+from interviewer.settings import Settings
+from interviewer.wiring import build_offline_judge
 
 DEV = Path(__file__).resolve().parents[2] / "datasets" / "asag" / "mohler_dev.csv"
 # Measured on this subset with the packaged calibration; the floor leaves a margin for noise.
-PEARSON_FLOOR = 0.55  # measured 0.693 (calibration offline-v3)
-RMSE_CEILING = 1.7  # measured 1.44
-# Issue 4's target on the development file, through the judge's full path (measured 0.629).
+PEARSON_FLOOR = 0.55  # measured 0.678 (calibration offline-v4, verifier scoring)
+# measured 1.72; 1.44 with offline-v3, before a criterion had to beat the question's own token
+# recall: that bar lowers terse answers that repeat the question's words (Pearson on the whole file
+# rose, 0.622 -> 0.636; docs/grading.md, "Restatements")
+RMSE_CEILING = 1.8
+# Issue 4's target on the development file, through the judge's full path as the service builds it.
 DEV_TARGET = 0.62
+
+
+def configured(encoder: Encoder) -> OfflineJudge:
+    """The offline judge with the embedded defaults (the claim verifier scoring)."""
+    judge = build_offline_judge(Settings(_env_file=None), encoder)  # type: ignore[call-arg]
+    assert isinstance(judge, OfflineJudge) and judge.verify_scores
+    return judge
 
 
 
@@ -41,7 +53,7 @@ def subset(tmp_path: Path, step: int = 7) -> Path:
 
 def test_agreement_with_humans_on_a_subset(tmp_path: Path, encoder: Encoder) -> None:
     path = subset(tmp_path)
-    report = evaluate_asag(path, OfflineJudge(encoder), encoder)
+    report = evaluate_asag(path, configured(encoder), encoder)
     assert report.overall.n == len(load_asag(path)) >= 150
     assert report.overall.pearson >= PEARSON_FLOOR
     assert report.overall.rmse <= RMSE_CEILING
@@ -49,7 +61,7 @@ def test_agreement_with_humans_on_a_subset(tmp_path: Path, encoder: Encoder) -> 
 
 
 def test_the_whole_dev_file_reaches_the_target(encoder: Encoder) -> None:
-    report = evaluate_asag(DEV, OfflineJudge(encoder), encoder)
+    report = evaluate_asag(DEV, configured(encoder), encoder)
     assert report.overall.n == 1074
     assert report.overall.pearson >= DEV_TARGET, report.overall
 

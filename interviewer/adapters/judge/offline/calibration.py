@@ -12,7 +12,7 @@ import numpy as np
 
 from interviewer import PACKAGE_DIR
 
-DEFAULT_CALIBRATION = PACKAGE_DIR / "calibration" / "offline-v3.json"
+DEFAULT_CALIBRATION = PACKAGE_DIR / "calibration" / "offline-v4.json"
 # Key-term coverage, relevance (the gate's input), contextual token recall of the statement.
 FEATURES = ("terms", "relevance", "ctx")
 RELEVANCE = FEATURES.index("relevance")

@@ -22,6 +22,7 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -189,3 +190,10 @@ class CrossVerifier:
                 self._cache.clear()
             self._cache.update((p, found[p]) for p in todo)
         return np.stack([found[p] for p in pairs])
+
+
+@lru_cache(maxsize=4)
+def shared(path: Path = DEFAULT_CROSS) -> CrossVerifier:
+    """One loaded verifier per weights file and process (it is thread-safe): every judge the
+    process builds (the service's, a grader's, a CLI command's) reads with the same copy."""
+    return CrossVerifier(path)

@@ -29,7 +29,15 @@ from interviewer.adapters.judge.offline.calibration import (
 from interviewer.adapters.judge.offline.claim_verifier import DEFAULT_VERIFIER, ClaimVerifier
 from interviewer.adapters.judge.offline.contradiction import Nearest, contradiction
 from interviewer.adapters.judge.offline.cross_verifier import DEFAULT_CROSS, CrossVerifier
-from interviewer.adapters.judge.offline.units import Embedded, Units, answer_units, term_coverage
+from interviewer.adapters.judge.offline.cross_verifier import shared as shared_cross
+from interviewer.adapters.judge.offline.units import (
+    Embedded,
+    Units,
+    answer_units,
+    statement_tokens,
+    term_coverage,
+    token_recall,
+)
 from interviewer.adapters.judge.offline.verify import (
     ASSERT_SOME,
     Checked,
@@ -50,10 +58,9 @@ from interviewer.core.models import (
     Rubric,
     Verdict,
 )
-from interviewer.core.ports import Encoder, FeedbackSink, TokenVectors
+from interviewer.core.ports import Encoder, FeedbackSink
 from interviewer.core.scoring import BANDS, score
 from interviewer.core.text import (
-    STOPWORDS,
     content_stems,
     is_term_list,
     no_language,
@@ -65,6 +72,10 @@ __all__ = ["DEFAULT_CALIBRATION", "FEATURES", "RELEVANCE", "Calibration", "Offli
            "answer_units"]
 
 TERM_LIST_CAP = 0.12  # a bare list of terms states no relation: at most a low "missed"
+# A criterion earns nothing for what the question already says: when the answer's token recall of
+# it beats the question's own (the question read as an answer) by at most RESTATE_MARGIN, its
+# credit is at most RESTATE_CAP (docs/grading.md, "Restatements").
+RESTATE_MARGIN, RESTATE_CAP = 0.0, 0.1
 MET_AT, PARTIAL_AT = 0.8, 0.25
 # A sentence feeds a criterion's token recall when its similarity is within ASSIGN_SLACK of its
 # best criterion's, and its key-term coverage when it is also at least ASSIGN_FLOOR similar to it.
@@ -80,35 +91,16 @@ class CriterionFeatures:
     relational_ok: bool
     contradicted_by: int | None
     checked: Checked | None = None  # the claim verifier's reading (None: verification off)
+    question_recall: float = 0.0  # the token recall the question alone earns
+
+    def restates(self) -> bool:
+        return bool(self.values[2] - self.question_recall <= RESTATE_MARGIN)
 
 
 @lru_cache(maxsize=4096)
 def _states_relation(statement: str) -> bool:
     """Whether a criterion states a relation (it is not itself a list of terms)."""
     return not is_term_list(statement)
-
-
-def _is_content_token(token: str, skip: frozenset[str]) -> bool:
-    bare = token.removeprefix("##")
-    return any(ch.isalnum() for ch in bare) and bare not in STOPWORDS and token not in skip
-
-
-def _statement_tokens(tv: TokenVectors, question: frozenset[str]) -> np.ndarray:
-    """Vectors of a statement's content word pieces that the question does not contain."""
-    keep = [i for i, t in enumerate(tv.tokens) if _is_content_token(t, question)]
-    keep = keep or [i for i, t in enumerate(tv.tokens) if any(ch.isalnum() for ch in t)]
-    return np.asarray(tv.vectors[keep], dtype=np.float32)
-
-
-def _token_recall(statement: np.ndarray, sentences: list[np.ndarray]) -> float:
-    """Mean over the statement's content tokens of their best cosine with a token of the sentences
-    (contextual token matching, as in BERTScore recall)."""
-    if not len(statement) or not sentences:
-        return 0.0
-    answer = np.concatenate(sentences)
-    if not len(answer):
-        return 0.0
-    return float(np.mean(np.max(statement @ answer.T, axis=1)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,11 +155,13 @@ def criterion_features(
     values = np.array([
         term_coverage(c.key_terms, stems),
         relevance,
-        _token_recall(vecs.statement_tokens[c.id],
+        token_recall(vecs.statement_tokens[c.id],
                       [vecs.sentence_tokens[i] for i in np.flatnonzero(recall_from)]),
     ])
     contradicted = contradiction(c, units, vecs, near, cal, question)
-    return CriterionFeatures(values, best_i, relational_ok, contradicted)
+    asked = (token_recall(vecs.statement_tokens[c.id], [vecs.question_tokens])
+             if vecs.question_tokens is not None else 0.0)
+    return CriterionFeatures(values, best_i, relational_ok, contradicted, question_recall=asked)
 
 
 def extract(
@@ -197,10 +191,11 @@ def extract(
     vecs = Embedded(
         units=mat[n_fixed: n_fixed + n_units],
         question=mat[0], texts={t: mat[i] for i, t in enumerate(fixed)},
-        statement_tokens={c.id: _statement_tokens(toks[1 + j], q_tokens)
+        statement_tokens={c.id: statement_tokens(toks[1 + j], q_tokens)
                           for j, c in enumerate(rubric.criteria)},
         sentence_tokens=[np.asarray(tv.vectors, dtype=np.float32)
                          for tv in toks[1 + n_crit: 1 + n_crit + len(sentences)]],
+        question_tokens=np.asarray(toks[0].vectors, dtype=np.float32),
     )
     stmt_sims = vecs.units @ np.stack([vecs.texts[c.statement] for c in rubric.criteria]).T
     # A unit contradicts a criterion only when it is clearly closer to the misconception than to
@@ -257,6 +252,9 @@ def verdict_for(
     note = "" if f.relational_ok else "Only lists terms; the relation is not stated."
     if not f.relational_ok:
         credit = min(credit, TERM_LIST_CAP)
+    elif f.restates() and credit > RESTATE_CAP:
+        credit = RESTATE_CAP
+        note = "Says no more about this than the question does."
     best_unit = f.best_unit
     if k is not None and not k.by_clause:
         if credit > k.cap():
@@ -298,17 +296,14 @@ class OfflineJudge:
     ) -> None:
         self.encoder = encoder
         self.calibration = Calibration.load(calibration_path or DEFAULT_CALIBRATION)
-        # The claim verifier (a small head over the encoder's token vectors). Off by default: on
-        # answers to questions outside the bank it does not yet tell a confident misconception
-        # from a correct answer in other words, and it costs correct answers points
-        # (docs/grading.md, "Claim verification"); INTERVIEWER_JUDGE_VERIFY=true turns it on.
-        # With `review` and not `verify`, it only reads: the score is the default judge's, and the
-        # grade is flagged `claim_contradicted` where it reads much of the rubric as contradicted.
+        # The claim verifier: with `verify` it scores the answers it overrules (`verify.overrules`;
+        # the service's default, INTERVIEWER_JUDGE_VERIFY); with `review` alone it only flags them
+        # `claim_contradicted` (and wins over `verify`). Without either: the similarity judge alone.
         self.verifier: ClaimVerifier | CrossVerifier | None = None
-        self.verify_scores = verify
+        self.verify_scores = verify and not review
         self.clause_top_k = clause_top_k
         if (verify or review) and verifier == "cross":
-            self.verifier = CrossVerifier(verifier_path or DEFAULT_CROSS)
+            self.verifier = shared_cross(verifier_path or DEFAULT_CROSS)
         elif (verify or review) and verifier == "head":
             self.verifier = ClaimVerifier(verifier_path or DEFAULT_VERIFIER)
         elif verify or review:

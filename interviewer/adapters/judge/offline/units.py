@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from interviewer.core.ports import Vectors
+from interviewer.core.ports import TokenVectors, Vectors
 from interviewer.core.text import (
     STOPWORDS,
     Span,
@@ -116,3 +116,27 @@ class Embedded:
     texts: dict[str, np.ndarray]
     statement_tokens: dict[str, np.ndarray]  # criterion id -> its content tokens' vectors
     sentence_tokens: list[np.ndarray]  # per answer sentence, its word-piece vectors
+    question_tokens: np.ndarray | None = None  # the question's word-piece vectors
+
+
+def _is_content_token(token: str, skip: frozenset[str]) -> bool:
+    bare = token.removeprefix("##")
+    return any(ch.isalnum() for ch in bare) and bare not in STOPWORDS and token not in skip
+
+
+def statement_tokens(tv: TokenVectors, question: frozenset[str]) -> np.ndarray:
+    """Vectors of a statement's content word pieces that the question does not contain."""
+    keep = [i for i, t in enumerate(tv.tokens) if _is_content_token(t, question)]
+    keep = keep or [i for i, t in enumerate(tv.tokens) if any(ch.isalnum() for ch in t)]
+    return np.asarray(tv.vectors[keep], dtype=np.float32)
+
+
+def token_recall(statement: np.ndarray, sentences: list[np.ndarray]) -> float:
+    """Mean over the statement's content tokens of their best cosine with a token of the sentences
+    (contextual token matching, as in BERTScore recall)."""
+    if not len(statement) or not sentences:
+        return 0.0
+    answer = np.concatenate(sentences)
+    if not len(answer):
+        return 0.0
+    return float(np.mean(np.max(statement @ answer.T, axis=1)))
