@@ -78,7 +78,7 @@ def eval_interviews(
     = "dev",
     verify: Annotated[bool | None, typer.Option(
         "--verify/--no-verify",
-        help="With or without the claim verifier scoring (default: INTERVIEWER_JUDGE_VERIFY, on; "
+        help="With or without the claim verifier scoring (default: INTERVIEWER_JUDGE_VERIFY, off; "
              "--review wins)")]
     = None,
     verifier: Annotated[str, typer.Option(help="Which verifier with --verify: cross | head")] = "cross",

@@ -82,9 +82,10 @@ class Settings(BaseSettings):
     remote_graders: bool = False
     grader_claim_idle: float = Field(30.0, gt=0)
     # The offline judge's claim verifier scores the answers it reads as several wrong claims
-    # (confident misconceptions; docs/grading.md, "On by default"), and which one: the
-    # cross-encoder (`cross`) or the older head over frozen token vectors (`head`).
-    judge_verify: bool = True
+    # (confident misconceptions), and which one: the cross-encoder (`cross`) or the older head over
+    # frozen token vectors (`head`). Off by default: with the int8 encoder it overrules one of the
+    # bank's sample answers and about one correct answer in twelve (docs/grading.md, "Eighth session").
+    judge_verify: bool = False
     judge_verifier: VerifierKind = VerifierKind.CROSS
     # The verifier as a second reader only: the score stays the default judge's, and a grade where
     # it reads a quarter or more of the rubric's weight as contradicted is flagged

@@ -15,14 +15,9 @@ from interviewer.service.ports import AdminStore, SessionStore
 
 @pytest.fixture(scope="session")
 def offline_judge(encoder: Encoder) -> OfflineJudge:
-    """The offline judge as the service builds it with the embedded defaults: its packaged
-    calibration and the claim verifier scoring the answers it overrules."""
-    from interviewer.settings import Settings
-    from interviewer.wiring import build_offline_judge
-
-    judge = build_offline_judge(Settings(_env_file=None), encoder)  # type: ignore[call-arg]
-    assert isinstance(judge, OfflineJudge) and judge.verify_scores
-    return judge
+    """The offline judge with its packaged calibration (the similarity judge, the claim verifier
+    off, as the embedded defaults build it)."""
+    return OfflineJudge(encoder)
 
 
 @pytest.fixture(params=["sqlite", "redis", "postgres"])

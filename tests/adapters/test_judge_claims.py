@@ -2,9 +2,9 @@
 
 Term lists in any layout and restatements are capped by rules (they scored up to 75 before). The
 rubric's own misconceptions are caught (the contradiction check compares with them), and a
-confident misconception in other words is scored by the claim verifier, on by default since
-2026-12-02 (it scored 52, like a partial answer, with the similarity judge alone; that judge is
-still what `OfflineJudge(encoder)` builds, and the last test keeps its known gap)."""
+confident misconception in other words is scored by the claim verifier when it is on
+(INTERVIEWER_JUDGE_VERIFY=true); the similarity judge alone, the default, still scores it like a
+partial answer (52): a strict expected failure."""
 
 from __future__ import annotations
 
@@ -36,10 +36,9 @@ ROPE_MISCONCEPTION = (
     "It is applied to the values as well as the keys, which is why it is better than sinusoidal.")
 
 
-def test_the_confident_rope_misconception_of_the_issue(offline_judge: OfflineJudge,
-                                                        bank: YamlQuestionBank) -> None:
+def test_the_confident_rope_misconception_of_the_issue(encoder, bank: YamlQuestionBank) -> None:  # type: ignore[no-untyped-def]
     # Before: 52, with `additive-absolute-limits` met.
-    g = grade(offline_judge, bank, ROPE, ROPE_MISCONCEPTION)
+    g = grade(OfflineJudge(encoder, verify=True), bank, ROPE, ROPE_MISCONCEPTION)
     verdicts = {r.criterion_id: r.verdict for r in g.criteria}
     assert verdicts["additive-absolute-limits"] is not Verdict.MET
     assert g.score <= 30
@@ -47,8 +46,9 @@ def test_the_confident_rope_misconception_of_the_issue(offline_judge: OfflineJud
 
 
 @pytest.mark.xfail(strict=True, reason="issue 15: the similarity judge alone does not verify claims")
-def test_the_similarity_judge_alone_still_misses_it(encoder, bank: YamlQuestionBank) -> None:  # type: ignore[no-untyped-def]
-    assert grade(OfflineJudge(encoder), bank, ROPE, ROPE_MISCONCEPTION).score <= 30
+def test_the_similarity_judge_alone_still_misses_it(offline_judge: OfflineJudge,
+                                                     bank: YamlQuestionBank) -> None:
+    assert grade(offline_judge, bank, ROPE, ROPE_MISCONCEPTION).score <= 30
 
 
 @pytest.mark.parametrize("answer", [

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
 import pytest
 
 from interviewer.client import ApiError, Client
-from tests.api.conftest import LiveServer
+from interviewer.wiring import build_services
+from tests.api.conftest import LiveServer, make_settings, serve
 
 
 @pytest.fixture
@@ -132,10 +136,18 @@ def test_an_answer_to_another_bank_question_is_off_topic(api: Client) -> None:
     assert "off_topic" in adhoc["flags"] and adhoc["score"] <= 15
 
 
-def test_a_confident_misconception_is_scored_low_by_the_default_judge(api: Client) -> None:
-    """The issue's RoPE probe through POST /v1/grade with the embedded defaults: the claim
-    verifier is on (INTERVIEWER_JUDGE_VERIFY), reads several claims as wrong and scores the answer
-    (it scored 52 before, with the claims it gets wrong read as met)."""
+@pytest.fixture
+def verified(tmp_path: Path, encoder, bank) -> Iterator[Client]:  # type: ignore[no-untyped-def]
+    svc = build_services(make_settings(tmp_path, judge_verify=True), encoder=encoder, bank=bank)
+    for server in serve(svc):
+        yield Client(server.base_url)
+
+
+def test_a_confident_misconception_is_scored_low_with_the_verifier_on(verified: Client) -> None:
+    """The issue's RoPE probe through POST /v1/grade with INTERVIEWER_JUDGE_VERIFY=true: the
+    claim verifier reads several claims as wrong and scores the answer (52 with the similarity
+    judge alone, the claims it gets wrong read as met)."""
+    api = verified
     wrong = ("RoPE adds a learned position vector to each token embedding at the input layer, the same "
              "as sinusoidal encodings but trained. Its main advantage is that it lets the model "
              "extrapolate to any sequence length without any changes, because the rotation is "

@@ -15,7 +15,7 @@ from interviewer.wiring import build_offline_judge
 
 DEV = Path(__file__).resolve().parents[2] / "datasets" / "asag" / "mohler_dev.csv"
 # Measured on this subset with the packaged calibration; the floor leaves a margin for noise.
-PEARSON_FLOOR = 0.55  # measured 0.678 (calibration offline-v4, verifier scoring)
+PEARSON_FLOOR = 0.55  # measured 0.678 (calibration offline-v4, with the verifier scoring)
 # measured 1.72; 1.44 with offline-v3, before a criterion had to beat the question's own token
 # recall: that bar lowers terse answers that repeat the question's words (Pearson on the whole file
 # rose, 0.622 -> 0.636; docs/grading.md, "Restatements")
@@ -25,8 +25,9 @@ DEV_TARGET = 0.62
 
 
 def configured(encoder: Encoder) -> OfflineJudge:
-    """The offline judge with the embedded defaults (the claim verifier scoring)."""
-    judge = build_offline_judge(Settings(_env_file=None), encoder)  # type: ignore[call-arg]
+    """The offline judge with the claim verifier scoring (INTERVIEWER_JUDGE_VERIFY=true): the
+    stricter of the two configurations on these one- and two-criterion rubrics."""
+    judge = build_offline_judge(Settings(_env_file=None, judge_verify=True), encoder)  # type: ignore[call-arg]
     assert isinstance(judge, OfflineJudge) and judge.verify_scores
     return judge
 

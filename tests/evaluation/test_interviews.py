@@ -20,8 +20,9 @@ from interviewer.wiring import build_offline_judge
 @pytest.fixture(scope="module")
 def graded(encoder: Encoder) -> list[Graded]:
     bank = YamlQuestionBank.load(Settings().bank_roots)
-    judge = build_offline_judge(Settings(_env_file=None), encoder)  # type: ignore[call-arg]
-    assert isinstance(judge, OfflineJudge) and judge.verify_scores  # as the service grades
+    # as `eval interviews --verify` grades (INTERVIEWER_JUDGE_VERIFY=true, top-3 clause reading)
+    judge = build_offline_judge(Settings(_env_file=None, judge_verify=True), encoder)  # type: ignore[call-arg]
+    assert isinstance(judge, OfflineJudge) and judge.verify_scores
     return evaluate_interviews(INTERVIEWS_DIR / "dev.yaml", judge, bank)
 
 
