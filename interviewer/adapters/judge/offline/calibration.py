@@ -16,6 +16,7 @@ DEFAULT_CALIBRATION = PACKAGE_DIR / "calibration" / "offline-v4.json"
 # Key-term coverage, relevance (the gate's input), contextual token recall of the statement.
 FEATURES = ("terms", "relevance", "ctx")
 RELEVANCE = FEATURES.index("relevance")
+CTX = FEATURES.index("ctx")
 
 
 @dataclass(frozen=True, slots=True)

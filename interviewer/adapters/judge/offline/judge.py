@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from interviewer.adapters.judge.offline.calibration import (
+    CTX,
     DEFAULT_CALIBRATION,
     FEATURES,
     RELEVANCE,
@@ -74,7 +75,7 @@ __all__ = ["DEFAULT_CALIBRATION", "FEATURES", "RELEVANCE", "Calibration", "Offli
 TERM_LIST_CAP = 0.12  # a bare list of terms states no relation: at most a low "missed"
 # A criterion earns nothing for what the question already says: when the answer's token recall of
 # it beats the question's own (the question read as an answer) by at most RESTATE_MARGIN, its
-# credit is at most RESTATE_CAP (docs/grading.md, "Restatements").
+# credit is at most RESTATE_CAP (docs/grading.md, "Eighth session", "Restatements").
 RESTATE_MARGIN, RESTATE_CAP = 0.0, 0.1
 MET_AT, PARTIAL_AT = 0.8, 0.25
 # A sentence feeds a criterion's token recall when its similarity is within ASSIGN_SLACK of its
@@ -94,7 +95,7 @@ class CriterionFeatures:
     question_recall: float = 0.0  # the token recall the question alone earns
 
     def restates(self) -> bool:
-        return bool(self.values[2] - self.question_recall <= RESTATE_MARGIN)
+        return bool(self.values[CTX] - self.question_recall <= RESTATE_MARGIN)
 
 
 @lru_cache(maxsize=4096)
@@ -159,8 +160,7 @@ def criterion_features(
                       [vecs.sentence_tokens[i] for i in np.flatnonzero(recall_from)]),
     ])
     contradicted = contradiction(c, units, vecs, near, cal, question)
-    asked = (token_recall(vecs.statement_tokens[c.id], [vecs.question_tokens])
-             if vecs.question_tokens is not None else 0.0)
+    asked = token_recall(vecs.statement_tokens[c.id], [vecs.question_tokens])
     return CriterionFeatures(values, best_i, relational_ok, contradicted, question_recall=asked)
 
 

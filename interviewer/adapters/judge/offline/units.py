@@ -116,7 +116,7 @@ class Embedded:
     texts: dict[str, np.ndarray]
     statement_tokens: dict[str, np.ndarray]  # criterion id -> its content tokens' vectors
     sentence_tokens: list[np.ndarray]  # per answer sentence, its word-piece vectors
-    question_tokens: np.ndarray | None = None  # the question's word-piece vectors
+    question_tokens: np.ndarray  # the question's word-piece vectors
 
 
 def _is_content_token(token: str, skip: frozenset[str]) -> bool:
