@@ -68,6 +68,9 @@ def judge_train_cross(
                        log=lambda m: typer.echo(m, err=True))
     typer.echo(f"wrote {target} (sha256 {meta['weights_sha256'][:16]}...)")
     for split, m in meta["metrics"].items():
+        if "accuracy" not in m:  # true sentences: the share read as contradicting
+            typer.echo(f"{split:<18} pairs {m['n']:5d}  false contradictions {m['false_contradictions']}")
+            continue
         typer.echo(f"{split:<18} pairs {m['n']:5d}  accuracy {m['accuracy']:.3f}  recall "
                    + "  ".join(f"{k} {v:.3f}" for k, v in m["recall"].items() if v is not None))
 

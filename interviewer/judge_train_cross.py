@@ -6,7 +6,9 @@ sentences of `datasets/claims/`): seed 0, one torch thread, two epochs at learni
 batches of 32, class-weighted cross-entropy; then one epoch on the criteria derived from the
 bank's sample answers, read clause by clause as the judge reads them (`derived_pairs`). Version 2
 adds sentences that pack two claims (`compound_pairs`): a dense correct sentence asserts each of
-its claims, a true claim beside a wrong one does not rescue it. Questions are split by a hash of
+its claims, a true claim beside a wrong one does not rescue it. Version 4 adds, to both stages,
+the training questions' sample-answer sentences against their own rubrics' clauses, weakly labelled
+"not contradicts" (`sample_pairs`; loss -log(1 - p(contradicts))). Questions are split by a hash of
 their id (`evaluation.claims.split_questions`): the validation and held-out questions are only
 measured.
 The artifact is float16 safetensors (the adapters and the head, about 0.7 MB) and a JSON file with
@@ -38,15 +40,17 @@ from interviewer.core.models import Question
 from interviewer.core.ports import Encoder
 from interviewer.evaluation.claims import (
     CLAIMS_DIR,
+    NOT_CONTRADICTS,
     Pair,
     build_pairs,
     derived_pairs,
     load_claims,
+    sample_pairs,
     split_questions,
 )
 from interviewer.judge_train import _class_weights, data_sha256, report
 
-VERSION = 2
+VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,14 @@ class CrossTrainConfig:
     lr_derived: float = 5e-4
     weight_decay: float = 0.01
     threads: int = 1  # fixed: a different thread count may change the last bits of the weights
+    # Version 4: the sample answers' sentences against their own rubrics' clauses, weakly
+    # labelled "not contradicts" (`sample_pairs`), in both stages; each weighs `weak_weight`.
+    weak: bool = True
+    weak_about_only: bool = True
+    weak_weight: float = 1.0
+    # Version 5: with them, the sure contradictions of flipping a clause a sentence contains
+    # (`flipped_pairs`), so that sharing a clause's words does not read as agreeing with it.
+    weak_flips: bool = False
 
 
 def predict(tok: Any, base: Any, head: Any, pairs: Sequence[Pair], cfg: CrossConfig) -> np.ndarray:
@@ -76,6 +88,20 @@ def predict(tok: Any, base: Any, head: Any, pairs: Sequence[Pair], cfg: CrossCon
             lg = logits(tok, base, head, [p.claim for p in b], [p.span for p in b], cfg.max_length)
             out.append(torch.softmax(lg, -1).numpy())
     return np.concatenate(out) if out else np.zeros((0, 3), dtype=np.float32)
+
+
+def false_contradictions(pairs: Sequence[Pair], probs: np.ndarray) -> dict[str, Any]:
+    """On true sentences (NOT_CONTRADICTS pairs): the share the judge's clause rule would read as
+    contradicting (`verify.CLAUSE_CONTRA_MIN`, `CLAUSE_CONTRA_OVER`), by source."""
+    from interviewer.adapters.judge.offline.verify import CLAUSE_CONTRA_MIN, CLAUSE_CONTRA_OVER
+
+    flag = (probs[:, 1] >= CLAUSE_CONTRA_MIN) & (probs[:, 1] >= probs[:, 0] + CLAUSE_CONTRA_OVER)
+    out: dict[str, Any] = {"n": len(pairs),
+                           "false_contradictions": round(float(flag.mean()), 4) if len(pairs) else None}
+    for src in sorted({p.source for p in pairs}):
+        m = np.array([p.source == src for p in pairs])
+        out[src] = round(float(flag[m].mean()), 4)
+    return out
 
 
 def train_cross(
@@ -104,7 +130,17 @@ def train_cross(
         f"({len(val_q)}), held out {len(held)} ({len(held_q)})")
     params = [p for p in base.parameters() if p.requires_grad] + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
-    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(_class_weights(train)))
+    class_w = torch.tensor([*_class_weights(train), tc.weak_weight])
+
+    def loss_fn(lg: Any, y: Any) -> Any:
+        """Class-weighted cross-entropy; a NOT_CONTRADICTS pair's loss is -log(1 - p(contradicts))."""
+        logp = torch.log_softmax(lg, -1)
+        strong = y != NOT_CONTRADICTS
+        nll = torch.empty_like(y, dtype=logp.dtype)
+        nll[strong] = -logp[strong].gather(1, y[strong, None])[:, 0]
+        nll[~strong] = -torch.logsumexp(logp[~strong][:, [0, 2]], dim=-1)
+        w = class_w[y]
+        return (w * nll).sum() / w.sum()
 
     def run_epoch(pairs: list[Pair], order: list[int], label: str) -> None:
         # `order` is shuffled in place, epoch after epoch (part of the recipe).
@@ -127,9 +163,15 @@ def train_cross(
         state = {k: v.to(torch.float16).contiguous() for k, v in adapter_state(base, head).items()}
         save_file(state, str(path))
 
-    order = list(range(len(train)))
+    weak = (sample_pairs(train_q, encoder, about_only=tc.weak_about_only, flips=tc.weak_flips)
+            if tc.weak else [])
+    weak_val = sample_pairs(val_q, encoder, about_only=tc.weak_about_only)
+    weak_held = sample_pairs(held_q, encoder, about_only=tc.weak_about_only)
+    log(f"sample-answer pairs: train {len(weak)}, validation {len(weak_val)}, held out {len(weak_held)}")
+    stage1 = train + weak
+    order = list(range(len(stage1)))
     for epoch in range(tc.epochs):
-        run_epoch(train, order, f"epoch {epoch + 1}")
+        run_epoch(stage1, order, f"epoch {epoch + 1}")
     if stage1_out is not None:
         save(stage1_out)
     derived = derived_pairs(train_q, crits, encoder, seed=tc.seed)
@@ -140,13 +182,15 @@ def train_cross(
     for group in opt.param_groups:
         group["lr"] = tc.lr_derived
     for epoch in range(tc.derived_epochs):
-        mixed = derived + rng.sample(train, min(len(train), len(derived)))
+        mixed = derived + rng.sample(stage1, min(len(stage1), len(derived)))
         run_epoch(mixed, list(range(len(mixed))), f"derived epoch {epoch + 1}")
     save(out)
     metrics = {name: report(pairs, predict(tok, base, head, pairs, cfg))
                for name, pairs in (("validation", val), ("held_out", held),
                                    ("derived_validation", derived_val),
                                    ("derived_held_out", derived_held))}
+    for name, pairs in (("sample_validation", weak_val), ("sample_held_out", weak_held)):
+        metrics[name] = false_contradictions(pairs, predict(tok, base, head, pairs, cfg))
     meta = {
         "version": VERSION,
         "config": asdict(cfg),

@@ -83,9 +83,9 @@ class Settings(BaseSettings):
     grader_claim_idle: float = Field(30.0, gt=0)
     # The offline judge's claim verifier scores the answers it reads as several wrong claims
     # (confident misconceptions), and which one: the cross-encoder (`cross`) or the older head over
-    # frozen token vectors (`head`). Off by default: with the int8 encoder it overrules one of the
-    # bank's sample answers and about one correct answer in twelve (docs/grading.md, "Eighth session").
-    judge_verify: bool = False
+    # frozen token vectors (`head`). On by default since cross-v4, which overrules none of the bank's
+    # sample answers with either encoder and no correct dev answer (docs/grading.md, "Ninth session").
+    judge_verify: bool = True
     judge_verifier: VerifierKind = VerifierKind.CROSS
     # The verifier as a second reader only: the score stays the default judge's, and a grade where
     # it reads a quarter or more of the rubric's weight as contradicted is flagged

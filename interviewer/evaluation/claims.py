@@ -23,7 +23,7 @@ import yaml
 from interviewer.adapters.judge.offline.verify import claim_clauses
 from interviewer.core.models import Question
 from interviewer.core.ports import Encoder
-from interviewer.core.rubric_derive import derive_rubric, split_claims
+from interviewer.core.rubric_derive import derive_misconception, derive_rubric, split_claims
 
 ASSERTS, CONTRADICTS, NEUTRAL = 0, 1, 2
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
@@ -242,3 +242,62 @@ def derived_pairs(
                                     "derived:other_criterion"))
                     break
     return out
+
+
+NOT_CONTRADICTS = 3  # a weak label: asserts or neutral, never contradicts (`sample_pairs`)
+
+
+def sample_pairs(
+    questions: Sequence[Question], encoder: Encoder, *, about_only: bool = True, flips: bool = False,
+) -> list[Pair]:
+    """Weak labels from the bank's sample answers: a true sentence never contradicts a claim of its
+    own question's rubric (label NOT_CONTRADICTS: asserts or neutral, whichever).
+
+    Each sentence of a sample answer is paired, for every criterion of the bank rubric and of the
+    rubric derived from that answer, with the criterion's clause it is closest to, when it is about
+    that criterion (`verify.nearest_mask`; with `about_only=False`, for every criterion): the pairs
+    the judge's contradiction rule reads. Long
+    natural sentences that state several claims are what a correct answer is made of, and the
+    written single-claim sentences of `build_pairs` never show them against their neighbours.
+    """
+    from interviewer.adapters.judge.offline.verify import CONTRA_FLOOR, CONTRA_SLACK, nearest_mask
+    from interviewer.core.text import split_sentences
+
+    out: list[Pair] = []
+    for q in questions:
+        if q.rubric is None or not q.sample_answer:
+            continue
+        sentences = [s.text for s in split_sentences(q.sample_answer)]
+        if not sentences:
+            continue
+        pieces = split_claims(q.sample_answer)
+        derived = derive_rubric(question_id=q.id, question_text=q.text, sample_answer=q.sample_answer,
+                                encoder=encoder)
+        svec = encoder.encode(sentences)
+        for source, statements in (("sample:bank", [c.statement for c in q.rubric.criteria]),
+                                   ("sample:derived", [c.statement for c in derived.criteria])):
+            about = nearest_mask(svec @ encoder.encode(statements).T, CONTRA_SLACK, CONTRA_FLOOR)
+            for j, statement in enumerate(statements):
+                clauses = claim_clauses(statement, pieces)
+                csims = svec @ encoder.encode(clauses).T
+                for i, sent in enumerate(sentences):
+                    if about[i, j] or not about_only:
+                        clause = clauses[int(np.argmax(csims[i]))]
+                        out.append(Pair(clause, sent, NOT_CONTRADICTS, q.id, source))
+                        if flips:
+                            out += flipped_pairs(clause, sent, q.id)
+    return list(dict.fromkeys(out))
+
+
+def flipped_pairs(clause: str, sentence: str, question_id: str) -> list[Pair]:
+    """When the sentence contains the clause word for word, its flipped version
+    (`derive_misconception`: an antonym swap or a negation) gives two sure contradictions: the
+    sentence with the clause flipped inside it, against the clause; the sentence, against the
+    flipped clause. They keep the weak pairs from teaching that a sentence sharing a clause's
+    words cannot contradict it."""
+    bare = clause.rstrip(" .!?")
+    flipped = derive_misconception(bare).rstrip(" .!?")
+    if not bare or not flipped or flipped == bare or bare not in sentence:
+        return []
+    return [Pair(clause, sentence.replace(bare, flipped, 1), CONTRADICTS, question_id, "sample:flipped"),
+            Pair(flipped, sentence, CONTRADICTS, question_id, "sample:flipped")]

@@ -202,6 +202,13 @@ def test_robustness_pass_rates(offline_judge: OfflineJudge) -> None:
     ("variance of dot products softmax saturation sqrt d_k scaling gradients stability", True),
     ("The key ideas here are variance of dot products, softmax saturation and scaling.", True),
     ("Keywords: variance, softmax, saturation, sqrt d_k.", True),
+    # A long comma-free run with a fifth of function words but no verb-like word (VERBLESS_LIST).
+    ("rotation of query key pairs angle proportional to position relative offset in dot product no "
+     "learned vectors extrapolation beyond the training length NTK scaling YaRN", True),
+    ("Rotary embeddings rotate each pair of query and key dimensions by an angle proportional to the "
+     "token position and make the dot product depend on the relative offset", False),
+    ("Paged attention stores the cache in fixed blocks mapped through a table and cuts "
+     "fragmentation to a few percent for much larger batches", False),
     ("Scaling keeps the variance of the dot products near one, so softmax does not saturate.", False),
     ("KV cache bytes equal 2 times layers times KV heads times head dimension.", False),
     ("The key idea is that large logits saturate the softmax and shrink its gradients.", False),

@@ -4,10 +4,12 @@ contradict it, or only mention its topic?
 The packaged all-MiniLM-L6-v2 reads the claim and the sentence *together* (one input, attention
 across both), with low-rank adapters (LoRA, rank 8) on every linear layer of its six Transformer
 layers and a three-way head over the first token and the mean of the last layer. Only the adapters
-and the head ship (`interviewer/calibration/cross-v2.safetensors`, float16, about 0.7 MB); at load
+and the head ship (`interviewer/calibration/cross-v4.safetensors`, float16, about 0.7 MB); at load
 they are merged into a copy of the packaged weights, so inference is one plain BERT forward pass per
 batch of pairs. Trained by `interviewer judge train-cross` on sentences the project wrote
-(`datasets/claims/`) and on the bank's derived criteria (`evaluation.claims.derived_pairs`).
+(`datasets/claims/`), on the bank's derived criteria (`evaluation.claims.derived_pairs`) and, since
+version 4, on the sample answers' own sentences read as never contradicting their rubrics
+(`evaluation.claims.sample_pairs`).
 
 Unlike the older head over frozen token vectors (`claim_verifier.py`), the model sees which words
 of the sentence answer which words of the claim, so a sentence that swaps the roles of two things
@@ -31,7 +33,7 @@ import numpy as np
 from interviewer import PACKAGE_DIR
 
 CALIBRATION_DIR = PACKAGE_DIR / "calibration"
-DEFAULT_CROSS = CALIBRATION_DIR / "cross-v2.safetensors"
+DEFAULT_CROSS = CALIBRATION_DIR / "cross-v4.safetensors"
 LABELS = ("asserts", "contradicts", "neutral")
 ASSERTS, CONTRADICTS, NEUTRAL = range(3)
 # The linear layers of each BERT layer that carry an adapter.

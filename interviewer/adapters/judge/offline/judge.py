@@ -43,6 +43,7 @@ from interviewer.adapters.judge.offline.verify import (
     ASSERT_SOME,
     Checked,
     check_criteria,
+    overruled_score,
     overrules,
     read_by_clause,
 )
@@ -361,9 +362,9 @@ class OfflineJudge:
         # Scoring with the verifier: its reading (contradictions, assertion caps) replaces the
         # default judge's only on an answer it flags. A correct answer loses nothing to one
         # misread sentence; a confident misconception, several of whose claims it reads as
-        # contradicted, is scored by it (docs/grading.md, "cross-v2").
-        use = checked if self.verify_scores and flagged else plain
-        return self._grade(question, rubric, use, t0, flags, "")
+        # contradicted, is scored by it, less half the weight it contradicts (docs/grading.md).
+        scored = self.verify_scores and flagged
+        return self._grade(question, rubric, checked if scored else plain, t0, flags, "", scored)
 
     @property
     def prompt_version(self) -> str:
@@ -378,7 +379,7 @@ class OfflineJudge:
 
     def _grade(
         self, question: Question, rubric: Rubric, results: list[CriterionResult], t0: float,
-        flags: tuple[str, ...], reason: str,
+        flags: tuple[str, ...], reason: str, overruled: bool = False,
     ) -> Grade:
         provenance = Provenance(
             judge=self.name, model=self.encoder.name,
@@ -386,7 +387,8 @@ class OfflineJudge:
             latency_ms=round((time.perf_counter() - t0) * 1000.0, 3),
         )
         return Grade(
-            question_id=question.id, score=0 if reason else score(results),
+            question_id=question.id,
+            score=0 if reason else overruled_score(results) if overruled else score(results),
             criteria=tuple(results), judge=self.name,
             feedback=build_feedback(rubric, results, reason), provenance=provenance,
             flags=flags, insufficient_evidence=bool(reason), reason=reason,

@@ -9,6 +9,7 @@ import numpy as np
 from interviewer.core.ports import TokenVectors, Vectors
 from interviewer.core.text import (
     STOPWORDS,
+    VERBISH,
     Span,
     content_stems,
     injected_sentences,
@@ -32,10 +33,6 @@ META_STEMS = frozenset(stem(w) for w in wordset(
 RESTATE_SHARE, RESTATE_NEW, RESTATE_MIN = 0.75, 2, 5
 LIST_MIN_TERMS = 3  # short verbless sentences that make an answer a list laid out one per line
 FRAGMENT_WORDS = 6  # at most this many words and no verb-like word: a term, not a claim
-# Words that make a short sentence a statement rather than a noun phrase ('Softmax.', 'Rank.').
-_VERBISH = wordset(
-    "is are was were be been being has have had do does did can cannot could will would should "
-    "must may might shall because so if when than then while whereas therefore thus")
 WINDOW_SIZES: tuple[int, ...] = (2, 3)
 
 
@@ -64,7 +61,7 @@ def restates_question(text: str, question_stems: set[str]) -> bool:
 def is_fragment(text: str) -> bool:
     """A short sentence without a verb-like word: a term, not a claim ('Cumulative probability.')."""
     toks = words(text)
-    return len(toks) <= FRAGMENT_WORDS and not any(t in _VERBISH for t in toks)
+    return len(toks) <= FRAGMENT_WORDS and not any(t in VERBISH for t in toks)
 
 
 def _content_words(text: str) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ from interviewer.adapters.judge.offline.units import Units
 from interviewer.core.models import CriterionResult, Verdict
 from interviewer.core.ports import Encoder
 from interviewer.core.rubric_derive import split_claims
+from interviewer.core.scoring import score
 
 # Thresholds on the verifier's probabilities, set by hand, not fitted: no setting found by a search
 # over them kept correct answers' scores on questions outside the bank (docs/grading.md).
@@ -49,6 +50,11 @@ REVIEW_CONTRADICTED_SHARE = 0.25
 # quarter of a four-criterion rubric (4 of the bank's 114 sample answers, cross-v2), while a
 # confident misconception states several wrong claims.
 REVIEW_CONTRADICTED_CRITERIA = 2
+
+# An answer the verifier overrules states wrong claims with confidence, and the grading guide counts
+# wrong claims against an answer rather than ignoring them: its score loses this much per point of
+# the rubric's weight read as contradicted (`overruled_score`).
+CONTRADICTION_PENALTY = 0.5
 
 T = TypeVar("T")
 
@@ -255,5 +261,13 @@ def overrules(plain: list[CriterionResult], checked: list[CriterionResult]) -> b
     dev Pearson 0.555 when half the weight on one criterion was enough, docs/grading.md)."""
     newly = [b.weight for a, b in zip(plain, checked, strict=True)
              if b.verdict == Verdict.CONTRADICTED and a.verdict != Verdict.CONTRADICTED]
-    total = sum(c.weight for c in plain) or 1.0
-    return len(newly) >= REVIEW_CONTRADICTED_CRITERIA and sum(newly) / total >= REVIEW_CONTRADICTED_SHARE
+    share = sum(newly) / (sum(c.weight for c in plain) or 1.0)
+    return len(newly) >= REVIEW_CONTRADICTED_CRITERIA and share >= REVIEW_CONTRADICTED_SHARE
+
+
+def overruled_score(results: Sequence[CriterionResult]) -> int:
+    """The score of an answer the verifier overrules: its criteria's credit, less
+    CONTRADICTION_PENALTY times the share of the weight it contradicts (never below 0)."""
+    total = sum(r.weight for r in results) or 1.0
+    wrong = sum(r.weight for r in results if r.verdict == Verdict.CONTRADICTED) / total
+    return max(0, score(results) - round(100 * CONTRADICTION_PENALTY * wrong))
