@@ -81,7 +81,7 @@ def eval_interviews(
     = "dev",
     verify: Annotated[bool | None, typer.Option(
         "--verify/--no-verify",
-        help="With or without the claim verifier scoring (default: INTERVIEWER_JUDGE_VERIFY, off; "
+        help="With or without the claim verifier scoring (default: INTERVIEWER_JUDGE_VERIFY, on; "
              "--review wins)")]
     = None,
     verifier: Annotated[str, typer.Option(help="Which verifier with --verify: cross | head")] = "cross",

@@ -298,7 +298,7 @@ class OfflineJudge:
         self.encoder = encoder
         self.calibration = Calibration.load(calibration_path or DEFAULT_CALIBRATION)
         # The claim verifier: with `verify` it scores the answers it overrules (`verify.overrules`;
-        # INTERVIEWER_JUDGE_VERIFY, off by default); with `review` alone it only flags them
+        # INTERVIEWER_JUDGE_VERIFY, on by default); with `review` alone it only flags them
         # `claim_contradicted` (and wins over `verify`). Without either: the similarity judge alone.
         self.verifier: ClaimVerifier | CrossVerifier | None = None
         self.verify_scores = verify and not review
