@@ -70,8 +70,8 @@ class CrossTrainConfig:
     weak: bool = True
     weak_about_only: bool = True
     weak_weight: float = 1.0
-    # Version 5: with them, the sure contradictions of flipping a clause a sentence contains
-    # (`flipped_pairs`), so that sharing a clause's words does not read as agreeing with it.
+    # Tried and rejected (docs/grading.md, "Ninth session"): with them, the sure contradictions of
+    # flipping a clause a sentence contains (`flipped_pairs`); off in the shipped recipe.
     weak_flips: bool = False
 
 

@@ -256,9 +256,9 @@ def sample_pairs(
     Each sentence of a sample answer is paired, for every criterion of the bank rubric and of the
     rubric derived from that answer, with the criterion's clause it is closest to, when it is about
     that criterion (`verify.nearest_mask`; with `about_only=False`, for every criterion): the pairs
-    the judge's contradiction rule reads. Long
-    natural sentences that state several claims are what a correct answer is made of, and the
-    written single-claim sentences of `build_pairs` never show them against their neighbours.
+    the judge's contradiction rule reads. Long natural sentences that state several claims are
+    what a correct answer is made of, and the written single-claim sentences of `build_pairs`
+    never show them against their neighbours. With `flips`, also `flipped_pairs`.
     """
     from interviewer.adapters.judge.offline.verify import CONTRA_FLOOR, CONTRA_SLACK, nearest_mask
     from interviewer.core.text import split_sentences
