@@ -172,8 +172,8 @@ _GLUE = _MATH_RELATIONS | wordset(
 _LIST_FRAME = re.compile(
     r"^\W*(?:(?:so|well|basically|in short),?\s+)?(?:(?:the|my|some|a few)\s+)?"
     r"(?:(?:key|main|important|relevant|core|central|basic|major)\s+)?"
-    r"(?:ideas?|concepts?|terms?|points?|keywords?|key\s?words?|topics?|factors?|aspects?|things?"
-    r"|components?|elements?|notions?|numbers?|names?|figures?|quantities)"
+    r"(?:(?P<terms>ideas?|concepts?|terms?|keywords?|key\s?words?|topics?|numbers?|names?|figures?)"
+    r"|points?|factors?|aspects?|things?|components?|elements?|notions?|quantities)"
     r"(?:\s+and\s+(?:numbers?|names?|figures?|terms?|ideas?|concepts?))?"
     r"\s+(?:(?:that|which)\s+matters?\s+)?(?:here\s+|involved\s+)?"
     r"(?:are|is|include|includes|involve|involves|would be)\b:?"
@@ -201,10 +201,9 @@ _LIST_SPLIT = re.compile(r"[,;/|\n]|->|=>|→|\band\b|\bor\b")
 def is_term_list(text: str) -> bool:
     """True for a bare list of terms ('variance, softmax, gradient'): no relation is stated.
 
-    Also a run of terms without function words ('variance softmax gradient saturation scaling')
-    and a list announced by a frame that states nothing ('The key ideas are variance, softmax,
-    gradient and scaling.').
-    """
+    Also a run of terms without function words ('variance softmax gradient saturation scaling'),
+    and terms announced by a frame that states nothing ('The key ideas are variance, softmax and
+    scaling.'; one or two of them, verbless: 'The number that matters here is 13-gram.')."""
     toks = words(text)
     if not toks:
         return True
@@ -216,8 +215,10 @@ def is_term_list(text: str) -> bool:
         if len(toks) >= n and share <= most and not any(t in VERBISH for t in toks):
             return True
     frame = _LIST_FRAME.match(text)
-    if frame and len(words(text[frame.end():])) >= 3:
-        rest = text[frame.end():]
+    rest = text[frame.end():] if frame else ""
+    if frame and 0 < len(words(rest)) < 3 and frame.group("terms") and VERBISH.isdisjoint(words(rest)):
+        return True
+    if frame and len(words(rest)) >= 3:
         sizes = [len(words(p)) for p in _LIST_SPLIT.split(rest) if p.strip()]
         # After an announcing frame, three or more short phrases are the list it announced.
         if len(sizes) >= 3 and max(sizes) <= 5 and sum(sizes) / len(sizes) <= 3.5:

@@ -15,8 +15,8 @@ from interviewer.service.ports import AdminStore, SessionStore
 
 @pytest.fixture(scope="session")
 def offline_judge(encoder: Encoder) -> OfflineJudge:
-    """The offline judge with its packaged calibration (the similarity judge, the claim verifier
-    off, as the embedded defaults build it)."""
+    """The offline judge with its packaged calibration and the claim verifier off: the
+    similarity judge alone (the embedded defaults also load the verifier)."""
     return OfflineJudge(encoder)
 
 

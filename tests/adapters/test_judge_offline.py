@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
 from interviewer.adapters.judge.offline.judge import OfflineJudge
 from interviewer.core.models import Grade, Verdict
 from interviewer.evaluation.robustness import OFF_TOPIC, attack_variants, run_robustness
 from tests.factories import all_questions, make_question, make_rubric
 
 QIDS = ["attention-scaling", "kv-cache", "pre-norm"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def bank() -> YamlQuestionBank:
+    return YamlQuestionBank.load([REPO])
 
 
 def grade(judge: OfflineJudge, qid: str, answer: str) -> Grade:
@@ -53,6 +62,25 @@ def test_bare_key_terms_score_at_most_20(offline_judge: OfflineJudge, qid: str) 
     terms = attack_variants(make_question(qid), make_rubric(qid))["keywords"]
     assert grade(offline_judge, qid, terms).score <= 20
     assert grade(offline_judge, qid, "variance, softmax, gradient, d_k").score <= 20
+
+
+# The bank questions whose echo_numbers variant (the question restated, then "The numbers and
+# names that matter here are <one figure>.") scored 17-33 before (robustness 94.7 %): the
+# announcing sentence was read as a claim, and a question sentence without a content word of its
+# own ("When does each help.") as a usable unit (docs/grading.md, "Tenth session").
+ECHO_ONE_FIGURE = ["align-benchmark-contamination", "inf-serving-design-70b",
+                   "inf-self-consistency-best-of-n", "inf-rag-retrieval-design",
+                   "scale-chinchilla-allocation", "tok-byte-fallback"]
+
+
+@pytest.mark.parametrize("qid", ECHO_ONE_FIGURE)
+def test_a_restated_question_with_one_announced_figure_scores_at_most_15(
+    offline_judge: OfflineJudge, bank: YamlQuestionBank, qid: str
+) -> None:
+    q = bank.get(qid)
+    assert q.rubric is not None
+    answer = attack_variants(q, q.rubric)["echo_numbers"]
+    assert offline_judge.grade_sync(question=q, rubric=q.rubric, answer=answer).score <= 15
 
 
 @pytest.mark.parametrize("qid", QIDS)
@@ -212,8 +240,27 @@ def test_robustness_pass_rates(offline_judge: OfflineJudge) -> None:
     ("Scaling keeps the variance of the dot products near one, so softmax does not saturate.", False),
     ("KV cache bytes equal 2 times layers times KV heads times head dimension.", False),
     ("The key idea is that large logits saturate the softmax and shrink its gradients.", False),
+    # One or two terms announced, without a verb: nothing is stated about them.
+    ("The numbers and names that matter here are 13-gram.", True),
+    ("The key terms are byte fallback.", True),
+    ("The main factor is memory bandwidth.", False),  # a factor named is an (terse) answer
+    ("The key idea is that it scales.", False),
 ])
 def test_term_list_forms(text: str, listed: bool) -> None:
     from interviewer.core.text import is_term_list
 
     assert is_term_list(text) is listed
+
+
+@pytest.mark.parametrize("text, restates", [
+    ("When does each help?", True),  # only function words and the question's own
+    ("main", False),  # a lone word of its own may be the answer ('Where does execution begin?')
+    ("one", False),
+    ("It is a memory-bound operation.", False),
+])
+def test_a_unit_with_no_content_word_of_its_own_restates_the_question(text: str, restates: bool) -> None:
+    from interviewer.adapters.judge.offline.units import restates_question
+    from interviewer.core.text import content_stems
+
+    question = "Compare self-consistency and best-of-N sampling. When does each help?"
+    assert restates_question(text, set(content_stems(question))) is restates

@@ -49,10 +49,13 @@ class Units:
 
 
 def restates_question(text: str, question_stems: set[str]) -> bool:
-    """True when a unit's content words are (nearly) all the question's: it restates it."""
+    """True when a unit's content words are (nearly) all the question's: it restates it. So does
+    a unit whose only words besides function words are the question's filler ('When does each
+    help?' for a question that asks it); a lone word of its own ('main', 'one') may be the answer."""
     own = set(content_stems(text)) - META_STEMS
     if not own:
-        return False
+        toks = [w for w in words(text) if w not in STOPWORDS]
+        return bool(toks) and all(stem(w) in question_stems for w in toks)
     new = own - question_stems
     return not new or (len(own) >= RESTATE_MIN and len(new) <= RESTATE_NEW
                        and 1 - len(new) / len(own) >= RESTATE_SHARE)
