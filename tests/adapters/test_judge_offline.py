@@ -83,6 +83,34 @@ def test_a_restated_question_with_one_announced_figure_scores_at_most_15(
     assert offline_judge.grade_sync(question=q, rubric=q.rubric, answer=answer).score <= 15
 
 
+# Key terms one per sentence or bullet, one of which happens to be a clause ("Weights are read
+# once.", "Cannot answer."): that clause lifted the term-list cap for every criterion, 65-81 before.
+@pytest.mark.parametrize("qid", ["align-rag-groundedness", "inf-batch-scaling-stalls"])
+@pytest.mark.parametrize("layout", ["keywords_sentences", "keywords_bullets"])
+def test_a_stray_clause_among_listed_terms_does_not_lift_the_cap(
+    offline_judge: OfflineJudge, bank: YamlQuestionBank, qid: str, layout: str
+) -> None:
+    q = bank.get(qid)
+    assert q.rubric is not None
+    answer = attack_variants(q, q.rubric)[layout]
+    assert offline_judge.grade_sync(question=q, rubric=q.rubric, answer=answer).score <= 20
+
+
+def test_a_list_whose_items_are_explained_still_states_relations() -> None:
+    from interviewer.adapters.judge.offline.units import answer_units
+
+    # An ASAG-style answer to "What are the ways to pass a pointer to a function?": the items are
+    # the answer and half the sentences explain them; enumerators alone ('3.') are not terms.
+    answer = ("1. nonconstant pointer to nonconstant data. Its declaration has no const qualifier. "
+              "2. nonconstant pointer to constant data. The data cannot be changed through it. "
+              "3. constant pointer to nonconstant data. 4. constant pointer to constant data.")
+    units = answer_units(answer, "What are the ways to pass a pointer to a function?")
+    assert units.relational[: units.n_sentences].any()
+    terms = "Recall at k. Labelled. Passage. Faithfulness. Claims. Cannot answer. Citation. Support."
+    units = answer_units(terms, "How do you evaluate the groundedness of a RAG system?")
+    assert not units.relational.any()
+
+
 @pytest.mark.parametrize("qid", QIDS)
 def test_restating_the_question_scores_at_most_10(offline_judge: OfflineJudge, qid: str) -> None:
     q = make_question(qid)

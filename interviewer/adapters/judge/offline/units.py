@@ -32,6 +32,9 @@ META_STEMS = frozenset(stem(w) for w in wordset(
 # and it adds at most RESTATE_NEW words of its own.
 RESTATE_SHARE, RESTATE_NEW, RESTATE_MIN = 0.75, 2, 5
 LIST_MIN_TERMS = 3  # short verbless sentences that make an answer a list laid out one per line
+# Laid out as a list, an answer with more than LIST_CLAIMS_RATIO terms per sentence that states a
+# relation is a list as a whole: its few claims do not lift the term-list cap for every criterion.
+LIST_CLAIMS_RATIO = 3
 FRAGMENT_WORDS = 6  # at most this many words and no verb-like word: a term, not a claim
 WINDOW_SIZES: tuple[int, ...] = (2, 3)
 
@@ -83,12 +86,14 @@ def answer_units(answer: str, question: str) -> Units:
     usable = np.array([not restates_question(u.text, q_stems) for u in units], dtype=bool)
     # Short verbless sentences are terms laid out one per sentence or line when the answer is
     # mostly made of them (one terse sentence in an answer is an answer, not a list).
-    frag = [is_fragment(s.text) for s in clean]
+    frag = [is_fragment(s.text) and any(ch.isalpha() for ch in s.text) for s in clean]  # not '3.'
     listed = sum(frag) >= LIST_MIN_TERMS and 2 * sum(frag) >= len(clean)
     # A window states a relation only if one of its own sentences does: a term, a restated
     # question and a list, run together, are still no claim. (units[:len(clean)] are the sentences.)
     sentence_ok = [bool(usable[i]) and not is_term_list(s.text) and not (listed and frag[i])
                    for i, s in enumerate(clean)]
+    if listed and LIST_CLAIMS_RATIO * sum(sentence_ok) < sum(frag):
+        sentence_ok = [False] * len(clean)  # a stray clause in a list ('Weights are read once.')
 
     def some_sentence_ok(u: Span) -> bool:
         return any(ok for s, ok in zip(clean, sentence_ok, strict=True)
