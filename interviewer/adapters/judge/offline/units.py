@@ -52,9 +52,10 @@ class Units:
 
 
 def restates_question(text: str, question_stems: set[str]) -> bool:
-    """True when a unit's content words are (nearly) all the question's: it restates it. So does
-    a unit whose only words besides function words are the question's filler ('When does each
-    help?' for a question that asks it); a lone word of its own ('main', 'one') may be the answer."""
+    """True when a unit's content words are (nearly) all the question's: it restates it. So does a
+    unit without a content word whose other words, function words aside, are all the question's
+    ('When does each help?' for a question that asks it); a lone word of its own ('main', 'one')
+    may be the answer."""
     own = set(content_stems(text)) - META_STEMS
     if not own:
         toks = [w for w in words(text) if w not in STOPWORDS]
