@@ -111,6 +111,44 @@ def test_a_list_whose_items_are_explained_still_states_relations() -> None:
     assert not units.relational.any()
 
 
+# Long restatements that add a word or two per sentence (written for this test, not taken from
+# the interview sets): each sentence escaped the per-unit rule, and the criteria took partial
+# credit (`units.restates_as_a_whole`, docs/grading.md "Tenth session").
+RESTATED = {
+    "attention-scaling": (
+        "Dot-product attention is scaled by the square root of d_k, and the question is why. So "
+        "why is dot-product attention scaled by the square root of d_k, given the dot products and "
+        "the softmax? Scaling dot-product attention by the square root of d_k is done in attention "
+        "for the softmax, which is why dot-product attention is scaled by the square root of d_k."),
+    "pre-norm": (
+        "Most modern transformers use pre-norm instead of post-norm, and the question is why they "
+        "do that with the residual stream. Pre-norm instead of post-norm is what most modern "
+        "transformers use, for training. So why do most modern transformers use pre-norm and not "
+        "post-norm in the residual stream? That is the point about pre-norm and post-norm in "
+        "modern transformers."),
+}
+
+
+@pytest.mark.parametrize("qid", sorted(RESTATED))
+def test_a_long_restatement_earns_nothing_for_what_the_question_says(
+    offline_judge: OfflineJudge, qid: str
+) -> None:
+    g = grade(offline_judge, qid, RESTATED[qid])
+    assert g.score <= 10, g.score  # measured 10 and 9 (32 and 29 before)
+    assert all(r.credit is not None and r.credit <= 0.1 for r in g.criteria)
+
+
+def test_a_long_answer_with_its_own_words_is_not_a_restatement() -> None:
+    from interviewer.adapters.judge.offline.units import restates_as_a_whole
+    from interviewer.core.text import content_stems
+
+    q = make_question("pre-norm")
+    stems = set(content_stems(q.text))
+    assert restates_as_a_whole(RESTATED["pre-norm"], stems)
+    assert not restates_as_a_whole(q.sample_answer * 2, stems)
+    assert not restates_as_a_whole("Pre-norm keeps an identity path.", stems)  # too short
+
+
 @pytest.mark.parametrize("qid", QIDS)
 def test_restating_the_question_scores_at_most_10(offline_judge: OfflineJudge, qid: str) -> None:
     q = make_question(qid)

@@ -60,8 +60,9 @@ def test_gaming_families_stay_under_their_caps(report: dict) -> None:  # type: i
     kinds = report["per_kind"]
     assert kinds["term_list"]["within_cap"] >= 0.9  # measured 1.0 (0.58 before)
     assert kinds["other_question"]["mean"] <= 15  # measured 0 (23 before)
-    # measured 15.8 (17.6 with the similarity judge alone, 30 before); the cap is 15
-    assert kinds["restatement"]["mean"] <= 20
+    # measured 7.6, every answer within the cap, since a long answer most of whose content words
+    # are the question's restates it as a whole (16.3 before, 30 before the first rules)
+    assert kinds["restatement"]["mean"] <= 15 and kinds["restatement"]["within_cap"] >= 0.9
 
 
 def test_correct_answers_keep_their_scores(report: dict) -> None:  # type: ignore[type-arg]

@@ -253,7 +253,7 @@ def verdict_for(
     note = "" if f.relational_ok else "Only lists terms; the relation is not stated."
     if not f.relational_ok:
         credit = min(credit, TERM_LIST_CAP)
-    elif f.restates() and credit > RESTATE_CAP:
+    elif (f.restates() or units.restated) and credit > RESTATE_CAP:
         credit = RESTATE_CAP
         note = "Says no more about this than the question does."
     best_unit = f.best_unit

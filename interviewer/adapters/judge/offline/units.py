@@ -31,6 +31,12 @@ META_STEMS = frozenset(stem(w) for w in wordset(
 # A unit restates the question when at least this share of its content words is the question's
 # and it adds at most RESTATE_NEW words of its own.
 RESTATE_SHARE, RESTATE_NEW, RESTATE_MIN = 0.75, 2, 5
+# An answer of at least RESTATED_WORDS words less than RESTATED_NEW of whose content words are not
+# the question's restates it as a whole, though each sentence adds a word or two of its own.
+# Measured (docs/grading.md, "Tenth session"): the dev set's restatements 0.12-0.47, its other
+# answers from 0.62, ASAG dev answers of 40+ words from 0.60, the bank's sample answers from 0.79.
+# A shorter answer is not judged so: one new word may be its whole answer ('by reference').
+RESTATED_WORDS, RESTATED_NEW = 40, 0.5
 LIST_MIN_TERMS = 3  # short verbless sentences that make an answer a list laid out one per line
 # Laid out as a list, an answer with more than LIST_CLAIMS_RATIO terms per sentence that states a
 # relation is a list as a whole: its few claims do not lift the term-list cap for every criterion.
@@ -49,6 +55,7 @@ class Units:
     relational: np.ndarray  # bool per span: states a relation (not a bare term list)
     sentence_words: tuple[tuple[str, ...], ...]  # content words per sentence
     injected: bool
+    restated: bool = False  # the answer as a whole restates the question (`restates_as_a_whole`)
 
 
 def restates_question(text: str, question_stems: set[str]) -> bool:
@@ -63,6 +70,14 @@ def restates_question(text: str, question_stems: set[str]) -> bool:
     new = own - question_stems
     return not new or (len(own) >= RESTATE_MIN and len(new) <= RESTATE_NEW
                        and 1 - len(new) / len(own) >= RESTATE_SHARE)
+
+
+def restates_as_a_whole(answer: str, question_stems: set[str]) -> bool:
+    """True for a long answer most of whose content words are the question's (RESTATED_NEW)."""
+    own = set(content_stems(answer)) - META_STEMS
+    if len(words(answer)) < RESTATED_WORDS or not own:
+        return False
+    return len(own - question_stems) < RESTATED_NEW * len(own)
 
 
 def is_fragment(text: str) -> bool:
@@ -103,7 +118,8 @@ def answer_units(answer: str, question: str) -> Units:
     relational = np.array([not is_term_list(u.text) and some_sentence_ok(u) for u in units],
                           dtype=bool)
     return Units(tuple(units), len(clean), usable, relational,
-                 tuple(_content_words(s.text) for s in clean), bool(injected))
+                 tuple(_content_words(s.text) for s in clean), bool(injected),
+                 restates_as_a_whole(" ".join(s.text for s in clean), q_stems))
 
 
 def term_coverage(terms: tuple[str, ...], stems: frozenset[str]) -> float:
