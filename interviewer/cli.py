@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import faulthandler
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -66,6 +68,8 @@ def serve(
     # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; the app
     # decides itself, from INTERVIEWER_TRUSTED_PROXIES. log_config=None: uvicorn's access and error
     # lines go through logs.setup's handler, in the app's format.
+    # `kill -USR1 <pid>` writes every thread's stack to stderr and the server goes on (docs/deployment.md).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     uvicorn.run(create_app(s), host=host, port=port, ws_max_size=ws_max, proxy_headers=False,
                 log_level=s.log_level.lower(), timeout_graceful_shutdown=20, log_config=None)
 
@@ -75,7 +79,6 @@ def grader(
     name: Annotated[str | None, typer.Option(help="This grader's consumer name (default: random)")] = None,
 ) -> None:
     """Grade jobs from Redis for apps run with INTERVIEWER_REMOTE_GRADERS=true (until SIGTERM)."""
-    import signal
 
     from interviewer import logs
     from interviewer.wiring import run_grader

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     torch_threads: int = Field(0, ge=0)
     # On SIGTERM: seconds to let in-flight grading finish before sockets are told to reconnect.
     shutdown_grace: float = Field(20.0, ge=0)
+    # On SIGTERM: seconds by which the process has exited whatever still runs; past them it writes
+    # every thread's stack to stderr and exits with status 1 (a stop that hangs is a bug to read).
+    shutdown_deadline: float = Field(90.0, gt=0)
     # Orphaned grading: every instance renews a heartbeat in the store each `sweep_interval` seconds
     # and adopts the grading of sessions whose instance's heartbeat is older than `instance_ttl`.
     sweep_interval: float = Field(5.0, gt=0)

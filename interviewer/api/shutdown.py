@@ -3,11 +3,14 @@
 uvicorn closes websockets with 1012 as soon as it starts its own shutdown, before the lifespan
 shutdown runs; so the notice has to go out first. On SIGTERM/SIGINT the app runs its drain, then
 hands the signal to the handler that was installed before (uvicorn's), which stops the server.
+The signal also arms a deadline (`shutdown_deadline`): a stop that hangs dumps every thread's stack
+to stderr and exits with status 1, instead of waiting for the orchestrator's SIGKILL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
 import signal
 import threading
@@ -38,6 +41,12 @@ async def drain(app: FastAPI) -> None:
     log.info("shutdown.drained", extra={"seconds": round(loop.time() - t0, 3)})
 
 
+def arm_deadline(seconds: float) -> None:
+    """Exit with status 1 after `seconds`, writing every thread's stack to stderr first."""
+    log.info("shutdown.deadline", extra={"seconds": seconds})
+    faulthandler.dump_traceback_later(seconds, exit=True)
+
+
 def install_signal_drain(app: FastAPI) -> Callable[[], None]:
     """Run `drain` before the previous SIGTERM/SIGINT handler; returns a function that undoes it.
 
@@ -65,6 +74,7 @@ def install_signal_drain(app: FastAPI) -> Callable[[], None]:
             pass_on(sig, frame)
             return
         started = True
+        arm_deadline(float(app.state.settings.shutdown_deadline))
 
         def done(task: asyncio.Task[None]) -> None:
             if not task.cancelled() and task.exception() is not None:

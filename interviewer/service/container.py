@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -19,6 +21,8 @@ from interviewer.service.ports import (
 from interviewer.service.rubrics import Rubrics
 from interviewer.service.webhooks import WebhookDispatcher
 from interviewer.settings import Settings
+
+log = logging.getLogger("interviewer.services")
 
 
 @dataclass
@@ -42,17 +46,34 @@ class Services:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def aclose(self) -> None:
-        """Close the connections: events, webhooks (after a short wait for deliveries), stores."""
-        await self.events.close()
-        await self.webhooks.wait_idle(timeout=5.0)
-        await self.webhooks.close()
-        await self.store.close()
-        await self.code_runner.close()
-        await self.admin.close()
-        await self.socket_slots.close()
+        """Close the connections: events, webhooks (after a short wait for deliveries), stores.
+
+        Each step gets CLOSE_STEP_SECONDS; one that fails or hangs is logged and the next still
+        runs, so that a stop always ends (what a step leaves open dies with the process).
+        """
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("events", self.events.close),
+            ("webhooks.wait_idle", lambda: self.webhooks.wait_idle(timeout=5.0)),
+            ("webhooks", self.webhooks.close), ("store", self.store.close),
+            ("code_runner", self.code_runner.close), ("admin", self.admin.close),
+            ("socket_slots", self.socket_slots.close)]
+        for name, step in steps:
+            await _bounded(name, step)
         for part in (self.encoder, self.judge):  # the batcher's thread, the grader processes
             close = getattr(part, "close", None)
             if close is not None:
                 close()
-        for closer in self.closers:
-            await closer()
+        for i, closer in enumerate(self.closers):
+            await _bounded(f"closer[{i}]", closer)
+
+
+CLOSE_STEP_SECONDS = 10.0
+
+
+async def _bounded(name: str, step: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await asyncio.wait_for(step(), CLOSE_STEP_SECONDS)
+    except TimeoutError:
+        log.error("shutdown.close_timeout", extra={"step": name, "seconds": CLOSE_STEP_SECONDS})
+    except Exception:
+        log.exception("shutdown.close_failed", extra={"step": name})

@@ -3,16 +3,19 @@
 The servers are shared across the cases, which run in file order: (a) a session moves from A to
 B; (b) A is killed with SIGKILL right after an answer is accepted and restarted; (c) redis-server
 is restarted in the middle of an interview; (d) a socket on B takes over a session live on A, whose
-socket is closed at once; (e) A gets SIGTERM while grading: the grade, the reconnect notice and a
-1012 close reach the client, which resumes on A restarted.
+socket is closed at once; (e) SIGUSR1 makes B write its threads' stacks and B goes on; (f) A gets
+SIGTERM while grading: the grade, the reconnect notice and a 1012 close reach the client, which
+resumes on A restarted, and A exits by the signal (not by its shutdown deadline).
 """
 
 from __future__ import annotations
 
 import itertools
 import signal
+import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -209,6 +212,35 @@ async def test_takeover_from_another_instance_closes_the_old_socket_at_once(clus
     print(f"\ntakeover: A's socket closed {closed_after:.2f}s after the resume on B")
 
 
+def exit_code_of(app: AppProcess) -> int:
+    """Its exit code once it stops; a stop that hangs fails with every thread's stack (SIGUSR1).
+
+    The wait is longer than INTERVIEWER_SHUTDOWN_DEADLINE: past that deadline the process dumps
+    its stacks itself and exits with status 1."""
+    assert app.proc is not None
+    try:
+        return app.proc.wait(timeout=150)
+    except subprocess.TimeoutExpired:
+        app.proc.send_signal(signal.SIGUSR1)
+        time.sleep(3)
+        pytest.fail(f"{app.name} still running 150 s after SIGTERM:\n{app.tail(20000)}")
+
+
+async def test_sigusr1_writes_every_threads_stack_and_the_server_goes_on(cluster: Cluster) -> None:
+    assert cluster.b.proc is not None
+    before = len(cluster.b.tail(10**9))
+    cluster.b.proc.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 30
+    while "Current thread" not in cluster.b.tail(10**9)[before:]:
+        assert time.monotonic() < deadline, cluster.b.tail()
+        time.sleep(0.1)
+    dump = cluster.b.tail(10**9)[before:]
+    assert dump.count("Thread 0x") >= 2 and "File " in dump  # the loop's thread and the workers'
+    assert cluster.b.proc.poll() is None
+    with urllib.request.urlopen(cluster.b.base_url + "/readyz", timeout=10) as r:
+        assert r.status == 200
+
+
 async def test_sigterm_finishes_grading_then_asks_clients_to_reconnect(cluster: Cluster) -> None:
     async with interview(cluster.a.ws_url) as ws:
         q1 = await ws.start(num_questions=2, max_followups=0)
@@ -231,7 +263,8 @@ async def test_sigterm_finishes_grading_then_asks_clients_to_reconnect(cluster: 
         assert types.index("grade") < len(types) - 1 and "question" in types[types.index("grade"):]
         q2 = [m for m in ws.received if m["type"] == "question"][-1]
         assert q2["index"] == 2
-        exit_code = cluster.a.proc.wait(timeout=60)
+        exit_code = exit_code_of(cluster.a)
+        assert exit_code == -signal.SIGTERM, f"not a clean stop: {cluster.a.tail()}"
         cluster.a.proc = None
         cluster.a.start()
         cluster.ready_seconds["a_after_sigterm"] = cluster.a.wait_ready()
