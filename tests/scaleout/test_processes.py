@@ -10,6 +10,7 @@ resumes on A restarted, and A exits by the signal (not by its shutdown deadline)
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import signal
 import subprocess
@@ -212,14 +213,15 @@ async def test_takeover_from_another_instance_closes_the_old_socket_at_once(clus
     print(f"\ntakeover: A's socket closed {closed_after:.2f}s after the resume on B")
 
 
-def exit_code_of(app: AppProcess) -> int:
+async def exit_code_of(app: AppProcess) -> int:
     """Its exit code once it stops; a stop that hangs fails with every thread's stack (SIGUSR1).
 
-    The wait is longer than INTERVIEWER_SHUTDOWN_DEADLINE: past that deadline the process dumps
-    its stacks itself and exits with status 1."""
+    The wait runs in a thread so that this loop still serves the client's side of the closing
+    TCP connection (the server may wait for it). It is longer than INTERVIEWER_SHUTDOWN_DEADLINE:
+    past that deadline the process dumps its stacks itself and exits with status 1."""
     assert app.proc is not None
     try:
-        return app.proc.wait(timeout=150)
+        return await asyncio.to_thread(app.proc.wait, 150)
     except subprocess.TimeoutExpired:
         app.proc.send_signal(signal.SIGUSR1)
         time.sleep(3)
@@ -263,7 +265,7 @@ async def test_sigterm_finishes_grading_then_asks_clients_to_reconnect(cluster: 
         assert types.index("grade") < len(types) - 1 and "question" in types[types.index("grade"):]
         q2 = [m for m in ws.received if m["type"] == "question"][-1]
         assert q2["index"] == 2
-        exit_code = exit_code_of(cluster.a)
+        exit_code = await exit_code_of(cluster.a)
         assert exit_code == -signal.SIGTERM, f"not a clean stop: {cluster.a.tail()}"
         cluster.a.proc = None
         cluster.a.start()
