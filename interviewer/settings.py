@@ -102,6 +102,7 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(20.0, ge=0)
     # On SIGTERM: seconds by which the process has exited whatever still runs; past them it writes
     # every thread's stack to stderr and exits with status 1 (a stop that hangs is a bug to read).
+    # Must be longer than shutdown_grace.
     shutdown_deadline: float = Field(90.0, gt=0)
     # Orphaned grading: every instance renews a heartbeat in the store each `sweep_interval` seconds
     # and adopts the grading of sessions whose instance's heartbeat is older than `instance_ttl`.
@@ -175,6 +176,11 @@ class Settings(BaseSettings):
         if self.store == "postgres" and (not self.database_url
                                          or self.database_url.startswith("sqlite:")):
             raise ValueError("INTERVIEWER_STORE=postgres needs INTERVIEWER_DATABASE_URL=postgresql://...")
+        if self.shutdown_deadline <= self.shutdown_grace:
+            raise ValueError(
+                f"INTERVIEWER_SHUTDOWN_DEADLINE ({self.shutdown_deadline:g} s) must be longer than "
+                f"INTERVIEWER_SHUTDOWN_GRACE ({self.shutdown_grace:g} s): the deadline would cut "
+                "in-flight grading short")
         return self
 
     @property
