@@ -48,32 +48,36 @@ class Services:
     async def aclose(self) -> None:
         """Close the connections: events, webhooks (after a short wait for deliveries), stores.
 
-        Each step gets CLOSE_STEP_SECONDS; one that fails or hangs is logged and the next still
-        runs, so that a stop always ends (what a step leaves open dies with the process).
+        Each step gets CLOSE_STEP_SECONDS (the sandbox, which lets a sandbox it is starting come
+        up before discarding it, SANDBOX_CLOSE_SECONDS); one that fails or hangs is logged and the
+        next still runs, so that a stop always ends (what a step leaves open dies with the process).
         """
-        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-            ("events", self.events.close),
-            ("webhooks.wait_idle", lambda: self.webhooks.wait_idle(timeout=5.0)),
-            ("webhooks", self.webhooks.close), ("store", self.store.close),
-            ("code_runner", self.code_runner.close), ("admin", self.admin.close),
-            ("socket_slots", self.socket_slots.close)]
-        for name, step in steps:
-            await _bounded(name, step)
+        steps: list[tuple[str, Callable[[], Awaitable[None]], float]] = [
+            ("events", self.events.close, CLOSE_STEP_SECONDS),
+            ("webhooks.wait_idle", lambda: self.webhooks.wait_idle(timeout=5.0), CLOSE_STEP_SECONDS),
+            ("webhooks", self.webhooks.close, CLOSE_STEP_SECONDS),
+            ("store", self.store.close, CLOSE_STEP_SECONDS),
+            ("code_runner", self.code_runner.close, SANDBOX_CLOSE_SECONDS),
+            ("admin", self.admin.close, CLOSE_STEP_SECONDS),
+            ("socket_slots", self.socket_slots.close, CLOSE_STEP_SECONDS)]
+        for name, step, seconds in steps:
+            await _bounded(name, step, seconds)
         for part in (self.encoder, self.judge):  # the batcher's thread, the grader processes
             close = getattr(part, "close", None)
             if close is not None:
                 close()
         for i, closer in enumerate(self.closers):
-            await _bounded(f"closer[{i}]", closer)
+            await _bounded(f"closer[{i}]", closer, CLOSE_STEP_SECONDS)
 
 
 CLOSE_STEP_SECONDS = 10.0
+SANDBOX_CLOSE_SECONDS = 45.0  # its pending starts get up to 40 s (adapters/sandbox/bwrap.py)
 
 
-async def _bounded(name: str, step: Callable[[], Awaitable[None]]) -> None:
+async def _bounded(name: str, step: Callable[[], Awaitable[None]], seconds: float) -> None:
     try:
-        await asyncio.wait_for(step(), CLOSE_STEP_SECONDS)
+        await asyncio.wait_for(step(), seconds)
     except TimeoutError:
-        log.error("shutdown.close_timeout", extra={"step": name, "seconds": CLOSE_STEP_SECONDS})
+        log.error("shutdown.close_timeout", extra={"step": name, "seconds": seconds})
     except Exception:
         log.exception("shutdown.close_failed", extra={"step": name})
