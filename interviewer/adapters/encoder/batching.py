@@ -24,9 +24,6 @@ class _Request:
     future: Future[Vectors]
 
 
-_IDLE = _Request((), Future())  # the worker's "nothing queued yet" marker, never queued
-
-
 class BatchingEncoder:
     """Collects requests for up to `max_wait_ms` (or `max_batch` texts) and encodes them together.
 
@@ -123,9 +120,9 @@ class BatchingEncoder:
             try:
                 first = self._queue.get(timeout=POLL_SECONDS)
             except queue.Empty:
-                first = None if self._stop.is_set() else _IDLE
-            if first is _IDLE:
-                continue
+                if not self._stop.is_set():
+                    continue
+                first = None
             if first is None:
                 self._fail_waiting()
                 return
