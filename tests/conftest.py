@@ -7,7 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,15 @@ import interviewer  # noqa: F401  (applies the offline environment)
 REPO = Path(__file__).resolve().parents[1]
 
 from interviewer.llm_local import free_port  # noqa: E402  (one definition; tests import it from here)
+
+
+def wait_for(pred: Callable[[], object], timeout: float = 30.0, what: str = "the condition",
+             interval: float = 0.05) -> None:
+    """Poll `pred` every `interval` seconds until it is true; fail the test after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(interval)
 
 pytest_plugins = ["tests.fakes.plugin"]
 

@@ -1,13 +1,12 @@
 """The micro-batching encoder over the real packaged model: shared batches, a bounded queue, a clean stop.
 
-A caller left waiting on a batch that never runs blocks its worker thread for good, and the
-interpreter joins worker threads at exit: the server would not exit after SIGTERM.
+A caller left waiting on a batch that never runs would block its worker thread for good, and
+anything that waits for that thread (a thread pool shutting down) with it.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -18,6 +17,7 @@ from interviewer.adapters.encoder.batching import BatchingEncoder
 from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
 from interviewer.core.ports import TokenVectors, Vectors
 from interviewer.errors import Busy, ServerShutdown
+from tests.conftest import wait_for
 
 TEXTS = [
     "The key-value cache keeps the keys and values of earlier tokens.",
@@ -43,13 +43,6 @@ class Gated:
 
     def encode_tokens(self, texts: Sequence[str]) -> list[TokenVectors]:
         return self.inner.encode_tokens(texts)
-
-
-def wait_for(condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
 
 
 def test_concurrent_calls_share_batches_and_each_gets_its_own_vectors(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +20,7 @@ from interviewer.service.registry import SessionRegistry
 from interviewer.wiring import build_services
 from tests.api.authkit import Receiver
 from tests.api.conftest import LiveServer, make_settings, serve
+from tests.conftest import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +99,6 @@ class GoneSocket:
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         raise WebSocketDisconnect(code=1006)
-
-
-def wait_for(pred: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 async def test_a_client_gone_during_grading_skips_nothing(live: LiveServer) -> None:

@@ -13,6 +13,7 @@ from interviewer.service.webhooks import sign
 from interviewer.wiring import build_services
 from tests.api.authkit import Receiver, completed_interview, make_keys
 from tests.api.conftest import LiveServer, make_settings, serve
+from tests.conftest import wait_for
 
 ALL = ["interview.completed", "grade.created", "grade.overridden"]
 
@@ -42,13 +43,6 @@ def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
     r.stop()
-
-
-def wait_for(pred, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_signature_roundtrip_and_tampering() -> None:

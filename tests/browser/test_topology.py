@@ -33,7 +33,7 @@ from interviewer.client import Client, verify_signature
 from interviewer.service.auth import create_key
 from tests.api.authkit import Receiver
 from tests.browser.test_chat_ui import first_sentences, question_id, wait_grade, wait_open_question
-from tests.conftest import REPO, RedisServer, free_port
+from tests.conftest import REPO, RedisServer, free_port, wait_for
 from tests.scaleout.procs import AppProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -147,13 +147,6 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
         redis.stop()
 
 
-def wait_for(pred: Any, timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def sessions_active(app: AppProcess) -> float:
     """The app's own /metrics (straight to the instance, not through the proxy)."""
     text = httpx.get(app.base_url + "/metrics", timeout=5).text
@@ -183,7 +176,8 @@ def test_an_interview_through_the_proxy_survives_sigkill_of_its_instance(
         page.fill("#answer", first_sentences(t.bank.get(qids[0]).sample_answer, 2))
         page.click("#submit-button")
         wait_grade(page, turn)
-        wait_for(lambda: any(e["type"] == "grade.created" for e in t.sink.events()), what="grade.created")
+        wait_for(lambda: any(e["type"] == "grade.created" for e in t.sink.events()), 60,
+                 "grade.created", 0.1)
 
         holder = next(a for a in t.apps if sessions_active(a) == 1)
         other = next(a for a in t.apps if a is not holder)
@@ -206,7 +200,7 @@ def test_an_interview_through_the_proxy_survives_sigkill_of_its_instance(
     assert all(turn["grade"] is not None for turn in transcript["turns"])
 
     wait_for(lambda: any(e["type"] == "interview.completed" for e in t.sink.events()),
-             what="interview.completed")
+             60, "interview.completed", 0.1)
     time.sleep(2.0)  # a duplicate would arrive within a few polls
     events = t.sink.events()
     assert Counter(e["id"] for e in events).most_common(1)[0][1] == 1, "an event arrived twice"

@@ -14,7 +14,6 @@ import asyncio
 import json
 import secrets
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +26,7 @@ from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
 from interviewer.adapters.store.db_migrate import upgrade
 from interviewer.client import Client, interview, verify_signature
 from tests.api.authkit import Receiver
-from tests.conftest import REPO, PostgresCluster
+from tests.conftest import REPO, PostgresCluster, wait_for
 from tests.scaleout.procs import AppProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio, pytest.mark.timeout(900)]
@@ -117,13 +116,6 @@ def store(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[Store]:
         yield Store("postgres", url)
     finally:
         cluster.drop_database(name)
-
-
-def wait_for(pred: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 async def test_events_committed_with_a_grade_survive_sigkill_before_the_outbox_has_them(

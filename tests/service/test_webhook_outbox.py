@@ -22,7 +22,7 @@ from interviewer.errors import WebhookBacklogFull
 from interviewer.service.records import WebhookRecord
 from interviewer.service.webhooks import BACKLOG_FULL, WebhookDispatcher
 from tests.api.authkit import Receiver
-from tests.conftest import REPO
+from tests.conftest import REPO, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -67,13 +67,6 @@ def instance(kind: str, where: str, mode: str, url: str) -> subprocess.Popen[str
                          stdout=subprocess.PIPE, text=True)
     assert p.stdout is not None and p.stdout.readline().strip() == "ready"
     return p
-
-
-def wait_for(pred, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
