@@ -53,6 +53,9 @@ def judge_train(
 def judge_train_cross(
     out: Annotated[Path | None, typer.Option(help="Weights file (default: the packaged one)")] = None,
     seed: Annotated[int, typer.Option(help="Random seed")] = 0,
+    contrast: Annotated[bool, typer.Option(
+        help="Version 5's recipe: also datasets/claims/contrast/ (tried, not shipped; docs/grading.md)")]
+    = False,
 ) -> None:
     """Train the cross-encoder claim verifier from datasets/claims/ and the bank (about 15 min on
     2 idle cores; the recipe is in interviewer/judge_train_cross.py)."""
@@ -64,7 +67,7 @@ def judge_train_cross(
     bank = YamlQuestionBank.load(s.bank_roots)
     target = out or DEFAULT_CROSS
     meta = train_cross(list(bank.all()), recipe_encoder(s), target,
-                       tc=CrossTrainConfig(seed=seed), encoder_path=s.encoder_path,
+                       tc=CrossTrainConfig(seed=seed, contrast=contrast), encoder_path=s.encoder_path,
                        log=lambda m: typer.echo(m, err=True))
     typer.echo(f"wrote {target} (sha256 {meta['weights_sha256'][:16]}...)")
     for split, m in meta["metrics"].items():

@@ -11,6 +11,8 @@ the training questions' sample-answer sentences against their own rubrics' claus
 "not contradicts" (`sample_pairs`; loss -log(1 - p(contradicts))). Questions are split by a hash of
 their id (`evaluation.claims.split_questions`): the validation and held-out questions are only
 measured.
+Version 5 (`contrast`, `--contrast`; tried and not shipped, docs/grading.md "Twelfth session") adds
+the contrast, negation and dense sentences of `datasets/claims/contrast/` to both stages.
 The artifact is float16 safetensors (the adapters and the head, about 0.7 MB) and a JSON file with
 the configuration, the sha256 of the data and of the weights, and the measured accuracy.
 
@@ -48,9 +50,16 @@ from interviewer.evaluation.claims import (
     sample_pairs,
     split_questions,
 )
+from interviewer.evaluation.claims_contrast import (
+    CONTRAST_DIR,
+    Contrast,
+    contrast_pairs,
+    labelled,
+    load_contrast,
+)
 from interviewer.judge_train import _class_weights, data_sha256, report
 
-VERSION = 4
+VERSION = 4  # the shipped recipe; with `contrast`, version 5 (tried, not shipped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +82,10 @@ class CrossTrainConfig:
     # Tried and rejected (docs/grading.md, "Ninth session"): with them, the sure contradictions of
     # flipping a clause a sentence contains (`flipped_pairs`); off in the shipped recipe.
     weak_flips: bool = False
+    # Version 5: the contrast, negation and dense sentences of `datasets/claims/contrast/`
+    # (`evaluation.claims_contrast`), against the bank statements in the first stage and against
+    # the derived clauses in the second.
+    contrast: bool = False
 
 
 def predict(tok: Any, base: Any, head: Any, pairs: Sequence[Pair], cfg: CrossConfig) -> np.ndarray:
@@ -88,6 +101,23 @@ def predict(tok: Any, base: Any, head: Any, pairs: Sequence[Pair], cfg: CrossCon
             lg = logits(tok, base, head, [p.claim for p in b], [p.span for p in b], cfg.max_length)
             out.append(torch.softmax(lg, -1).numpy())
     return np.concatenate(out) if out else np.zeros((0, 3), dtype=np.float32)
+
+
+def strong(pairs: Sequence[Pair]) -> list[Pair]:
+    """The pairs with a definite label (asserts, contradicts, neutral)."""
+    return [p for p in pairs if p.label != NOT_CONTRADICTS]
+
+
+def weak_only(pairs: Sequence[Pair]) -> list[Pair]:
+    return [p for p in pairs if p.label == NOT_CONTRADICTS]
+
+
+def contrast_extra(data: dict[str, Contrast]) -> Callable[[str, str], list[tuple[str, int, str]]]:
+    """For `derived_pairs`: a bank criterion's contrast, negation and dense sentences."""
+    def extra(question_id: str, criterion_id: str) -> list[tuple[str, int, str]]:
+        c = data.get(question_id)
+        return labelled(c, criterion_id) if c is not None else []
+    return extra
 
 
 def false_contradictions(pairs: Sequence[Pair], probs: np.ndarray) -> dict[str, Any]:
@@ -130,7 +160,6 @@ def train_cross(
         f"({len(val_q)}), held out {len(held)} ({len(held_q)})")
     params = [p for p in base.parameters() if p.requires_grad] + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
-    class_w = torch.tensor([*_class_weights(train), tc.weak_weight])
 
     def loss_fn(lg: Any, y: Any) -> Any:
         """Class-weighted cross-entropy; a NOT_CONTRADICTS pair's loss is -log(1 - p(contradicts))."""
@@ -168,15 +197,22 @@ def train_cross(
     weak_val = sample_pairs(val_q, encoder, about_only=tc.weak_about_only)
     weak_held = sample_pairs(held_q, encoder, about_only=tc.weak_about_only)
     log(f"sample-answer pairs: train {len(weak)}, validation {len(weak_val)}, held out {len(weak_held)}")
-    stage1 = train + weak
+    contrast_paths = sorted(CONTRAST_DIR.glob("*.yaml")) if tc.contrast else []
+    contrast = load_contrast(contrast_paths)
+    c_train, c_val, c_held = (contrast_pairs(qs, contrast) for qs in (train_q, val_q, held_q))
+    if tc.contrast:
+        log(f"contrast pairs: train {len(c_train)}, validation {len(c_val)}, held out {len(c_held)}")
+    stage1 = train + weak + c_train
+    class_w = torch.tensor([*_class_weights(train + strong(c_train)), tc.weak_weight])
     order = list(range(len(stage1)))
     for epoch in range(tc.epochs):
         run_epoch(stage1, order, f"epoch {epoch + 1}")
     if stage1_out is not None:
         save(stage1_out)
-    derived = derived_pairs(train_q, crits, encoder, seed=tc.seed)
-    derived_val = derived_pairs(val_q, crits, encoder, seed=tc.seed + 1)
-    derived_held = derived_pairs(held_q, crits, encoder, seed=tc.seed + 2)
+    extra = contrast_extra(contrast) if tc.contrast else None
+    derived = derived_pairs(train_q, crits, encoder, seed=tc.seed, extra=extra)
+    derived_val = derived_pairs(val_q, crits, encoder, seed=tc.seed + 1, extra=extra)
+    derived_held = derived_pairs(held_q, crits, encoder, seed=tc.seed + 2, extra=extra)
     log(f"derived pairs: train {len(derived)}, validation {len(derived_val)}, "
         f"held out {len(derived_held)}")
     for group in opt.param_groups:
@@ -185,17 +221,21 @@ def train_cross(
         mixed = derived + rng.sample(stage1, min(len(stage1), len(derived)))
         run_epoch(mixed, list(range(len(mixed))), f"derived epoch {epoch + 1}")
     save(out)
-    metrics = {name: report(pairs, predict(tok, base, head, pairs, cfg))
+    metrics = {name: report(strong(pairs), predict(tok, base, head, strong(pairs), cfg))
                for name, pairs in (("validation", val), ("held_out", held),
                                    ("derived_validation", derived_val),
-                                   ("derived_held_out", derived_held))}
-    for name, pairs in (("sample_validation", weak_val), ("sample_held_out", weak_held)):
-        metrics[name] = false_contradictions(pairs, predict(tok, base, head, pairs, cfg))
+                                   ("derived_held_out", derived_held),
+                                   ("contrast_validation", c_val), ("contrast_held_out", c_held))
+               if pairs or not name.startswith("contrast")}
+    for name, pairs in (("sample_validation", weak_val), ("sample_held_out", weak_held),
+                        ("dense_other_held_out", weak_only(c_held))):
+        if pairs or name.startswith("sample"):
+            metrics[name] = false_contradictions(pairs, predict(tok, base, head, pairs, cfg))
     meta = {
-        "version": VERSION,
+        "version": VERSION + 1 if tc.contrast else VERSION,
         "config": asdict(cfg),
         "train_config": asdict(tc),
-        "data_sha256": data_sha256(paths),
+        "data_sha256": data_sha256(paths + contrast_paths),
         "weights_sha256": file_sha256(out),
         "questions": {"train": [q.id for q in train_q], "validation": [q.id for q in val_q],
                       "held_out": [q.id for q in held_q]},

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,6 +191,7 @@ DERIVED_MIN_SIM, DERIVED_MARGIN = 0.6, 0.05
 
 def derived_pairs(
     questions: Sequence[Question], crits: Sequence[CriterionClaims], encoder: Encoder, *, seed: int = 0,
+    extra: Callable[[str, str], list[tuple[str, int, str]]] | None = None,
 ) -> list[Pair]:
     """Weak labels for criteria derived from sample answers (what a partner's question gets), read
     clause by clause as the judge reads them (`verify.claim_clauses`).
@@ -200,7 +201,8 @@ def derived_pairs(
     each criterion one clause at a time. Every distinct clause takes the labelled sentences of the
     bank criterion it restates: all its assertions (concise, full, non-native, other words), its
     contradictions, its topic-only sentences and the bank misconception; a one-clause criterion's
-    derived (flipped) misconception against an assertion; another criterion's assertion as neutral.
+    derived (flipped) misconception against an assertion; another criterion's assertion as neutral;
+    with `extra`, the (sentence, label, source) it gives for the bank criterion.
     """
     rng = random.Random(seed)
     by_crit = {(c.question_id, c.criterion_id): c for c in crits}
@@ -230,6 +232,8 @@ def derived_pairs(
             out += [Pair(s, a, ASSERTS, qid, "derived:asserts") for a in cc.asserts]
             out += [Pair(s, t, CONTRADICTS, qid, "derived:contradicts") for _, t in cc.contradicts]
             out += [Pair(s, t, NEUTRAL, qid, "derived:topic_only") for t in cc.topic_only]
+            if extra is not None:
+                out += [Pair(s, t, y, qid, f"derived:{src}") for t, y, src in extra(qid, bc.id)]
             if bc.misconception:
                 out.append(Pair(s, bc.misconception, CONTRADICTS, qid, "derived:misconception"))
             flipped = units[s]

@@ -103,6 +103,13 @@ def test_training_is_deterministic(bank: YamlQuestionBank, encoder: Encoder, tmp
     c = train_cross(few, encoder, tmp_path / "c.safetensors",
                     tc=CrossTrainConfig(epochs=1, derived_epochs=0, seed=1), log=lambda _: None)
     assert c["weights_sha256"] != a["weights_sha256"]  # the seed is what fixes them
+    # Version 5's recipe (`--contrast`, not shipped) trains on the contrast data too.
+    d = train_cross(few, encoder, tmp_path / "d.safetensors",
+                    tc=CrossTrainConfig(epochs=1, derived_epochs=0, contrast=True), log=lambda _: None)
+    assert d["version"] == 5 and a["version"] == 4
+    assert d["weights_sha256"] != a["weights_sha256"]
+    assert d["data_sha256"] == data_sha256(
+        sorted(CLAIMS_DIR.glob("*.yaml")) + sorted((CLAIMS_DIR / "contrast").glob("*.yaml")))
 
 
 def test_sentences_packing_two_claims_are_labelled_for_each(bank: YamlQuestionBank) -> None:
