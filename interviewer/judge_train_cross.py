@@ -221,16 +221,18 @@ def train_cross(
         mixed = derived + rng.sample(stage1, min(len(stage1), len(derived)))
         run_epoch(mixed, list(range(len(mixed))), f"derived epoch {epoch + 1}")
     save(out)
-    metrics = {name: report(strong(pairs), predict(tok, base, head, strong(pairs), cfg))
-               for name, pairs in (("validation", val), ("held_out", held),
-                                   ("derived_validation", derived_val),
-                                   ("derived_held_out", derived_held),
-                                   ("contrast_validation", c_val), ("contrast_held_out", c_held))
-               if pairs or not name.startswith("contrast")}
-    for name, pairs in (("sample_validation", weak_val), ("sample_held_out", weak_held),
-                        ("dense_other_held_out", weak_only(c_held))):
-        if pairs or name.startswith("sample"):
-            metrics[name] = false_contradictions(pairs, predict(tok, base, head, pairs, cfg))
+    labelled_sets = [("validation", val), ("held_out", held), ("derived_validation", derived_val),
+                     ("derived_held_out", derived_held)]
+    true_sets = [("sample_validation", weak_val), ("sample_held_out", weak_held)]
+    # The contrast measures only where a split has contrast data (none without `contrast`).
+    labelled_sets += [(n, p) for n, p in (("contrast_validation", c_val), ("contrast_held_out", c_held)) if p]
+    true_sets += [(n, p) for n, p in (("dense_other_held_out", weak_only(c_held)),) if p]
+    metrics: dict[str, Any] = {}
+    for name, pairs in labelled_sets:
+        definite = strong(pairs)
+        metrics[name] = report(definite, predict(tok, base, head, definite, cfg))
+    for name, pairs in true_sets:
+        metrics[name] = false_contradictions(pairs, predict(tok, base, head, pairs, cfg))
     meta = {
         "version": VERSION + 1 if tc.contrast else VERSION,
         "config": asdict(cfg),

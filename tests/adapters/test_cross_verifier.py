@@ -23,6 +23,7 @@ from interviewer.evaluation.claims import (
     sample_pairs,
     split_questions,
 )
+from interviewer.evaluation.claims_contrast import CONTRAST_DIR
 from interviewer.judge_train import data_sha256
 from interviewer.judge_train_cross import CrossTrainConfig, false_contradictions, train_cross
 from interviewer.settings import Settings
@@ -109,7 +110,7 @@ def test_training_is_deterministic(bank: YamlQuestionBank, encoder: Encoder, tmp
     assert d["version"] == 5 and a["version"] == 4
     assert d["weights_sha256"] != a["weights_sha256"]
     assert d["data_sha256"] == data_sha256(
-        sorted(CLAIMS_DIR.glob("*.yaml")) + sorted((CLAIMS_DIR / "contrast").glob("*.yaml")))
+        sorted(CLAIMS_DIR.glob("*.yaml")) + sorted(CONTRAST_DIR.glob("*.yaml")))
 
 
 def test_sentences_packing_two_claims_are_labelled_for_each(bank: YamlQuestionBank) -> None:
