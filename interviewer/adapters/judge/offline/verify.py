@@ -24,6 +24,7 @@ from interviewer.core.models import CriterionResult, Verdict
 from interviewer.core.ports import Encoder
 from interviewer.core.rubric_derive import split_claims
 from interviewer.core.scoring import score
+from interviewer.core.text import split_sentences
 
 # Thresholds on the verifier's probabilities, set by hand, not fitted: no setting found by a search
 # over them kept correct answers' scores on questions outside the bank (docs/grading.md).
@@ -41,6 +42,12 @@ CONTRA_FLOOR = 0.3  # and only one it is clearly about
 # (0.6/0.25, 0.7/0.3, 0.8/0.4; docs/grading.md).
 CLAUSE_CONTRA_MIN = 0.7
 CLAUSE_CONTRA_OVER = 0.3
+# The sample answer is correct by definition, so a sentence it supports contradicts nothing (the
+# second anchor, as in the similarity rule): before a sentence's contradiction counts, each of its
+# SUPPORT_NEAREST closest sample sentences (cosine) is read as the claim with the sentence as the
+# span, and one read as asserted at SUPPORT_MIN or more, and more than contradicted, clears it.
+SUPPORT_NEAREST = 2
+SUPPORT_MIN = 0.5
 # A grade is flagged `claim_contradicted` when the verifier reads at least this share of the
 # rubric's weight as contradicted where the default judge did not. Chosen on the dev interview set
 # (docs/grading.md): it flagged 10 of 12 confident misconceptions there, 2 of 12 correct answers
@@ -177,6 +184,7 @@ def check_clauses(
     probabilities: Callable[[list[str], list[str]], np.ndarray], units: Units,
     clauses: Sequence[Sequence[str]], sentences: Sequence[str], sims: np.ndarray,
     clause_sims: Sequence[np.ndarray], top_k: int | None = None, contradictions_only: bool = False,
+    supported: Callable[[list[int]], set[int]] | None = None,
 ) -> list[Checked]:
     """Usable sentences against the clauses of every criterion, in one batched call.
 
@@ -188,6 +196,9 @@ def check_clauses(
     With `top_k`, a clause is read for assertion only against its `top_k` closest usable sentences
     (cosine), plus the pairs the contradiction rule needs: each sentence about the criterion
     against its closest clause. Without it, every sentence is read against every clause.
+
+    With `supported`, the sentences that would contradict some criterion are passed to it, and those
+    it returns (the sample answer asserts them: `read_by_clause`) contradict nothing.
 
     With `contradictions_only`, only the pairs the contradiction rule needs are read, and every
     `asserted` is 0: each criterion's `contradicted` is what the full reading gives, and
@@ -212,6 +223,12 @@ def check_clauses(
     wanted = list(dict.fromkeys(wanted))
     probs = probabilities([clauses[j][c] for j, c, _ in wanted], [sentences[idx[s]] for _, _, s in wanted])
     read = {key: probs[n] for n, key in enumerate(wanted)}
+    cleared: set[int] = set()
+    if supported is not None:
+        would = [i for s, i in enumerate(idx)
+                 if any(about[s, j] and _could_contradict(read[(j, nearest[j][s], s)])
+                        for j in range(len(clauses)))]
+        cleared = supported(would) if would else set()
     out: list[Checked] = []
     for j in range(len(clauses)):
         asserted, assert_unit = 0.0, -1
@@ -221,7 +238,7 @@ def check_clauses(
             asserted, assert_unit = float(a_p[ASSERTS]), idx[a_s]
         contra, contra_unit = 0.0, -1
         for s, i in enumerate(idx):
-            if not about[s, j]:
+            if not about[s, j] or i in cleared:
                 continue
             p = read[(j, nearest[j][s], s)]
             pc, pa = float(p[CONTRADICTS]), float(p[ASSERTS])
@@ -229,6 +246,12 @@ def check_clauses(
                 contra, contra_unit = pc, i
         out.append(Checked(asserted, assert_unit, contra, contra_unit, by_clause=True))
     return out
+
+
+def _could_contradict(p: np.ndarray) -> bool:
+    """A reading that could make its criterion contradicted (`Checked.contradicts`)."""
+    pc, pa = float(p[CONTRADICTS]), float(p[ASSERTS])
+    return pc >= CLAUSE_CONTRA_MIN and pc >= pa + CLAUSE_CONTRA_OVER
 
 
 def read_by_clause(
@@ -239,7 +262,11 @@ def read_by_clause(
 ) -> list[Checked]:
     """The cross-encoder's reading of every criterion, clause by clause (`check_clauses`): the
     clauses come from the sample answer's claims (`claim_clauses`), their cosines with the
-    answer's sentences from one encoder call (cached by the encoder across answers)."""
+    answer's sentences from one encoder call (cached by the encoder across answers). A sentence
+    that would contradict a criterion is first read against its SUPPORT_NEAREST closest sentences
+    of the sample answer, each as the claim: one that asserts it clears it. The verifier reads a
+    clause cut from its sentence worse than the whole sentence, and read so the bank's own sample
+    answers contradicted a criterion of 35 of their 114 rubrics (docs/grading.md)."""
     pieces = split_claims(sample_answer) if sample_answer else []
     clauses = [claim_clauses(s, pieces) for s in statements]
     flat = [x for cl in clauses for x in cl]
@@ -249,8 +276,21 @@ def read_by_clause(
     for cl in clauses:
         clause_sims.append(sentence_vectors @ cvec[at: at + len(cl)].T)
         at += len(cl)
+    anchors = [a.text for a in split_sentences(sample_answer)] if sample_answer else []
+
+    def supported(which: list[int]) -> set[int]:
+        """The answer's sentences (indices) that one of their closest sample sentences asserts."""
+        if not anchors or SUPPORT_NEAREST <= 0:
+            return set()
+        avec = encoder.encode(anchors)  # cached: the judge encoded them for its own anchors
+        pairs = [(i, int(k)) for i in which
+                 for k in np.argsort(-(avec @ sentence_vectors[i]), kind="stable")[:SUPPORT_NEAREST]]
+        probs = probabilities([anchors[k] for _, k in pairs], [sentences[i] for i, _ in pairs])
+        return {i for (i, _), p in zip(pairs, probs, strict=True)
+                if p[ASSERTS] >= SUPPORT_MIN and p[ASSERTS] > p[CONTRADICTS]}
+
     return check_clauses(probabilities, units, clauses, sentences, sims, clause_sims, top_k,
-                         contradictions_only)
+                         contradictions_only, supported)
 
 
 def overrules(plain: list[CriterionResult], checked: list[CriterionResult]) -> bool:
