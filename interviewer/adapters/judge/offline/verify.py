@@ -197,8 +197,9 @@ def check_clauses(
     (cosine), plus the pairs the contradiction rule needs: each sentence about the criterion
     against its closest clause. Without it, every sentence is read against every clause.
 
-    With `supported`, the sentences that would contradict some criterion are passed to it, and those
-    it returns (the sample answer asserts them: `read_by_clause`) contradict nothing.
+    With `supported`, when two criteria or more could be read as contradicted (fewer never
+    overrule the judge), the sentences that would contradict them are passed to it, and those it
+    returns (the sample answer asserts them: `read_by_clause`) contradict nothing.
 
     With `contradictions_only`, only the pairs the contradiction rule needs are read, and every
     `asserted` is 0: each criterion's `contradicted` is what the full reading gives, and
@@ -224,11 +225,11 @@ def check_clauses(
     probs = probabilities([clauses[j][c] for j, c, _ in wanted], [sentences[idx[s]] for _, _, s in wanted])
     read = {key: probs[n] for n, key in enumerate(wanted)}
     cleared: set[int] = set()
-    if supported is not None:
-        would = [i for s, i in enumerate(idx)
-                 if any(about[s, j] and _could_contradict(read[(j, nearest[j][s], s)])
-                        for j in range(len(clauses)))]
-        cleared = supported(would) if would else set()
+    could = np.array([[about[s, j] and _could_contradict(read[(j, nearest[j][s], s)])
+                       for j in range(len(clauses))] for s in range(len(idx))], dtype=bool)
+    # Only where it can change a grade: `overrules` needs two contradicted criteria or more.
+    if supported is not None and int(could.any(axis=0).sum()) >= REVIEW_CONTRADICTED_CRITERIA:
+        cleared = supported([i for s, i in enumerate(idx) if could[s].any()])
     out: list[Checked] = []
     for j in range(len(clauses)):
         asserted, assert_unit = 0.0, -1
@@ -265,8 +266,8 @@ def read_by_clause(
     answer's sentences from one encoder call (cached by the encoder across answers). A sentence
     that would contradict a criterion is first read against its SUPPORT_NEAREST closest sentences
     of the sample answer, each as the claim: one that asserts it clears it. The verifier reads a
-    clause cut from its sentence worse than the whole sentence, and read so the bank's own sample
-    answers contradicted a criterion of 35 of their 114 rubrics (docs/grading.md)."""
+    clause cut from its sentence worse than the whole sentence (docs/grading.md, "Thirteenth
+    session")."""
     pieces = split_claims(sample_answer) if sample_answer else []
     clauses = [claim_clauses(s, pieces) for s in statements]
     flat = [x for cl in clauses for x in cl]
