@@ -43,9 +43,10 @@ CONTRA_FLOOR = 0.3  # and only one it is clearly about
 CLAUSE_CONTRA_MIN = 0.7
 CLAUSE_CONTRA_OVER = 0.3
 # The sample answer is correct by definition, so a sentence it supports contradicts nothing (the
-# second anchor, as in the similarity rule): before a sentence's contradiction counts, each of its
-# SUPPORT_NEAREST closest sample sentences (cosine) is read as the claim with the sentence as the
-# span, and one read as asserted at SUPPORT_MIN or more, and more than contradicted, clears it.
+# second anchor, as in the similarity rule): where two criteria or more could be contradicted,
+# before a sentence's contradiction counts, each of its SUPPORT_NEAREST closest sample sentences
+# (cosine) is read as the claim with the sentence as the span, and one read as asserted at
+# SUPPORT_MIN or more, and more than contradicted, clears it.
 SUPPORT_NEAREST = 2
 SUPPORT_MIN = 0.5
 # A grade is flagged `claim_contradicted` when the verifier reads at least this share of the
@@ -225,11 +226,12 @@ def check_clauses(
     probs = probabilities([clauses[j][c] for j, c, _ in wanted], [sentences[idx[s]] for _, _, s in wanted])
     read = {key: probs[n] for n, key in enumerate(wanted)}
     cleared: set[int] = set()
-    could = np.array([[about[s, j] and _could_contradict(read[(j, nearest[j][s], s)])
-                       for j in range(len(clauses))] for s in range(len(idx))], dtype=bool)
-    # Only where it can change a grade: `overrules` needs two contradicted criteria or more.
-    if supported is not None and int(could.any(axis=0).sum()) >= REVIEW_CONTRADICTED_CRITERIA:
-        cleared = supported([i for s, i in enumerate(idx) if could[s].any()])
+    if supported is not None:
+        could = np.array([[about[s, j] and _could_contradict(read[(j, nearest[j][s], s)])
+                           for j in range(len(clauses))] for s in range(len(idx))], dtype=bool)
+        # Only where it can change a grade: `overrules` needs two contradicted criteria or more.
+        if int(could.any(axis=0).sum()) >= REVIEW_CONTRADICTED_CRITERIA:
+            cleared = supported([i for s, i in enumerate(idx) if could[s].any()])
     out: list[Checked] = []
     for j in range(len(clauses)):
         asserted, assert_unit = 0.0, -1
@@ -250,9 +252,9 @@ def check_clauses(
 
 
 def _could_contradict(p: np.ndarray) -> bool:
-    """A reading that could make its criterion contradicted (`Checked.contradicts`)."""
-    pc, pa = float(p[CONTRADICTS]), float(p[ASSERTS])
-    return pc >= CLAUSE_CONTRA_MIN and pc >= pa + CLAUSE_CONTRA_OVER
+    """A reading that could make its criterion contradicted: `Checked.contradicts` with no other
+    sentence asserting the criterion."""
+    return Checked(float(p[ASSERTS]), -1, float(p[CONTRADICTS]), -1, by_clause=True).contradicts()
 
 
 def read_by_clause(
