@@ -43,6 +43,7 @@ from interviewer.adapters.judge.offline.verify import (
     ASSERT_SOME,
     Checked,
     check_criteria,
+    lift_by_sample,
     overruled_score,
     overrules,
     read_by_clause,
@@ -364,6 +365,9 @@ class OfflineJudge:
         # misread sentence; a confident misconception, several of whose claims it reads as
         # contradicted, is scored by it, less half the weight it contradicts (docs/grading.md).
         scored = self.verify_scores and flagged
+        if self.verify_scores and isinstance(self.verifier, CrossVerifier) and not (flags or units.restated):
+            plain = lift_by_sample(self.verifier.probabilities, self.encoder, question.sample_answer,
+                                   [c.statement for c in rubric.criteria], plain, units)
         return self._grade(question, rubric, checked if scored else plain, t0, flags, "", scored)
 
     @property
