@@ -42,8 +42,11 @@ vendor: $(PY)
 
 # The browser suite runs in its own pytest process: Playwright's sync API keeps an event loop
 # running on the main thread, which breaks later tests that call asyncio.run().
+# The rest runs on PYTEST_WORKERS processes (pytest-xdist, one test file per worker at a time, so
+# a file's module fixtures are built once); PYTEST_WORKERS=0 runs it in this process.
+PYTEST_WORKERS ?= 2
 test: install-dev system-deps
-	$(PY) -m pytest -q -ra --ignore=tests/browser
+	$(PY) -m pytest -q -ra -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/browser
 	$(PY) -m pytest -q -ra tests/browser
 
 lint: install-dev
