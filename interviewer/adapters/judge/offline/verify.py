@@ -353,6 +353,7 @@ def lift_by_sample(
         s, p = max(hits.values(), key=lambda sp: sp[1])
         span = units.spans[idx[s]]
         verdict = next(v for v in (Verdict.MET, Verdict.PARTIAL, Verdict.MISSED) if credit >= BANDS[v][0])
+        credit = min(credit, BANDS[verdict][1])  # within its verdict's band, as scoring counts it
         out[j] = replace(r, verdict=verdict,
                          credit=round(credit, 4), evidence=Evidence(span.start, span.end, span.text),
                          confidence=round(min(1.0, 0.5 + abs(p - 0.5)), 3),
