@@ -330,7 +330,7 @@ def lift_by_sample(
     ns = units.n_sentences
     idx = [i for i in range(ns) if units.usable[i] and len(words(units.spans[i].text)) >= LIFT_MIN_WORDS]
     todo = [j for j, r in enumerate(results) if r.verdict != Verdict.CONTRADICTED and not r.note
-            and (r.credit if r.credit is not None else 0.0) < LIFT_BELOW]
+            and (r.credit or 0.0) < LIFT_BELOW]
     if not sample or not idx or len(todo) < LIFT_MIN_CRITERIA:
         return list(results)
     svec = encoder.encode(sample)  # cached: the judge's anchors
@@ -344,13 +344,13 @@ def lift_by_sample(
     out, lifted = list(results), 0
     for j in todo:
         mine = [(k, s, p) for (jj, k, s), p in zip(wanted, probs, strict=True) if jj == j]
-        hits = {k: (s, float(p[ASSERTS])) for k, s, p in mine
-                if p[ASSERTS] >= SUPPORT_MIN and p[ASSERTS] > p[CONTRADICTS]}
-        credit = LIFT_CREDIT * len(hits) / len({k for k, _, _ in mine})
+        hits = [(k, s, float(p[ASSERTS])) for k, s, p in mine
+                if p[ASSERTS] >= SUPPORT_MIN and p[ASSERTS] > p[CONTRADICTS]]
+        credit = LIFT_CREDIT * len({k for k, _, _ in hits}) / len({k for k, _, _ in mine})
         r = results[j]
         if not hits or credit <= (r.credit or 0.0):
             continue
-        s, p = max(hits.values(), key=lambda sp: sp[1])
+        _, s, p = max(hits, key=lambda h: h[2])  # the clearest assertion is the evidence
         span = units.spans[idx[s]]
         verdict = next(v for v in (Verdict.MET, Verdict.PARTIAL, Verdict.MISSED) if credit >= BANDS[v][0])
         credit = min(credit, BANDS[verdict][1])  # within its verdict's band, as scoring counts it
