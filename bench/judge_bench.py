@@ -26,7 +26,7 @@ import interviewer  # noqa: F401  (offline environment)
 from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
 from interviewer.adapters.encoder.onnx_runtime import BACKENDS
 from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder
-from interviewer.adapters.judge.offline.cross_verifier import CrossVerifier
+from interviewer.adapters.judge.offline.cross_verifier import VERIFIER_BACKENDS, CrossVerifier
 from interviewer.adapters.judge.offline.judge import OfflineJudge, answer_units
 from interviewer.core.models import Question, Rubric
 from interviewer.evaluation.interviews import INTERVIEWS_DIR, derive_all, load_interviews
@@ -51,6 +51,9 @@ def main() -> None:
     ap.add_argument("--interviews", metavar="SPLIT", default=None,
                     help="grade a hand-graded interview set (dev | test | holdout) instead of the "
                          "bank's sample answers and their gaming variants")
+    ap.add_argument("--verifier-backend", choices=VERIFIER_BACKENDS, default=None,
+                    help="with --verify: the cross-encoder's runtime (default: "
+                         "INTERVIEWER_JUDGE_VERIFIER_BACKEND's, onnx)")
     ap.add_argument("--backend", choices=BACKENDS, default=None,
                     help="the encoder's runtime (default: INTERVIEWER_ENCODER_BACKEND's, onnx-int8)")
     args = ap.parse_args()
@@ -61,7 +64,11 @@ def main() -> None:
     encoder = SentenceTransformerEncoder.from_settings(settings)
     print(f"encoder: {encoder.name} ({encoder.backend})")
     top_k = args.clause_top_k if args.clause_top_k is not None else Settings().judge_verify_top_k
-    judge = OfflineJudge(encoder, verify=args.verify, clause_top_k=top_k or None)
+    verifier_backend = args.verifier_backend or settings.judge_verifier_backend
+    judge = OfflineJudge(encoder, verify=args.verify, clause_top_k=top_k or None,
+                         verifier_backend=verifier_backend, onnx_cache=settings.encoder_cache_dir)
+    if args.verify:
+        print(f"verifier: {verifier_backend}")
     cases: list[tuple[Question, Rubric, str]] = []
     if args.interviews:
         items = load_interviews(INTERVIEWS_DIR / f"{args.interviews}.yaml")

@@ -349,7 +349,8 @@ def _offline(encoder: Any) -> Any:
 
     s = get_settings()
     return OfflineJudge(encoder, verify=s.judge_verify, verifier=s.judge_verifier,
-                        clause_top_k=s.judge_verify_top_k or None)
+                        clause_top_k=s.judge_verify_top_k or None,
+                        verifier_backend=s.judge_verifier_backend, onnx_cache=s.encoder_cache_dir)
 
 
 @eval_app.command("robustness")

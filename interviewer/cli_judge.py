@@ -113,7 +113,9 @@ def eval_interviews(
     verify = settings.judge_verify if verify is None else verify
     judge = OfflineJudge(SentenceTransformerEncoder.from_settings(settings), verify=verify,
                          verifier=verifier, review=review,
-                         clause_top_k=settings.judge_verify_top_k or None)
+                         clause_top_k=settings.judge_verify_top_k or None,
+                         verifier_backend=settings.judge_verifier_backend,
+                         onnx_cache=settings.encoder_cache_dir)
     with tqdm(total=len(load_interviews(path)), desc="grading", unit="answer", file=sys.stderr,
               disable=quiet or not sys.stderr.isatty()) as bar:
         graded = evaluate_interviews(path, judge, YamlQuestionBank.load(settings.bank_roots), bar.update)

@@ -161,7 +161,9 @@ def build_offline_judge(settings: Settings, encoder: Encoder | None = None, *,
     return OfflineJudge(encoder or build_encoder(settings), max_concurrency=threads,
                         verify=settings.judge_verify, verifier=settings.judge_verifier,
                         review=settings.judge_verify_review,
-                        clause_top_k=settings.judge_verify_top_k or None)
+                        clause_top_k=settings.judge_verify_top_k or None,
+                        verifier_backend=settings.judge_verifier_backend,
+                        onnx_cache=settings.encoder_cache_dir)
 
 
 def apply_torch_threads(settings: Settings) -> None:

@@ -19,19 +19,20 @@ import numpy as np
 from scipy.optimize import minimize
 
 from interviewer import env
-from interviewer.adapters.judge.offline.judge import (
+from interviewer.adapters.judge.offline.calibration import (
     DEFAULT_CALIBRATION,
     FEATURES,
     RELEVANCE,
+    Calibration,
+)
+from interviewer.adapters.judge.offline.features import (
     RESTATE_CAP,
     TERM_LIST_CAP,
-    Calibration,
     CriterionFeatures,
-    Units,
-    answer_units,
     extract,
     verdict_for,
 )
+from interviewer.adapters.judge.offline.units import Units, answer_units
 from interviewer.core.models import Rubric
 from interviewer.core.ports import Encoder
 from interviewer.core.scoring import score

@@ -140,7 +140,7 @@ def test_the_banks_sample_answers_keep_their_scores_with_the_verifier_scoring(ju
     nothing (`verify.SUPPORT_NEAREST`); without that rule the cheap pass read two criteria or more
     of 4 of the 114 rubrics as contradicted by their own sample answer (three of align-calibration)."""
     from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
-    from interviewer.adapters.judge.offline.judge import extract
+    from interviewer.adapters.judge.offline.features import extract
     from interviewer.settings import Settings
 
     low, read_wrong = [], []
@@ -170,7 +170,7 @@ def test_the_contradiction_pass_reads_what_the_full_reading_reads(judge: Offline
     """The judge first reads only the pairs its contradiction rule needs and reads the rest only
     for an answer that pass flags: the cheap pass must find every contradiction the full reading
     finds (same probability, same sentence), or the shortcut would change grades."""
-    from interviewer.adapters.judge.offline.judge import extract
+    from interviewer.adapters.judge.offline.features import extract
 
     units = answer_units(answer, QUESTION.text)
     full = extract(judge.encoder, QUESTION, RUBRIC, units, judge.calibration, judge.verifier)
