@@ -41,14 +41,15 @@ WORKDIR /app
 COPY questions/ questions/
 COPY rubrics/ rubrics/
 COPY frontend/ frontend/
-# Export the encoder's ONNX files (the configured runtime, offline, from the packaged weights) and
-# build the FAISS concept index now, so a replica spends its first start on neither. The ONNX
-# cache stays root-owned and read-only: a replica only reads it.
+# Export the encoder's and the claim verifier's ONNX files (the configured runtimes, offline, from
+# the packaged weights) and build the FAISS concept index now, so a replica spends its first start
+# on none of them. The ONNX cache stays root-owned and read-only: a replica only reads it.
 RUN python -c "from interviewer.settings import Settings; \
 from interviewer.adapters.bank.yaml_bank import YamlQuestionBank; \
 from interviewer.adapters.encoder.sentence_transformer import SentenceTransformerEncoder; \
-from interviewer.wiring import build_retriever; s = Settings(); \
-build_retriever(s, YamlQuestionBank.load(s.bank_roots), SentenceTransformerEncoder.from_settings(s))" \
+from interviewer.wiring import build_offline_judge, build_retriever; s = Settings(); \
+e = SentenceTransformerEncoder.from_settings(s); build_offline_judge(s, e); \
+build_retriever(s, YamlQuestionBank.load(s.bank_roots), e)" \
  && chown -R app:app /app/data
 USER app
 EXPOSE 8000
