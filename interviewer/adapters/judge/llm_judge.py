@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, SecretStr
 
 from interviewer.adapters.judge.llm_client import LLMClient, Spend, brief, json_body
+from interviewer.core.injection import injected_sentences
 from interviewer.core.judging import ground, stream_text
 from interviewer.core.models import (
     CriterionResult,
@@ -25,7 +26,7 @@ from interviewer.core.models import (
 )
 from interviewer.core.ports import FeedbackSink
 from interviewer.core.scoring import score
-from interviewer.core.text import injected_sentences, word_chunks
+from interviewer.core.text import word_chunks
 from interviewer.options import ResponseFormat
 
 # v4: the model no longer sees instructions to the grader (they are cut from the answer it is

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from interviewer.core.injection import injected_sentences
 from interviewer.core.ports import TokenVectors, Vectors
 from interviewer.core.text import (
     STOPWORDS,
     VERBISH,
     Span,
     content_stems,
-    injected_sentences,
     is_term_list,
     split_sentences,
     stem,
