@@ -33,13 +33,9 @@ SPANS = [
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cross-onnx")
-
-
-@pytest.fixture(scope="module")
-def onnx(root: Path) -> CrossVerifier:
-    return CrossVerifier(backend="onnx", cache_root=root)
+def onnx(tmp_path_factory: pytest.TempPathFactory) -> CrossVerifier:
+    """Exported into a cache of its own (`onnx.cache_root`), never the machine's."""
+    return CrossVerifier(backend="onnx", cache_root=tmp_path_factory.mktemp("cross-onnx"))
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +61,9 @@ def test_a_pairs_reading_does_not_depend_on_its_batch(onnx: CrossVerifier) -> No
     assert onnx.forward([], []).shape == (0, 3)
 
 
-def test_the_export_is_cached_under_the_adapters_and_weights(root: Path, onnx: CrossVerifier, tmp_path: Path) -> None:
+def test_the_export_is_cached_under_the_adapters_and_weights(onnx: CrossVerifier, tmp_path: Path) -> None:
+    root = onnx.cache_root
+    assert root is not None
     target = cache_dir(DEFAULT_CROSS, model_path(), root) / FILE
     assert target.exists() and onnx.backend == "onnx"
     stamp = target.stat().st_mtime_ns
@@ -86,7 +84,8 @@ def test_an_unknown_backend_is_refused() -> None:
         CrossVerifier(backend="tensorrt")  # type: ignore[arg-type]
 
 
-def test_settings_choose_the_verifiers_backend(root: Path, encoder) -> None:  # type: ignore[no-untyped-def]
+def test_settings_choose_the_verifiers_backend(onnx: CrossVerifier, encoder) -> None:  # type: ignore[no-untyped-def]
+    root = onnx.cache_root
     for backend in ("torch", "onnx"):
         settings = Settings(_env_file=None, judge_verifier_backend=backend,  # type: ignore[call-arg]
                             encoder_cache_dir=root)

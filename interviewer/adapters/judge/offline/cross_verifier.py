@@ -175,6 +175,7 @@ class CrossVerifier:
         self.version = f"cross-{meta['version']}"
         self.cfg = CrossConfig(**meta["config"])
         self.backend = backend
+        self.cache_root = cache_root  # where the ONNX export is read (None: the default root)
         p = model_path(encoder_path)
         self._tok = AutoTokenizer.from_pretrained(p)
         self._torch = torch
