@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from interviewer.client import Client, interview
+from interviewer.core.judging import MIN_QUOTE_WORDS
 from interviewer.service.codec import state_from_dict
 from interviewer.wiring import build_services
 from tests.api.conftest import LiveServer, make_settings, serve
@@ -26,7 +27,9 @@ def llm_server(tmp_path: Path, encoder, bank, fake_openai: FakeOpenAI) -> Iterat
 
 def verdicts_for(svc: Any, question_id: str, answer: str) -> dict[str, Any]:
     rubric = svc.bank.get(question_id).rubric
-    quote = answer.split(".")[0]
+    # The first piece long enough to be evidence: a quote under MIN_QUOTE_WORDS words is
+    # downgraded, and two sample answers open with "Not necessarily."
+    quote = next(p for p in answer.split(".") if len(p.split()) >= MIN_QUOTE_WORDS).strip()
     return {
         "feedback": "Clear on the main point; say more about the rest.",
         "criteria": [
@@ -102,3 +105,17 @@ def test_rest_grade_drops_quotes_not_in_answer(llm_server: LiveServer, fake_open
     first = grade["criteria"][0]
     assert first["verdict"] == "partial" and first["evidence"] is None
     assert "quotes_dropped" in grade["flags"]
+
+
+def test_the_fake_verdicts_quote_evidence_for_every_bank_question() -> None:
+    """The question is drawn at random above: every one of them must get a quote long enough
+    to stand as evidence, or "met" is downgraded and the test fails one run in fifty."""
+    from types import SimpleNamespace
+
+    from interviewer.adapters.bank.yaml_bank import YamlQuestionBank
+    from interviewer.settings import Settings
+
+    bank = YamlQuestionBank.load(Settings(_env_file=None).bank_roots)  # type: ignore[call-arg]
+    for q in bank.all():
+        quote = verdicts_for(SimpleNamespace(bank=bank), q.id, q.sample_answer)["criteria"][0]["quote"]
+        assert len(quote.split()) >= MIN_QUOTE_WORDS and quote in q.sample_answer, q.id
