@@ -96,8 +96,8 @@ class Settings(BaseSettings):
     # clause. 3 reads about 70 % of the pairs at the same rank agreement (docs/grading.md).
     judge_verify_top_k: int = Field(3, ge=0, le=50)
     # The cross-encoder verifier's runtime: ONNX Runtime on a float32 export of the merged model
-    # (made offline on first use into `encoder_cache_dir`; 0.7x torch's time for the same
-    # probabilities to about 3e-6), or torch, as training runs it (docs/performance.md).
+    # (made offline on first use into `encoder_cache_dir`; 0.65-0.67x torch's time for the same
+    # probabilities to 6e-6), or torch, as training runs it (docs/performance.md).
     judge_verifier_backend: Literal["onnx", "torch"] = "onnx"
     # torch's intra-op threads for the embedding model; 0 keeps torch's default (one per core).
     # 1 leaves a core to the event loop: steadier socket latency, less grading throughput.

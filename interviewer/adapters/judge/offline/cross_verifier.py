@@ -159,7 +159,7 @@ class CrossVerifier:
 
     `backend`: "onnx" (the default) runs a float32 ONNX export of the merged model, made on first
     use into `cache_root` (`cross_onnx`); "torch" runs the merged model in torch, as training does.
-    The two read the same probabilities to within about 3e-6."""
+    The two read the same probabilities to within 6e-6."""
 
     def __init__(self, path: Path | None = None, *, encoder_path: str | None = None,
                  cache_size: int = 20_000, backend: VerifierBackend = "onnx",
