@@ -127,9 +127,19 @@ def grade(
     if body.answer is None:
         raise typer.BadParameter("code answers are graded by POST /v1/grade (the server runs the sandbox)")
     svc = build_services(get_settings())
-    q, g = asyncio.run(grade_answer(svc, answer=body.answer, question_id=body.question_id,
-                                    question=body.question, sample_answer=body.sample_answer))
-    print_json(grade_body(g, svc.rubrics.get(q)).model_dump(mode="json"))
+    answer = body.answer
+
+    async def run() -> Any:
+        try:
+            q, g = await grade_answer(svc, answer=answer, question_id=body.question_id,
+                                      question=body.question, sample_answer=body.sample_answer)
+            return grade_body(g, svc.rubrics.get(q))
+        finally:
+            # In this loop: a PostgreSQL pool left to asyncio.run's cancellation can hang it (a
+            # pool worker busy with a connection swallows the cancel and waits for work).
+            await svc.aclose()
+
+    print_json(asyncio.run(run()).model_dump(mode="json"))
 
 
 @bank_app.command("validate")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from interviewer.adapters.store.pg_db import PgDb
 from interviewer.client import Client, interview
 from interviewer.service.auth import create_key
 from interviewer.service.container import Services
@@ -30,10 +31,18 @@ def make_keys(svc: Services) -> dict[tuple[str, str], str]:
 
     async def run() -> dict[tuple[str, str], str]:
         out = {}
-        for org in ORGS:
-            for role in ROLES:
-                _, key = await create_key(svc.admin, role=role, org_id=org, name=f"{org}-{role}")  # type: ignore[arg-type]
-                out[(org, role)] = key
+        try:
+            for org in ORGS:
+                for role in ROLES:
+                    _, key = await create_key(svc.admin, role=role, org_id=org, name=f"{org}-{role}")  # type: ignore[arg-type]
+                    out[(org, role)] = key
+        finally:
+            if isinstance(svc.admin, PgDb):
+                # The pool's tasks belong to this short-lived loop: close them here, as the CLI's
+                # `keys create` does. Left to asyncio.run's cancellation, a pool worker that is
+                # returning a connection catches the CancelledError (psycopg_pool 3.3 logs it) and
+                # waits for its next task forever: a 300 s hang in CI. The server opens a new pool.
+                await svc.admin.close()
         return out
 
     return asyncio.run(run())
