@@ -33,6 +33,7 @@ import numpy as np
 from interviewer import PACKAGE_DIR
 from interviewer.adapters.judge.offline.cross_onnx import OnnxPairs
 from interviewer.adapters.judge.offline.cross_onnx import export as export_onnx
+from interviewer.core.polarity import polarity_conflict
 
 CALIBRATION_DIR = PACKAGE_DIR / "calibration"
 DEFAULT_CROSS = CALIBRATION_DIR / "cross-v4.safetensors"
@@ -163,7 +164,7 @@ class CrossVerifier:
 
     def __init__(self, path: Path | None = None, *, encoder_path: str | None = None,
                  cache_size: int = 20_000, backend: VerifierBackend = "onnx",
-                 cache_root: Path | None = None) -> None:
+                 cache_root: Path | None = None, polarity: bool = True) -> None:
         import torch
         from transformers import AutoTokenizer
 
@@ -175,6 +176,7 @@ class CrossVerifier:
         self.version = f"cross-{meta['version']}"
         self.cfg = CrossConfig(**meta["config"])
         self.backend = backend
+        self.polarity = polarity  # read a same-words negation as a contradiction (core/polarity.py)
         self.cache_root = cache_root  # where the ONNX export is read (None: the default root)
         p = model_path(encoder_path)
         self._tok = AutoTokenizer.from_pretrained(p)
@@ -222,7 +224,16 @@ class CrossVerifier:
             if len(self._cache) + len(todo) > self._cache_size:
                 self._cache.clear()
             self._cache.update((p, found[p]) for p in todo)
-        return np.stack([found[p] for p in pairs])
+        out = np.stack([found[p] for p in pairs])
+        if self.polarity:
+            # The model barely sees a negation that keeps the claim's words ("cannot be measured
+            # separately" asserts "should be measured separately", 0.99): where the words say the
+            # two texts give one predicate opposite polarities, its assertion is read as the
+            # contradiction (core/polarity.py; docs/grading.md, "Sixteenth session").
+            for k, (claim, span) in enumerate(pairs):
+                if out[k, ASSERTS] > out[k, CONTRADICTS] and polarity_conflict(claim, span):
+                    out[k, [ASSERTS, CONTRADICTS]] = out[k, [CONTRADICTS, ASSERTS]]
+        return out
 
 
 @lru_cache(maxsize=4)

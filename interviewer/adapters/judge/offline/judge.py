@@ -130,11 +130,13 @@ class OfflineJudge:
     def prompt_version(self) -> str:
         """Calibration and verifier versions: a grade says which judge produced it."""
         base = f"offline-{self.calibration.version}"
+        # "+polarity": its readings of negations and swapped directions checked by their words
+        suffix = ("-clauses" + ("+polarity" if self.verifier.polarity else "")
+                  if isinstance(self.verifier, CrossVerifier) else "")
         if self.verifier is not None and not self.verify_scores:
-            v = self.verifier.version + ("-clauses" if isinstance(self.verifier, CrossVerifier) else "")
-            return f"{base}+review-{v}"
+            return f"{base}+review-{self.verifier.version}{suffix}"
         if isinstance(self.verifier, CrossVerifier):
-            return f"{base}+{self.verifier.version}-clauses"
+            return f"{base}+{self.verifier.version}{suffix}"
         return f"{base}+verify-{self.verifier.version}" if self.verifier is not None else base
 
     def _grade(
