@@ -20,10 +20,10 @@ Left out on purpose: a clause with a negation (core/polarity.py reads it), a com
 
 from __future__ import annotations
 
-import re
+import math
 from functools import lru_cache
 
-from interviewer.core.text import STOPWORDS, stem, wordset
+from interviewer.core.text import CLAUSE_PUNCT, STOPWORDS, clause_tokens, stem, wordset
 
 _UP_WORDS = wordset(
     """increase increases increased increasing raise raises raised raising grow grows grew grown
@@ -44,9 +44,6 @@ _BOUNDARY = wordset("but and or because so since while whereas which that althou
                     "if when unless whereby thus hence therefore")
 MIN_SHARED = 2  # content words two clauses share besides their direction words
 
-# "low-rank", "long-context", "high-quality" stay one word: a compound names a thing, not a direction
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?:['’][A-Za-z]+)?|[,;:.!?()\[\]—–]")
-_PUNCT = frozenset(",;:.!?()[]—–")
 
 
 # (sign, neighbours) of one direction word: +1 up, -1 down; the content stems next to it
@@ -82,8 +79,8 @@ def _clauses(text: str) -> tuple[tuple[tuple[_Word, ...], frozenset[str]], ...]:
             out.append((tuple(found), rest))
         words.clear()
 
-    for tok in _TOKEN.findall(text.lower()):
-        if tok in _PUNCT or tok in _BOUNDARY:
+    for tok in clause_tokens(text):  # "low-rank", "long-context" stay one word: things, not directions
+        if tok in CLAUSE_PUNCT or tok in _BOUNDARY:
             close()
         else:
             words.append(tok)
@@ -106,14 +103,7 @@ def direction_conflict(claim: str, sentence: str) -> bool:
             # with "it *flattens*" once "below" counts).
             a = [sign for sign, near in mine if any(near & n for _, n in other)]
             b = [sign for sign, near in other if any(near & n for _, n in mine)]
-            if (a and b and _product(a) != _product(b)
-                    and _product([x for x, _ in mine]) != _product([x for x, _ in other])):
+            if (a and b and math.prod(a) != math.prod(b)
+                    and math.prod(x for x, _ in mine) != math.prod(x for x, _ in other)):
                 return True
     return False
-
-
-def _product(signs: list[int]) -> int:
-    out = 1
-    for x in signs:
-        out *= x
-    return out

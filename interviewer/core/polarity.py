@@ -21,11 +21,10 @@ smallest set ...": one word of three shared) is not a conflict.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from interviewer.core.direction import direction_conflict
-from interviewer.core.text import STOPWORDS, stem, wordset
+from interviewer.core.text import CLAUSE_PUNCT, STOPWORDS, clause_tokens, stem, wordset
 
 # Words that negate the predicate that follows them in their clause.
 _CUES = wordset("not never cannot nor neither")
@@ -55,13 +54,10 @@ SCOPE_WORDS = 3  # content words a cue scopes
 MIN_SHARED = 2  # of them the other text must state without a negation ("but not memory" is too
 # little to tell which predicate is denied)
 
-# "non-static" stays one word: it names another thing than "static"
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?:['’][A-Za-z]+)?|[,;:.!?()\[\]—–]")
 _SENTENCE_END = frozenset(".!?")
 # A claim under a condition ("If a constructor is defined, the compiler does not create one")
 # is not denied by the unconditional statement, nor the other way round.
 _CONDITIONS = wordset("if unless whenever")
-_PUNCT = frozenset(",;:.!?()[]—–")
 
 
 def _negates(tok: str) -> bool:
@@ -69,7 +65,7 @@ def _negates(tok: str) -> bool:
 
 
 def _content(tok: str) -> bool:
-    return tok not in STOPWORDS and tok not in _LIGHT and tok not in _PUNCT and len(tok) > 1
+    return tok not in STOPWORDS and tok not in _LIGHT and tok not in CLAUSE_PUNCT and len(tok) > 1
 
 
 # (the first content stems a negation scopes, the subject before it in its clause)
@@ -84,7 +80,7 @@ def _clause_before(toks: list[str], cue: int) -> tuple[tuple[str, ...], str]:
     k = cue - 1
     while k >= 0:
         w = toks[k]
-        if w in _PUNCT:
+        if w in CLAUSE_PUNCT:
             return tuple(out), ""
         if w in _STOPS:
             return tuple(out), w
@@ -108,7 +104,7 @@ def _conditional(toks: list[str], cue: int) -> bool:
 def _read(text: str) -> tuple[tuple[_Scope, ...], frozenset[str], frozenset[str]]:
     """The content stems each negation scopes (with the subject before it in its clause), the
     stems the text states un-negated and those it negates (softly or not)."""
-    toks = [t.lower() for t in _TOKEN.findall(text)]
+    toks = clause_tokens(text)  # "non-static" stays one word: another thing than "static"
     scopes: list[_Scope] = []
     negated: set[int] = set()
     i = 0
@@ -132,7 +128,7 @@ def _read(text: str) -> tuple[tuple[_Scope, ...], frozenset[str], frozenset[str]
             w = toks[j]
             if w in ("and", "or") and j > start:
                 listed = True  # "avoid shift and forgetting": the denial covers the list ...
-            elif w in _PUNCT or (w in _STOPS and j > start) or _negates(w) or w in _SOFT:
+            elif w in CLAUSE_PUNCT or (w in _STOPS and j > start) or _negates(w) or w in _SOFT:
                 break
             negated.add(j)
             if not listed and len(scope) < SCOPE_WORDS and _content(w):
@@ -152,8 +148,8 @@ def _read(text: str) -> tuple[tuple[_Scope, ...], frozenset[str], frozenset[str]
         if hard and scope and not contrast and not qualified:
             scopes.append((tuple(scope), subject))
         i = max(j, i + 1)
-    content = [(k, stem(w)) for k, w in enumerate(toks) 
-               if w not in _PUNCT and w not in STOPWORDS and len(w) > 1]
+    content = [(k, stem(w)) for k, w in enumerate(toks)
+               if w not in CLAUSE_PUNCT and w not in STOPWORDS and len(w) > 1]
     plain = frozenset(s for k, s in content if k not in negated)
     denied = frozenset(s for k, s in content if k in negated)
     return tuple(scopes), plain, denied

@@ -43,11 +43,20 @@ _WORD = re.compile(r"[A-Za-z0-9]+(?:[_'’.-][A-Za-z0-9]+)*")
 _BULLET = re.compile(r"[ \t]*(?:[-*•·‣▪–]+|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)](?=\s))[ \t]+")
 _END = re.compile(r"[.!?]+[\"')\]]*(?=\s|$)")
 _BLOB = re.compile(r"[A-Za-z0-9+/=_-]{24,}")
+# Words with hyphenated compounds kept whole ("low-rank", "non-static"), and clause punctuation.
+_CLAUSE_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?:['’][A-Za-z]+)?|[,;:.!?()\[\]—–]")
+CLAUSE_PUNCT = frozenset(",;:.!?()[]—–")
 
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens (keeps d_k, 3.14, don't, pre-norm together)."""
     return [m.group(0).lower() for m in _WORD.finditer(text)]
+
+
+def clause_tokens(text: str) -> list[str]:
+    """Lower-cased words, a compound one word ("low-rank" names a thing), and the punctuation
+    marks that end clauses, in order: what core/polarity and core/direction read."""
+    return [t.lower() for t in _CLAUSE_TOKEN.findall(text)]
 
 
 def word_chunks(text: str, size: int = 1) -> list[str]:
