@@ -80,7 +80,7 @@ def judge_train_cross(
 
 def eval_interviews(
     split: Annotated[str, typer.Option(
-        help="dev | test | holdout (datasets/interviews/<split>.yaml), or a path")]
+        help="dev | dev2 | test | holdout (datasets/interviews/<split>.yaml), or a path")]
     = "dev",
     verify: Annotated[bool | None, typer.Option(
         "--verify/--no-verify",
