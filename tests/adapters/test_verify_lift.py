@@ -1,4 +1,4 @@
-"""A dense correct sentence earns every claim the verifier reads in it (`verify.lift_by_sample`).
+"""A dense correct sentence earns every claim the verifier reads in it (`lift.lift_by_sample`).
 
 The similarity features assign a sentence to the criterion it is closest to, so a concise answer
 that states three claims in one sentence fed one criterion and left the others partial or missed.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from interviewer.adapters.judge.offline.judge import OfflineJudge
-from interviewer.adapters.judge.offline.verify import LIFT_CREDIT, LIFT_MIN_CRITERIA
+from interviewer.adapters.judge.offline.lift import LIFT_CREDIT, LIFT_MIN_CRITERIA
 from interviewer.core.models import Criterion, Difficulty, Grade, Question, Rubric, Verdict
 from interviewer.core.ports import Encoder
 from interviewer.core.rubric_derive import derive_rubric

@@ -5,7 +5,7 @@ Each unit of the answer (a sentence or a window of 2-3 sentences) is compared wi
 criterion of the rubric (`features.extract`); a criterion's verdict and credit follow from what
 was measured (`features.verdict_for`). The claim verifier reads the answer's sentences against
 the criteria's claims: its reading scores an answer it overrules (`verify.overrules`), and credits
-claims stated in other words than the rubric's (`verify.lift_by_sample`).
+claims stated in other words than the rubric's (`lift.lift_by_sample`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from interviewer.adapters.judge.offline.claim_verifier import DEFAULT_VERIFIER, 
 from interviewer.adapters.judge.offline.cross_verifier import DEFAULT_CROSS, CrossVerifier, VerifierBackend
 from interviewer.adapters.judge.offline.cross_verifier import shared as shared_cross
 from interviewer.adapters.judge.offline.features import extract, verdict_for
+from interviewer.adapters.judge.offline.lift import lift_by_sample
 from interviewer.adapters.judge.offline.units import Units, answer_units
-from interviewer.adapters.judge.offline.verify import lift_by_sample, overruled_score, overrules
+from interviewer.adapters.judge.offline.verify import overruled_score, overrules
 from interviewer.core.feedback import build_feedback
 from interviewer.core.judging import stream_text
 from interviewer.core.models import CriterionResult, Grade, Provenance, Question, ReviewFlag, Rubric, Verdict
