@@ -131,8 +131,10 @@ class OfflineJudge:
     def prompt_version(self) -> str:
         """Calibration and verifier versions: a grade says which judge produced it."""
         base = f"offline-{self.calibration.version}"
-        # "+polarity": its readings of negations and swapped directions checked by their words
-        suffix = ("-clauses" + ("+polarity" if self.verifier.polarity else "")
+        # "-clauses2": a contradiction through a clause cut from a sample sentence is confirmed
+        # against the whole sentence (verify.cut_sources); "+polarity": its readings of negations
+        # and swapped directions checked by their words
+        suffix = ("-clauses2" + ("+polarity" if self.verifier.polarity else "")
                   if isinstance(self.verifier, CrossVerifier) else "")
         if self.verifier is not None and not self.verify_scores:
             return f"{base}+review-{self.verifier.version}{suffix}"

@@ -186,6 +186,7 @@ def check_clauses(
     clauses: Sequence[Sequence[str]], sentences: Sequence[str], sims: np.ndarray,
     clause_sims: Sequence[np.ndarray], top_k: int | None = None, contradictions_only: bool = False,
     supported: Callable[[list[int]], set[int]] | None = None,
+    cut_from: Sequence[Sequence[str | None]] | None = None,
 ) -> list[Checked]:
     """Usable sentences against the clauses of every criterion, in one batched call.
 
@@ -201,6 +202,10 @@ def check_clauses(
     With `supported`, when two criteria or more could be read as contradicted (fewer never
     overrule the judge), the sentences that would contradict them are passed to it, and those it
     returns (the sample answer asserts them: `read_by_clause`) contradict nothing.
+
+    With `cut_from` (per criterion, per clause: the sample sentence the clause was cut from the
+    middle of, else None), a contradiction read through such a clause counts only if the sentence
+    also contradicts that whole sample sentence (`confirmed`).
 
     With `contradictions_only`, only the pairs the contradiction rule needs are read, and every
     `asserted` is 0: each criterion's `contradicted` is what the full reading gives, and
@@ -232,6 +237,8 @@ def check_clauses(
         # Only where it can change a grade: `overrules` needs two contradicted criteria or more.
         if int(could.any(axis=0).sum()) >= REVIEW_CONTRADICTED_CRITERIA:
             cleared = supported([i for s, i in enumerate(idx) if could[s].any()])
+    unconfirmed = set() if cut_from is None else _unconfirmed(
+        probabilities, cut_from, read, nearest, about, [i in cleared for i in idx], sentences, idx)
     out: list[Checked] = []
     for j in range(len(clauses)):
         asserted, assert_unit = 0.0, -1
@@ -241,7 +248,7 @@ def check_clauses(
             asserted, assert_unit = float(a_p[ASSERTS]), idx[a_s]
         contra, contra_unit = 0.0, -1
         for s, i in enumerate(idx):
-            if not about[s, j] or i in cleared:
+            if not about[s, j] or i in cleared or (j, s) in unconfirmed:
                 continue
             p = read[(j, nearest[j][s], s)]
             pc, pa = float(p[CONTRADICTS]), float(p[ASSERTS])
@@ -257,6 +264,36 @@ def _could_contradict(p: np.ndarray) -> bool:
     return Checked(float(p[ASSERTS]), -1, float(p[CONTRADICTS]), -1, by_clause=True).contradicts()
 
 
+def _unconfirmed(
+    probabilities: Callable[[list[str], list[str]], np.ndarray], cut_from: Sequence[Sequence[str | None]],
+    read: dict[tuple[int, int, int], np.ndarray], nearest: list[list[int]], about: np.ndarray,
+    cleared: list[bool], sentences: Sequence[str], idx: list[int],
+) -> set[tuple[int, int]]:
+    """(criterion, sentence position) pairs whose contradiction was read through a clause cut from
+    the middle of a sample sentence, which the whole sample sentence, read against the same
+    answer sentence in one batched call, does not confirm (`_could_contradict`). A cut clause
+    loses its subject and context ("the logged loss should cover the whole accumulated batch."),
+    and the verifier reads a true sentence about its neighbour as contradicting it
+    (docs/grading.md, "Seventeenth session")."""
+    todo = [(j, s) for j in range(len(cut_from)) for s in range(len(idx))
+            if about[s, j] and not cleared[s] and cut_from[j][nearest[j][s]] is not None
+            and _could_contradict(read[(j, nearest[j][s], s)])]
+    if not todo:
+        return set()
+    probs = probabilities([str(cut_from[j][nearest[j][s]]) for j, s in todo],
+                          [sentences[idx[s]] for _, s in todo])
+    return {js for js, p in zip(todo, probs, strict=True) if not _could_contradict(p)}
+
+
+def cut_sources(clauses: Sequence[Sequence[str]], sample: Sequence[str]) -> list[list[str | None]]:
+    """Per criterion, per clause: the sample sentence the clause was cut from the middle of (it
+    is in that sentence but does not open it), else None."""
+    def source(clause: str) -> str | None:
+        bare = clause.rstrip(" .!?")
+        return next((t for t in sample if bare in t and not t.startswith(bare)), None)
+    return [[source(c) for c in cl] for cl in clauses]
+
+
 def read_by_clause(
     probabilities: Callable[[list[str], list[str]], np.ndarray], encoder: Encoder,
     sample_answer: str, statements: Sequence[str], units: Units, sentences: Sequence[str],
@@ -267,9 +304,10 @@ def read_by_clause(
     clauses come from the sample answer's claims (`claim_clauses`), their cosines with the
     answer's sentences from one encoder call (cached by the encoder across answers). A sentence
     that would contradict a criterion is first read against its SUPPORT_NEAREST closest sentences
-    of the sample answer, each as the claim: one that asserts it clears it. The verifier reads a
-    clause cut from its sentence worse than the whole sentence (docs/grading.md, "Thirteenth
-    session")."""
+    of the sample answer, each as the claim: one that asserts it clears it; and a contradiction
+    read through a clause cut from the middle of a sample sentence must hold against that whole
+    sentence too. The verifier reads a clause cut from its sentence worse than the whole sentence
+    (docs/grading.md, "Thirteenth session", "Seventeenth session")."""
     pieces = split_claims(sample_answer) if sample_answer else []
     clauses = [claim_clauses(s, pieces) for s in statements]
     flat = [x for cl in clauses for x in cl]
@@ -293,7 +331,7 @@ def read_by_clause(
                 if p[ASSERTS] >= SUPPORT_MIN and p[ASSERTS] > p[CONTRADICTS]}
 
     return check_clauses(probabilities, units, clauses, sentences, sims, clause_sims, top_k,
-                         contradictions_only, supported)
+                         contradictions_only, supported, cut_sources(clauses, anchors))
 
 
 def overrules(plain: list[CriterionResult], checked: list[CriterionResult]) -> bool:
