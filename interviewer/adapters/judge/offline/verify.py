@@ -205,7 +205,7 @@ def check_clauses(
 
     With `cut_from` (per criterion, per clause: the sample sentence the clause was cut from the
     middle of, else None), a contradiction read through such a clause counts only if the sentence
-    also contradicts that whole sample sentence (`confirmed`).
+    also contradicts that whole sample sentence (`_unconfirmed`).
 
     With `contradictions_only`, only the pairs the contradiction rule needs are read, and every
     `asserted` is 0: each criterion's `contradicted` is what the full reading gives, and
@@ -238,7 +238,7 @@ def check_clauses(
         if int(could.any(axis=0).sum()) >= REVIEW_CONTRADICTED_CRITERIA:
             cleared = supported([i for s, i in enumerate(idx) if could[s].any()])
     unconfirmed = set() if cut_from is None else _unconfirmed(
-        probabilities, cut_from, read, nearest, about, [i in cleared for i in idx], sentences, idx)
+        probabilities, cut_from, read, nearest, about, cleared, sentences, idx)
     out: list[Checked] = []
     for j in range(len(clauses)):
         asserted, assert_unit = 0.0, -1
@@ -267,7 +267,7 @@ def _could_contradict(p: np.ndarray) -> bool:
 def _unconfirmed(
     probabilities: Callable[[list[str], list[str]], np.ndarray], cut_from: Sequence[Sequence[str | None]],
     read: dict[tuple[int, int, int], np.ndarray], nearest: list[list[int]], about: np.ndarray,
-    cleared: list[bool], sentences: Sequence[str], idx: list[int],
+    cleared: set[int], sentences: Sequence[str], idx: list[int],
 ) -> set[tuple[int, int]]:
     """(criterion, sentence position) pairs whose contradiction was read through a clause cut from
     the middle of a sample sentence, which the whole sample sentence, read against the same
@@ -276,7 +276,7 @@ def _unconfirmed(
     and the verifier reads a true sentence about its neighbour as contradicting it
     (docs/grading.md, "Seventeenth session")."""
     todo = [(j, s) for j in range(len(cut_from)) for s in range(len(idx))
-            if about[s, j] and not cleared[s] and cut_from[j][nearest[j][s]] is not None
+            if about[s, j] and idx[s] not in cleared and cut_from[j][nearest[j][s]] is not None
             and _could_contradict(read[(j, nearest[j][s], s)])]
     if not todo:
         return set()
